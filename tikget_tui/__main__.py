@@ -1,0 +1,3 @@
+from tikget_tui.cli import main
+
+raise SystemExit(main())

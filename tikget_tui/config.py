@@ -1,0 +1,211 @@
+"""Settings: defaults, the TOML config file, environment overrides, CLI overrides.
+
+Precedence (later wins): built-in defaults < config file < ``TIKGET_*``
+environment variables < command-line flags (applied by the caller through
+:func:`Settings.replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tikget_tui import locations
+from tikget_tui.service import Service, ServiceError
+
+DEFAULT_TEMPLATE = "{creator}-{topic}-{date}"
+TEMPLATE_FIELDS = ("creator", "nickname", "topic", "date", "time", "id", "kind")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message is one line that says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    download_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    config_file: Path
+    filename_template: str = DEFAULT_TEMPLATE
+    concurrency: int = 3
+    prefer_h264: bool = True
+    audio_mp3: bool = False
+    ffprobe_path: str | None = None
+    ffmpeg_path: str | None = None
+    service_origin: str | None = None
+    poll_interval: float = 4 * 3600.0
+    per_host_concurrency: int = 4
+    api_min_interval: float = 0.5
+    max_retries: int = 5
+    request_timeout: float = 30.0
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+    default_note: str = ""
+
+    @property
+    def service(self) -> Service:
+        return Service.from_origin(self.service_origin)
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    def replace(self, **changes: Any) -> Settings:
+        clean = {k: v for k, v in changes.items() if v is not None}
+        new = dataclasses.replace(self, **clean)
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        if not 1 <= self.concurrency <= 32:
+            raise ConfigError(f"concurrency must be between 1 and 32, not {self.concurrency}")
+        if not 1 <= self.per_host_concurrency <= 32:
+            raise ConfigError(
+                f"per_host_concurrency must be between 1 and 32, not {self.per_host_concurrency}"
+            )
+        if self.api_min_interval < 0:
+            raise ConfigError("api_min_interval must be 0 or more seconds")
+        if self.poll_interval < 60:
+            raise ConfigError("poll_interval must be at least 60 seconds (be polite to TikTok)")
+        if self.poll_interval >= 24 * 3600:
+            raise ConfigError("poll_interval must be under 24 hours or stories expire unseen")
+        try:
+            self.filename_template.format(**{k: "x" for k in TEMPLATE_FIELDS})
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"filename_template {self.filename_template!r} is not valid ({exc}); "
+                f"use fields {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
+            ) from None
+        try:
+            Service.from_origin(self.service_origin)
+        except ServiceError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = str(v) if isinstance(v, Path) else v
+        return out
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+# setting name -> (environment variable, type)
+_ENV: dict[str, tuple[str, type]] = {
+    "download_dir": ("TIKGET_DOWNLOAD_DIR", Path),
+    "filename_template": ("TIKGET_FILENAME_TEMPLATE", str),
+    "concurrency": ("TIKGET_CONCURRENCY", int),
+    "prefer_h264": ("TIKGET_PREFER_H264", bool),
+    "audio_mp3": ("TIKGET_AUDIO_MP3", bool),
+    "ffprobe_path": ("TIKGET_FFPROBE", str),
+    "ffmpeg_path": ("TIKGET_FFMPEG", str),
+    "service_origin": ("TIKGET_SERVICE", str),
+    "poll_interval": ("TIKGET_POLL_INTERVAL", float),
+    "per_host_concurrency": ("TIKGET_PER_HOST_CONCURRENCY", int),
+    "api_min_interval": ("TIKGET_API_MIN_INTERVAL", float),
+    "theme": ("TIKGET_THEME", str),
+}
+
+# names accepted in the TOML file (a flat table, or under [tikget])
+_FILE_KEYS = {f.name for f in dataclasses.fields(Settings)} - {"data_dir", "cache_dir", "config_file"}
+_ALIASES = {"service": "service_origin", "template": "filename_template", "ffprobe": "ffprobe_path",
+            "ffmpeg": "ffmpeg_path", "download_directory": "download_dir"}
+
+
+def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _BOOL_TRUE:
+                return True
+            if text in _BOOL_FALSE:
+                return False
+            raise ValueError(value)
+        if kind is Path:
+            return Path(str(value)).expanduser()
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if kind is dict:
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise ValueError(value)
+            return dict(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name} from {source} must be {getattr(kind, '__name__', kind)}, got {value!r}"
+        ) from None
+
+
+def _field_types() -> dict[str, type]:
+    hints = {
+        "download_dir": Path, "filename_template": str, "concurrency": int,
+        "prefer_h264": bool, "audio_mp3": bool, "ffprobe_path": str, "ffmpeg_path": str,
+        "service_origin": str, "poll_interval": float, "per_host_concurrency": int,
+        "api_min_interval": float, "max_retries": int, "request_timeout": float,
+        "theme": str, "keymap": dict, "default_note": str,
+    }
+    return hints
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the TOML file into setting values; a missing file is an empty config."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if isinstance(data.get("tikget"), dict):
+        data = {**data, **data.pop("tikget")}
+    types = _field_types()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = _ALIASES.get(key, key)
+        if name == "keys" and isinstance(value, dict):
+            name = "keymap"
+        if name not in _FILE_KEYS:
+            raise ConfigError(
+                f"unknown setting {key!r} in {path}; known: {', '.join(sorted(_FILE_KEYS))}"
+            )
+        out[name] = _coerce(name, types[name], value, str(path))
+    return out
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the config file, then the environment."""
+    environ = os.environ if env is None else env
+    locs = locations.resolve()
+    values: dict[str, Any] = read_config_file(locs.config_file)
+    for name, (var, kind) in _ENV.items():
+        if var in environ and environ[var].strip() != "":
+            values[name] = _coerce(name, kind, environ[var], f"${var}")
+    values.setdefault("download_dir", locs.download_dir)
+    settings = Settings(
+        data_dir=locs.data_dir,
+        cache_dir=locs.cache_dir,
+        config_file=locs.config_file,
+        **values,
+    )
+    settings.validate()
+    return settings
