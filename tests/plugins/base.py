@@ -17,5 +17,4 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
                 "TIKGET_PREFER_H264", "TIKGET_AUDIO_MP3", "TIKGET_POLL_INTERVAL", "TIKGET_THEME"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TIKGET_HOME", str(home))
-    monkeypatch.setenv("NO_COLOR", "1")
     yield home
