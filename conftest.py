@@ -1,3 +1,5 @@
 """Root conftest: shared fixtures live in tests/plugins/<area>.py, one module per area."""
 
-pytest_plugins = ["tests.plugins.base"]
+pytest_plugins = ["tests.plugins.base", "tests.plugins.demo", "tests.plugins.media",
+                  "tests.plugins.downloads",
+                  "tests.plugins.tiktok"]

@@ -8,7 +8,9 @@ environment variables < command-line flags (applied by the caller through
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,15 +70,26 @@ class Settings:
             raise ConfigError(
                 f"per_host_concurrency must be between 1 and 32, not {self.per_host_concurrency}"
             )
+        for name in ("poll_interval", "api_min_interval", "request_timeout"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name} must be a finite number of seconds")
         if self.api_min_interval < 0:
             raise ConfigError("api_min_interval must be 0 or more seconds")
+        if self.request_timeout <= 0:
+            raise ConfigError("request_timeout must be more than 0 seconds")
+        if not 0 <= self.max_retries <= 100:
+            raise ConfigError(f"max_retries must be between 0 and 100, not {self.max_retries}")
         if self.poll_interval < 60:
             raise ConfigError("poll_interval must be at least 60 seconds (be polite to TikTok)")
         if self.poll_interval >= 24 * 3600:
             raise ConfigError("poll_interval must be under 24 hours or stories expire unseen")
         try:
+            for _, field_name, _, _ in string.Formatter().parse(self.filename_template):
+                # only plain field names: no "{0}", "{creator.attr}" or "{creator[0]}"
+                if field_name is not None and field_name not in TEMPLATE_FIELDS:
+                    raise KeyError(field_name)
             self.filename_template.format(**{k: "x" for k in TEMPLATE_FIELDS})
-        except (KeyError, IndexError, ValueError) as exc:
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
             raise ConfigError(
                 f"filename_template {self.filename_template!r} is not valid ({exc}); "
                 f"use fields {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
@@ -114,9 +127,11 @@ _ENV: dict[str, tuple[str, type]] = {
 }
 
 # names accepted in the TOML file (a flat table, or under [tikget])
-_FILE_KEYS = {f.name for f in dataclasses.fields(Settings)} - {"data_dir", "cache_dir", "config_file"}
+_FILE_KEYS = {f.name for f in dataclasses.fields(Settings)} - {
+    "data_dir", "cache_dir", "config_file"
+}
 _ALIASES = {"service": "service_origin", "template": "filename_template", "ffprobe": "ffprobe_path",
-            "ffmpeg": "ffmpeg_path", "download_directory": "download_dir"}
+            "ffmpeg": "ffmpeg_path", "download_directory": "download_dir", "keys": "keymap"}
 
 
 def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
@@ -131,13 +146,15 @@ def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
                 return False
             raise ValueError(value)
         if kind is Path:
+            if not isinstance(value, str | Path) or not str(value).strip():
+                raise ValueError(value)
             return Path(str(value)).expanduser()
         if kind is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, int | str):
                 raise ValueError(value)
             return int(value)
         if kind is float:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise ValueError(value)
             return float(value)
         if kind is dict:
@@ -146,7 +163,9 @@ def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
             ):
                 raise ValueError(value)
             return dict(value)
-        return str(value)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
     except (TypeError, ValueError):
         raise ConfigError(
             f"{name} from {source} must be {getattr(kind, '__name__', kind)}, got {value!r}"
@@ -173,17 +192,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     if isinstance(data.get("tikget"), dict):
-        data = {**data, **data.pop("tikget")}
+        table = data.pop("tikget")
+        data = {**data, **table}
     types = _field_types()
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = _ALIASES.get(key, key)
-        if name == "keys" and isinstance(value, dict):
-            name = "keymap"
         if name not in _FILE_KEYS:
             raise ConfigError(
                 f"unknown setting {key!r} in {path}; known: {', '.join(sorted(_FILE_KEYS))}"
@@ -195,7 +213,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def load(env: dict[str, str] | None = None) -> Settings:
     """Defaults, then the config file, then the environment."""
     environ = os.environ if env is None else env
-    locs = locations.resolve()
+    locs = locations.resolve(environ)
     values: dict[str, Any] = read_config_file(locs.config_file)
     for name, (var, kind) in _ENV.items():
         if var in environ and environ[var].strip() != "":

@@ -13,6 +13,7 @@ tests, CI and users with unusual set-ups can move everything:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ import platformdirs
 APP_NAME = "tikget"
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name, "").strip()
+def _env_path(name: str, env: Mapping[str, str] | None = None) -> Path | None:
+    value = (os.environ if env is None else env).get(name, "").strip()
     return Path(value).expanduser() if value else None
 
 
@@ -55,9 +56,12 @@ class Locations:
         }
 
 
-def resolve() -> Locations:
-    """Resolve the locations from the environment (no directories are created)."""
-    home = _env_path("TIKGET_HOME")
+def resolve(env: Mapping[str, str] | None = None) -> Locations:
+    """Resolve the locations from ``env`` (default: the process environment).
+
+    No directories are created.
+    """
+    home = _env_path("TIKGET_HOME", env)
     if home is not None:
         config = home / "config.toml"
         data = home / "data"
@@ -69,8 +73,8 @@ def resolve() -> Locations:
         cache = platformdirs.user_cache_path(APP_NAME)
         downloads = platformdirs.user_downloads_path() / "TikGet"
     return Locations(
-        config_file=_env_path("TIKGET_CONFIG") or config,
-        data_dir=_env_path("TIKGET_DATA_DIR") or data,
-        cache_dir=_env_path("TIKGET_CACHE_DIR") or cache,
-        download_dir=_env_path("TIKGET_DOWNLOAD_DIR") or downloads,
+        config_file=_env_path("TIKGET_CONFIG", env) or config,
+        data_dir=_env_path("TIKGET_DATA_DIR", env) or data,
+        cache_dir=_env_path("TIKGET_CACHE_DIR", env) or cache,
+        download_dir=_env_path("TIKGET_DOWNLOAD_DIR", env) or downloads,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 STORY_LIFETIME = timedelta(hours=24)
 
@@ -96,6 +97,62 @@ class Story:
     def is_expired(self, now: datetime | None = None) -> bool:
         left = self.seconds_left(now)
         return left is not None and left <= 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Our own JSON-safe form (not TikTok's), for the download queue and sidecars."""
+
+        def when(d: datetime | None) -> str | None:
+            return d.isoformat() if d is not None else None
+
+        return {
+            "id": self.id,
+            "creator": asdict(self.creator),
+            "created_at": when(self.created_at),
+            "expires_at": when(self.expires_at),
+            "caption": self.caption,
+            "kind": str(self.kind),
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "sources": [{**asdict(s), "codec": str(s.codec)} for s in self.sources],
+            "images": [{**asdict(i), "urls": list(i.urls)} for i in self.images],
+            "sound": asdict(self.sound) if self.sound is not None else None,
+            "canonical_url": self.canonical_url,
+            "is_story": self.is_story,
+            "has_sound": self.has_sound,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Story:
+        """Inverse of :meth:`to_dict`."""
+
+        def when(v: str | None) -> datetime | None:
+            return datetime.fromisoformat(v) if v else None
+
+        created = when(d.get("created_at")) or datetime.fromtimestamp(0, UTC)
+        sound = d.get("sound")
+        return cls(
+            id=str(d["id"]),
+            creator=Creator(**d.get("creator", {})),
+            created_at=created,
+            expires_at=when(d.get("expires_at")),
+            caption=d.get("caption", ""),
+            kind=Kind(d.get("kind", "video")),
+            duration=float(d.get("duration", 0.0)),
+            width=int(d.get("width", 0)),
+            height=int(d.get("height", 0)),
+            sources=tuple(
+                MediaSource(**{**s, "codec": Codec(s.get("codec", "unknown"))})
+                for s in d.get("sources", [])
+            ),
+            images=tuple(
+                ImageSource(**{**i, "urls": tuple(i.get("urls", ()))}) for i in d.get("images", [])
+            ),
+            sound=Sound(**sound) if sound else None,
+            canonical_url=d.get("canonical_url", ""),
+            is_story=bool(d.get("is_story", True)),
+            has_sound=d.get("has_sound"),
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ built-in demo and the tests point this at the local stand-in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 TIKTOK_WEB = "https://www.tiktok.com"
 
@@ -45,6 +45,25 @@ def is_tiktok_host(host: str) -> bool:
     return any(host_matches_domain(host, d) for d in TIKTOK_DOMAINS)
 
 
+def _split_fetchable(url: str) -> SplitResult | None:
+    """``urlsplit`` for URLs we might fetch; ``None`` for malformed or disguised ones.
+
+    Refused: user info before the host (``https://www.tiktok.com@evil/``,
+    ``https://evil\\@www.tiktok.com/``: parsers disagree on these), backslashes,
+    whitespace/control characters, non-ASCII hosts, and bad ports.
+    """
+    if not url.isascii() or "\\" in url or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return None
+    if "@" in parts.netloc:
+        return None
+    return parts
+
+
 @dataclass(frozen=True)
 class Service:
     """The web origin and the media hosts the client may talk to."""
@@ -63,16 +82,26 @@ class Service:
         if not url or not url.strip():
             return cls()
         raw = url.strip()
-        parts = urlsplit(raw)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        example = "use e.g. http://127.0.0.1:8700"
+        if any(ch.isspace() or not ch.isprintable() for ch in raw) or "\\" in raw:
             raise ServiceError(
-                f"service origin {raw!r} is not an http(s) URL; use e.g. http://127.0.0.1:8700"
+                f"service origin {raw!r} has spaces or control characters; {example}"
             )
+        try:
+            parts = urlsplit(raw)
+            hostname = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            raise ServiceError(f"service origin {raw!r} is not a valid URL; {example}") from None
+        if parts.scheme not in ("http", "https") or not hostname:
+            raise ServiceError(f"service origin {raw!r} is not an http(s) URL; {example}")
+        if "@" in parts.netloc:
+            raise ServiceError(f"service origin {raw!r} must not carry a user name; {example}")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise ServiceError(
                 f"service origin {raw!r} must be an origin only (scheme://host:port), no path"
             )
-        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        origin = f"{parts.scheme}://{parts.netloc.lower().rstrip(':')}"
         if origin.rstrip("/") == TIKTOK_WEB:
             return cls()
         return cls(origin=origin, custom=True)
@@ -98,7 +127,9 @@ class Service:
         return self.url(f"/t/{code}/")
 
     def is_web_url(self, url: str) -> bool:
-        parts = urlsplit(url)
+        parts = _split_fetchable(url)
+        if parts is None:
+            return False
         if self.custom:
             return parts.scheme in ("http", "https") and parts.netloc.lower() == self.netloc
         return parts.scheme == "https" and (parts.hostname or "").lower() in (
@@ -109,7 +140,9 @@ class Service:
 
     def accepts_url(self, url: str) -> bool:
         """May the client fetch this URL (pages, API, redirects, media)?"""
-        parts = urlsplit(url)
+        parts = _split_fetchable(url)
+        if parts is None:
+            return False
         host = (parts.hostname or "").lower()
         if not host:
             return False
@@ -117,7 +150,9 @@ class Service:
             return parts.scheme in ("http", "https") and (
                 parts.netloc.lower() == self.netloc or host in self.extra_hosts
             )
-        return parts.scheme in ("https", "http") and (is_tiktok_host(host) or host in self.extra_hosts)
+        return parts.scheme in ("https", "http") and (
+            is_tiktok_host(host) or host in self.extra_hosts
+        )
 
     def accepts_link_host(self, host: str, port: int | None = None) -> bool:
         """May a pasted link use this host? TikTok hosts always; the service origin too."""

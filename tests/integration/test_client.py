@@ -1,0 +1,547 @@
+"""TikTokClient against the stand-in service over real loopback sockets."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.plugins.tiktok import ClientFactory, Redirector, SleepLog
+from tikget_tui.clock import FakeClock
+from tikget_tui.commands import stories as stories_cmd
+from tikget_tui.config import Settings, load
+from tikget_tui.demo import DemoServer, DemoServerThread
+from tikget_tui.demo.scenario import (
+    DEMO_CANONICAL_POST,
+    DEMO_CREATOR,
+    DEMO_EMPTY_CREATOR,
+    DEMO_EXPIRING_STORY,
+    DEMO_HEVC_STORY,
+    DEMO_HOSTILE_CREATOR,
+    DEMO_LOGIN_POST,
+    DEMO_PHOTO_CREATOR,
+    DEMO_PHOTO_STORY,
+    DEMO_POST,
+    DEMO_PRIVATE_CREATOR,
+    DEMO_PRIVATE_POST,
+    DEMO_REGION_POST,
+    DEMO_REMOVED_POST,
+    DEMO_SHORT_GONE,
+    DEMO_SHORT_PHOTO,
+    DEMO_SHORT_POST,
+    DEMO_SHORT_STORY,
+    ChallengeMode,
+    MediaFaults,
+    Quirk,
+)
+from tikget_tui.links import PostTarget, ShortLink, UserTarget
+from tikget_tui.models import Codec, Kind
+from tikget_tui.tiktok import (
+    ChallengeFailed,
+    LoginRequired,
+    MediaExpired,
+    MediaForbidden,
+    MediaNotFound,
+    NetworkError,
+    PostUnavailable,
+    PrivateAccount,
+    PrivatePost,
+    RangeNotSatisfiable,
+    RefusedHost,
+    RegionLocked,
+    Throttled,
+    TikTokClient,
+    UserNotFound,
+)
+
+MIKA_STORIES = 7
+
+
+def api_params(server: DemoServer) -> list[dict[str, list[str]]]:
+    return [parse_qs(r.query, keep_blank_values=True) for r in server.stats.of_kind("api")]
+
+
+async def read_all(client: TikTokClient, url: str, **kw: object) -> tuple[int, int, bytes]:
+    async with client.open_media(url, **kw) as media:  # type: ignore[arg-type]
+        body = b"".join([chunk async for chunk in media.aiter_bytes(8192)])
+        return media.status, media.range_start, body
+
+
+# ----------------------------------------------------------------------------- story lists
+
+
+async def test_multi_page_listing(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    result = await tiktok_client.lookup_stories(UserTarget(DEMO_CREATOR))
+    assert result.reason == ""
+    assert result.creator.unique_id == DEMO_CREATOR and result.creator.user_id
+    assert result.creator.nickname == "Mika ✈️ 旅行日記"
+    ids = [s.id for s in result.stories]
+    assert len(ids) == MIKA_STORIES == len(set(ids))
+    assert [s.created_at for s in result.stories] == sorted(s.created_at for s in result.stories)
+    by_id = {s.id: s for s in result.stories}
+    photo = by_id[DEMO_PHOTO_STORY]
+    assert photo.kind is Kind.PHOTO and len(photo.images) == 3 and photo.sound is not None
+    hevc = by_id[DEMO_HEVC_STORY]
+    # HEVC 540p ranks above H.264 360p: resolution first
+    gears = [(s.codec, s.height) for s in hevc.sources if s.label.startswith(("normal", "adapt"))]
+    assert gears == [(Codec.HEVC, 960)] * 2 + [(Codec.H264, 640)] * 2  # two CDN regions each
+    for story in result.stories:
+        assert story.is_story and story.expires_at is not None
+        assert story.canonical_url == f"{demo_server.origin}/@{DEMO_CREATOR}/video/{story.id}"
+        assert all("/aweme/v1/play" not in s.url for s in story.sources)
+        if story.kind is Kind.VIDEO:
+            assert story.sources and story.duration > 0
+    # no ExpiredAt → 24 h after creation
+    last = by_id["7440000000000000007"]
+    assert last.expires_at == last.created_at + timedelta(hours=24)
+    # two pages, all fixed web params, Referer = profile URL, cursor = previous MaxCursor
+    params = api_params(demo_server)
+    assert len(params) == 2
+    for p in params:
+        for key, value in [("aid", "1988"), ("app_name", "tiktok_web"), ("count", "5"),
+                           ("device_platform", "web_pc"), ("loadBackward", "false"),
+                           ("browser_version", "5.0 (Windows)"), ("priority_region", ""),
+                           ("tz_name", "UTC"), ("from_page", "user"),
+                           ("authorId", result.creator.user_id)]:
+            assert p[key] == [value]
+        assert re.fullmatch(r"[1-9]\d{18}", p["device_id"][0])
+        assert re.fullmatch(r"verify_[0-9a-f]{7}", p["verifyFp"][0])
+    assert params[0]["cursor"] == ["0"]
+    fifth = result.stories[4]
+    assert params[1]["cursor"] == [str(int(fifth.created_at.timestamp()) * 1000)]
+    for record in demo_server.stats.of_kind("api"):
+        assert record.referer == f"{demo_server.origin}/@{DEMO_CREATOR}"
+        assert {"tt_chain_token", "ttwid"} <= set(record.cookie_names)
+
+
+@pytest.mark.parametrize("quirk", [Quirk.MISSING_CURSOR, Quirk.STALE_CURSOR, Quirk.STRINGS,
+                                   Quirk.BITRATE_OBJECT])
+async def test_listing_quirks(demo_server: DemoServer, tiktok_client: TikTokClient,
+                              quirk: Quirk) -> None:
+    creator = demo_server.scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(quirk)
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    params = api_params(demo_server)
+    assert len(params) == 2
+    if quirk in (Quirk.MISSING_CURSOR, Quirk.STALE_CURSOR):
+        # fallback: the last item's createTime * 1000
+        assert params[1]["cursor"] == [str(int(result.stories[4].created_at.timestamp()) * 1000)]
+    assert all(s.sources for s in result.stories if s.kind is Kind.VIDEO)
+
+
+async def test_repeated_page_regenerates_the_device_once_then_stops(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.REPEAT_PAGE)
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == 5  # what the first page had
+    params = api_params(demo_server)
+    assert len(params) == 3
+    devices = [p["device_id"][0] for p in params]
+    assert devices[0] == devices[1] != devices[2]
+
+
+async def test_all_photo_creator(tiktok_client: TikTokClient) -> None:
+    result = await tiktok_client.lookup_stories("@" + DEMO_PHOTO_CREATOR)
+    assert [s.kind for s in result.stories] == [Kind.PHOTO, Kind.PHOTO]
+    first, second = result.stories
+    assert len(first.images) == 4 and first.has_sound and first.sound is not None
+    assert len(second.images) == 2 and second.has_sound is False and second.sound is None
+    assert all(img.urls and img.width > 0 for img in first.images)
+
+
+async def test_no_active_story(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    result = await tiktok_client.lookup_stories(DEMO_EMPTY_CREATOR)
+    assert result.stories == ()
+    assert result.reason == f"@{DEMO_EMPTY_CREATOR} has no active story right now"
+
+
+async def test_private_and_unknown(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    with pytest.raises(PrivateAccount) as info:
+        await tiktok_client.lookup_stories(DEMO_PRIVATE_CREATOR)
+    assert "private" in info.value.reason and not info.value.retryable
+    with pytest.raises(UserNotFound) as unknown:
+        await tiktok_client.lookup_stories("no.such.person")
+    assert "@no.such.person" in unknown.value.reason
+    assert demo_server.stats.of_kind("api") == []
+
+
+async def test_numeric_id_skips_the_profile_page(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
+    assert creator is not None
+    result = await tiktok_client.lookup_stories(creator.user_id)
+    assert len(result.stories) == 2 and result.creator.unique_id == DEMO_PHOTO_CREATOR
+    pages = [r.path for r in demo_server.stats.of_kind("page")]
+    assert pages == ["/"]  # only the home page, for the session cookies
+
+
+async def test_expired_stories_are_dropped_by_the_clients_clock(
+    demo_server: DemoServer, make_client: ClientFactory, demo_clock: FakeClock
+) -> None:
+    later = FakeClock(demo_clock.time() + 120)  # the 90-second story has expired for us
+    client = make_client(clock=later)
+    result = await client.lookup_stories(DEMO_CREATOR)
+    assert DEMO_EXPIRING_STORY not in {s.id for s in result.stories}
+    assert len(result.stories) == MIKA_STORIES - 1
+
+
+# ----------------------------------------------------------------------------- challenge
+
+
+async def test_challenge_on_first_visit_is_solved_once(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    await tiktok_client.lookup_stories(DEMO_PHOTO_CREATOR)
+    assert tiktok_client.challenges_solved == 1
+    pages = demo_server.stats.of_kind("page")
+    assert len(pages) == 3  # challenge, retry with the cookie, the second profile
+    assert "_wafchallengeid" in pages[1].cookie_names
+
+
+async def test_challenge_every_time_fails_clearly(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.ALWAYS
+    with pytest.raises(ChallengeFailed) as info:
+        await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert "please wait" in info.value.reason and "try again" in info.value.reason
+    assert len(demo_server.stats.of_kind("page")) == 2
+
+
+# ----------------------------------------------------------------------------- throttling
+
+
+async def test_empty_bodies_back_off_then_succeed(
+    demo_server: DemoServer, tiktok_client: TikTokClient, sleep_log: SleepLog
+) -> None:
+    demo_server.scenario.faults.empty_bodies = 2
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    assert len(sleep_log.delays) == 2
+    assert len(demo_server.stats.of_kind("api")) == 4
+
+
+async def test_empty_bodies_forever_raise_throttled(
+    demo_server: DemoServer, make_client: ClientFactory, sleep_log: SleepLog
+) -> None:
+    demo_server.scenario.faults.empty_bodies = 1000
+    client = make_client(max_attempts=3)
+    with pytest.raises(Throttled) as info:
+        await client.lookup_stories(DEMO_CREATOR)
+    assert info.value.retryable and "wait" in info.value.reason
+    assert len(demo_server.stats.of_kind("api")) == 3
+    assert len(sleep_log.delays) == 2
+    assert sleep_log.delays[1] >= sleep_log.delays[0] / 2  # exponential with jitter
+
+
+async def test_429_honours_retry_after(
+    demo_server: DemoServer, tiktok_client: TikTokClient, sleep_log: SleepLog
+) -> None:
+    demo_server.scenario.faults.too_many = 2
+    demo_server.scenario.faults.retry_after = "7"
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    assert sleep_log.delays == [7.0, 7.0]
+
+
+async def test_429_without_retry_after_backs_off(
+    demo_server: DemoServer, tiktok_client: TikTokClient, sleep_log: SleepLog
+) -> None:
+    demo_server.scenario.faults.too_many = 3
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    assert len(sleep_log.delays) == 3 and all(0 < d < 1 for d in sleep_log.delays)
+
+
+async def test_429_with_a_long_retry_after_is_reported_not_slept(
+    demo_server: DemoServer, tiktok_client: TikTokClient, sleep_log: SleepLog
+) -> None:
+    demo_server.scenario.faults.too_many = 1
+    demo_server.scenario.faults.retry_after = "3600"
+    with pytest.raises(Throttled) as info:
+        await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert info.value.retry_after == 3600 and "3600 s" in info.value.reason
+    assert sleep_log.delays == []
+
+
+async def test_server_error_burst(
+    demo_server: DemoServer, tiktok_client: TikTokClient, make_client: ClientFactory
+) -> None:
+    faults = demo_server.scenario.faults
+    faults.fault_kinds = {"api", "page"}
+    faults.server_errors = 3
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES
+    statuses = [r.status for r in demo_server.stats.requests]
+    assert statuses[:4] == [503, 503, 503, 200]
+    faults.server_errors = 1000
+    with pytest.raises(NetworkError) as info:
+        await make_client(max_attempts=2).lookup_stories(DEMO_CREATOR)
+    assert "503" in info.value.reason and info.value.retryable
+
+
+async def test_unreachable_service_is_a_network_error(
+    demo_settings: Settings, make_client: ClientFactory
+) -> None:
+    # a port nothing listens on: bind, note the port, close
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    client = make_client(demo_settings.replace(service_origin=f"http://127.0.0.1:{port}"),
+                         max_attempts=2)
+    with pytest.raises(NetworkError):
+        await client.lookup_stories(DEMO_CREATOR)
+
+
+# ----------------------------------------------------------------------------- posts
+
+
+async def test_post_pages(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    post = await tiktok_client.resolve(PostTarget(DEMO_POST, DEMO_CREATOR))
+    assert post.id == DEMO_POST and not post.is_story and post.expires_at is None
+    assert post.sources and post.creator.unique_id == DEMO_CREATOR
+    story = await tiktok_client.resolve(PostTarget(DEMO_PHOTO_STORY, DEMO_CREATOR, "photo"))
+    assert story.is_story and story.kind is Kind.PHOTO and story.expires_at is not None
+    assert all("/photo/" not in r.path for r in demo_server.stats.of_kind("page"))
+
+
+@pytest.mark.parametrize(
+    ("post_id", "error"),
+    [(DEMO_REMOVED_POST, PostUnavailable), (DEMO_PRIVATE_POST, PrivatePost),
+     (DEMO_REGION_POST, RegionLocked), (DEMO_LOGIN_POST, LoginRequired),
+     ("7430000000000009999", PostUnavailable)],
+)
+async def test_post_errors(tiktok_client: TikTokClient, post_id: str,
+                           error: type[Exception]) -> None:
+    with pytest.raises(error) as info:
+        await tiktok_client.resolve(PostTarget(post_id, DEMO_CREATOR))
+    if error is LoginRequired:
+        assert "not public" in str(info.value)
+
+
+async def test_canonical_retry(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    post = await tiktok_client.resolve(PostTarget(DEMO_CANONICAL_POST, None))
+    assert post.id == DEMO_CANONICAL_POST and post.creator.unique_id == DEMO_EMPTY_CREATOR
+    paths = [r.path for r in demo_server.stats.of_kind("page")]
+    assert paths == [f"/@/video/{DEMO_CANONICAL_POST}",
+                     f"/@{DEMO_EMPTY_CREATOR}/video/{DEMO_CANONICAL_POST}"]
+
+
+async def test_short_links(demo_server: DemoServer, tiktok_client: TikTokClient) -> None:
+    post = await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "t"))
+    assert post.id == DEMO_POST and not post.is_story
+    story = await tiktok_client.resolve(ShortLink(DEMO_SHORT_STORY, "vm"))
+    assert story.id == "7440000000000000001" and story.is_story
+    photo = await tiktok_client.resolve(ShortLink(DEMO_SHORT_PHOTO, "vt"))
+    assert photo.kind is Kind.PHOTO and photo.is_story
+    for code in (DEMO_SHORT_GONE, "ZMnothing"):
+        with pytest.raises(PostUnavailable) as info:
+            await tiktok_client.resolve(ShortLink(code, "t"))
+        assert "gone" in info.value.reason
+    short = [r for r in demo_server.stats.requests if r.path.startswith("/t/")]
+    assert short and all(r.user_agent == "facebookexternalhit/1.1" for r in short)
+
+
+async def test_expired_story_post_is_unavailable(
+    demo_server: DemoServer, make_client: ClientFactory, demo_clock: FakeClock
+) -> None:
+    # the server still has it (its clock), ours says it has expired
+    client = make_client(clock=FakeClock(demo_clock.time() + 120))
+    with pytest.raises(PostUnavailable, match="expired"):
+        await client.resolve(PostTarget(DEMO_EXPIRING_STORY, DEMO_CREATOR))
+
+
+async def test_redirect_to_a_foreign_host_is_refused(
+    demo_server: DemoServer, demo_settings: Settings, make_client: ClientFactory,
+    redirector: Redirector,
+) -> None:
+    foreign = f"{demo_server.origin}/@{DEMO_CREATOR}/video/{DEMO_POST}"  # another port
+    redirector.routes["/t/ZMaway/"] = (301, foreign)
+    redirector.routes[f"/@x/video/{DEMO_POST}"] = (302, foreign)
+    redirector.routes["/video/tos/a/b/c/"] = (302, "https://example.com/v.mp4")
+    client = make_client(demo_settings.replace(service_origin=redirector.origin))
+    with pytest.raises(RefusedHost, match="refused redirect to a host outside TikTok"):
+        await client.resolve(ShortLink("ZMaway", "t"))
+    with pytest.raises(RefusedHost, match="refused redirect to a host outside TikTok"):
+        await client.resolve(PostTarget(DEMO_POST, "x"))
+    client.auto_session = False
+    with pytest.raises(RefusedHost, match="example.com"):
+        async with client.open_media(redirector.origin + "/video/tos/a/b/c/"):
+            pass
+    with pytest.raises(RefusedHost):
+        async with client.open_media("https://evil.example/v.mp4"):
+            pass
+    assert demo_server.stats.total == 0  # never contacted
+
+
+# ----------------------------------------------------------------------------- media
+
+
+async def test_cdn_needs_the_cookie_and_referer(
+    demo_server: DemoServer, make_client: ClientFactory
+) -> None:
+    lister = make_client()
+    story = (await lister.lookup_stories(DEMO_CREATOR)).stories[1]
+    url = story.sources[0].url
+    fresh = make_client()
+    fresh.auto_session = False
+    with pytest.raises(MediaForbidden) as info:
+        await read_all(fresh, url)
+    assert not isinstance(info.value, MediaExpired)
+    demo_server.stats.reset()
+    status, start, body = await read_all(lister, url)
+    assert status == 200 and start == 0
+    assert story.sources[0].data_size == len(body) and body[4:8] == b"ftyp"
+    (record,) = demo_server.stats.of_kind("media")
+    assert "tt_chain_token" in record.cookie_names
+    assert record.referer == demo_server.origin + "/"
+    # a fresh client that may warm its session visits the home page first, then succeeds
+    warm = make_client()
+    status, _, body2 = await read_all(warm, url)
+    assert status == 200 and body2 == body
+
+
+async def test_media_expired_range_and_not_found(
+    demo_server: DemoServer, tiktok_client: TikTokClient, demo_clock: FakeClock
+) -> None:
+    story = (await tiktok_client.lookup_stories(DEMO_CREATOR)).stories[1]
+    url = story.sources[0].url
+    size = story.sources[0].data_size
+    assert size is not None
+    async with tiktok_client.open_media(url, start=100) as media:
+        assert media.status == 206 and media.range_start == 100
+        assert media.total_size == size and media.content_length == size - 100
+        body = b"".join([c async for c in media.aiter_bytes()])
+        assert len(body) == size - 100
+    with pytest.raises(RangeNotSatisfiable):
+        await read_all(tiktok_client, url, start=size + 10)
+    with pytest.raises(MediaNotFound):
+        await read_all(tiktok_client, url.replace("/video/tos/", "/video/tos/zz", 1))
+    demo_server.scenario.faults.media = MediaFaults(ignore_range=True)
+    status, start, body = await read_all(tiktok_client, url, start=100)
+    assert (status, start, len(body)) == (200, 0, size)
+    demo_clock.advance(timedelta(hours=7))  # past the signed URL's expire
+    with pytest.raises(MediaExpired) as info:
+        await read_all(tiktok_client, url)
+    assert "expired" in info.value.reason and isinstance(info.value, MediaForbidden)
+
+
+async def test_dropped_body_is_a_network_error(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    story = (await tiktok_client.lookup_stories(DEMO_CREATOR)).stories[1]
+    demo_server.scenario.faults.media = MediaFaults(drop_after=5000, drop_times=1)
+    with pytest.raises(NetworkError):
+        await read_all(tiktok_client, story.sources[0].url)
+    status, _, body = await read_all(tiktok_client, story.sources[0].url, start=0)
+    assert status == 200 and len(body) == story.sources[0].data_size
+
+
+async def test_images_and_sound(tiktok_client: TikTokClient) -> None:
+    result = await tiktok_client.lookup_stories(DEMO_PHOTO_CREATOR)
+    story = result.stories[0]
+    status, _, image = await read_all(tiktok_client, story.images[0].urls[0])
+    assert status == 200 and image[:3] == b"\xff\xd8\xff"
+    assert story.sound is not None
+    status, _, sound = await read_all(tiktok_client, story.sound.url)
+    assert status == 200 and len(sound) > 1000
+
+
+async def test_per_host_concurrency_is_respected(
+    demo_server: DemoServer, demo_settings: Settings, make_client: ClientFactory
+) -> None:
+    client = make_client(demo_settings.replace(per_host_concurrency=2))
+    result = await client.lookup_stories(DEMO_CREATOR)
+    urls = [s.sources[0].url for s in result.stories if s.kind is Kind.VIDEO]
+    demo_server.scenario.faults.media = MediaFaults(bytes_per_second=400_000)
+    demo_server.stats.reset()
+    inside = 0
+    peak = 0
+    two_in = asyncio.Event()
+
+    async def fetch(url: str) -> int:
+        nonlocal inside, peak
+        async with client.open_media(url) as media:
+            inside += 1
+            peak = max(peak, inside)
+            if inside == 2:
+                two_in.set()
+            await asyncio.wait_for(two_in.wait(), 30)
+            size = sum([len(c) async for c in media.aiter_bytes()])
+            inside -= 1
+            return size
+
+    sizes = await asyncio.gather(*(fetch(u) for u in urls))
+    assert len(sizes) == len(urls) >= 5 and all(sizes)
+    assert peak == 2
+    assert 1 <= demo_server.stats.max_by_kind["media"] <= 2
+
+
+async def test_api_calls_are_spaced(
+    demo_server: DemoServer, demo_settings: Settings, make_client: ClientFactory,
+    sleep_log: SleepLog,
+) -> None:
+    client = make_client(demo_settings.replace(api_min_interval=5.0))
+    await client.lookup_stories(DEMO_CREATOR)
+    calls = len(demo_server.stats.of_kind("page")) + len(demo_server.stats.of_kind("api"))
+    assert calls == 3
+    # the recording sleep does not really wait, so every later call had to wait ~5 s
+    assert len(sleep_log.delays) == calls - 1
+    assert all(4.0 < d <= 5.0 for d in sleep_log.delays)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def _run(thread: DemoServerThread, clock: FakeClock, *targets: str,
+         json_out: bool = False) -> tuple[int, str, str]:
+    settings = load().replace(service_origin=thread.origin, api_min_interval=0.0)
+    out, err = io.StringIO(), io.StringIO()
+    code = stories_cmd.run(argparse.Namespace(targets=list(targets), json=json_out), settings,
+                           clock=clock, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_stories_command_text(demo_thread: DemoServerThread, demo_clock: FakeClock) -> None:
+    code, out, err = _run(demo_thread, demo_clock, "@" + DEMO_CREATOR, DEMO_EMPTY_CREATOR,
+                          DEMO_HOSTILE_CREATOR)
+    assert code == 0 and err == ""
+    assert f"@{DEMO_CREATOR} (Mika ✈️ 旅行日記): {MIKA_STORIES} active stories" in out
+    assert "1m left" in out  # the 90-second story
+    assert "20h 00m left" not in out and "4h 00m left" in out
+    assert f"@{DEMO_EMPTY_CREATOR}" in out and "has no active story right now" in out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "\\u202e" in out  # shown, not interpreted
+
+
+def test_stories_command_json_and_failures(
+    demo_thread: DemoServerThread, demo_clock: FakeClock
+) -> None:
+    code, out, err = _run(demo_thread, demo_clock, DEMO_PHOTO_CREATOR, json_out=True)
+    assert code == 0
+    data = json.loads(out)
+    assert data[0]["creator"]["username"] == DEMO_PHOTO_CREATOR
+    assert [s["kind"] for s in data[0]["stories"]] == ["photo", "photo"]
+    assert data[0]["stories"][0]["seconds_left"] == 18 * 3600
+    code, out, err = _run(demo_thread, demo_clock, DEMO_PRIVATE_CREATOR, DEMO_CREATOR)
+    assert code == 1
+    assert err.count("\n") == 1 and "private" in err and DEMO_PRIVATE_CREATOR in err
+    assert f"{MIKA_STORIES} active stories" in out
+    code, out, err = _run(demo_thread, demo_clock, "https://example.com/@x")
+    assert code == 2 and err.startswith("tikget: ") and out == ""

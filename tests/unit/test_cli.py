@@ -1,0 +1,148 @@
+"""The command line: --version, --help, locate, usage errors; in-process and as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tikget_tui import __version__
+from tikget_tui.cli import EXIT_USAGE, main
+
+
+def run_module(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tikget_tui", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ) if env is None else env,
+        timeout=60,
+        check=False,
+    )
+
+
+def locate_rows(text: str) -> dict[str, str]:
+    rows = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("  ")
+        rows[key.strip()] = value.strip()
+    return rows
+
+
+def expected_locations(home: Path) -> dict[str, str]:
+    return {
+        "config file": str(home / "config.toml"),
+        "data dir": str(home / "data"),
+        "state database": str(home / "data" / "state.sqlite3"),
+        "cache dir": str(home / "cache"),
+        "download dir": str(home / "downloads"),
+        "service": "https://www.tiktok.com",
+    }
+
+
+def test_version_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tikget {__version__}"
+
+
+def test_help_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: tikget")
+    for command in ("stories", "save", "verify", "watch", "audit", "export", "locate",
+                    "demo-server"):
+        assert command in out
+    assert "--service" in out
+
+
+def test_locate_in_process(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["locate"]) == 0
+    assert locate_rows(capsys.readouterr().out) == expected_locations(isolated_home)
+    # locate only prints: it creates nothing
+    assert list(isolated_home.iterdir()) == []
+
+
+def test_locate_follows_overrides(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TIKGET_CONFIG", str(tmp_path / "my.toml"))
+    (tmp_path / "my.toml").write_text('download_dir = "/srv/saved"\n', encoding="utf-8")
+    assert main(["--service", "http://127.0.0.1:8123", "locate"]) == 0
+    rows = locate_rows(capsys.readouterr().out)
+    assert rows["config file"] == str(tmp_path / "my.toml")
+    assert rows["download dir"] == "/srv/saved"
+    assert rows["service"] == "http://127.0.0.1:8123"
+    assert main(["--dir", str(tmp_path / "cli-dl"), "locate"]) == 0
+    assert locate_rows(capsys.readouterr().out)["download dir"] == str(tmp_path / "cli-dl")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--service", "ftp://x", "locate"],
+        ["--service", "http://127.0.0.1:8123/path", "locate"],
+        ["--service", "http://[::1", "locate"],
+        ["--concurrency", "0", "locate"],
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tikget: ")
+
+
+def test_bad_config_file_exits_2_with_one_line(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (isolated_home / "config.toml").write_text("concurrency = 'x'\n", encoding="utf-8")
+    assert main(["locate"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "concurrency" in err
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fly"])
+    assert exc.value.code == EXIT_USAGE
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_version_subprocess() -> None:
+    result = run_module("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"tikget {__version__}"
+
+
+def test_help_subprocess() -> None:
+    result = run_module("--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: tikget")
+
+
+def test_locate_subprocess(isolated_home: Path) -> None:
+    result = run_module("locate")
+    assert result.returncode == 0, result.stderr
+    assert locate_rows(result.stdout) == expected_locations(isolated_home)
+
+
+def test_bad_service_subprocess() -> None:
+    result = run_module("--service", "not-a-url", "locate")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("tikget: service origin 'not-a-url'")
+    assert "Traceback" not in result.stderr

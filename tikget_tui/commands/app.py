@@ -1,0 +1,54 @@
+"""``tikget`` without a subcommand: the Textual app (``--demo`` runs it on the stand-in)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tikget_tui.config import Settings
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+def _fail(message: str) -> int:
+    print(f"tikget: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from tikget_tui.store import InstanceLock, StoreError
+
+    # One process drives the queue: say so now, before the screen is taken over.
+    try:
+        with InstanceLock(settings.data_dir):
+            pass
+    except StoreError as exc:  # AlreadyRunning is one
+        return _fail(str(exc))
+
+    demo = None
+    origin: str | None = None
+    if getattr(args, "demo", False):
+        from tikget_tui.demo import DemoServerThread, MediaGenerationError
+        from tikget_tui.mediatools import ToolNotFound
+
+        print("tikget: starting the demo service (the first run makes its media, "
+              "a few seconds)…", file=sys.stderr)
+        demo = DemoServerThread()
+        try:
+            origin = demo.start()
+        except (MediaGenerationError, ToolNotFound, OSError, TimeoutError) as exc:
+            demo.stop()
+            return _fail(f"the demo service could not start: {exc}")
+        settings = settings.replace(service_origin=origin)
+
+    from tikget_tui.ui.app import TikGetApp
+
+    app = TikGetApp(settings, demo_origin=origin)
+    try:
+        app.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+    if app.fatal_error:
+        return _fail(app.fatal_error)
+    return app.return_code or EXIT_OK

@@ -1,0 +1,52 @@
+"""``tikget demo-server``: run the stand-in TikTok service on loopback until Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from tikget_tui.config import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from tikget_tui.demo import DemoServer, MediaGenerationError, NotLoopback
+    from tikget_tui.demo.scenario import DEMO_SHORT_POST
+    from tikget_tui.mediatools import MediaTools, ToolNotFound
+
+    host = getattr(args, "host", "127.0.0.1")
+    port = int(getattr(args, "port", 0) or 0)
+    try:
+        tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
+        server = DemoServer(media_dir=settings.cache_dir / "demo-media", host=host, port=port,
+                            tools=tools)
+    except (NotLoopback, ToolNotFound) as exc:
+        print(f"tikget: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        print("preparing demo media (first run only: a few seconds)...", flush=True)
+        origin = await server.start()
+        print(f"demo service running at {origin}  (Ctrl+C to stop)")
+        print(f"use it:  tikget --service {origin} stories @mika.travels")
+        print("creators to try:")
+        for creator in server.scenario.creators.values():
+            n = len(creator.stories)
+            what = "private account" if creator.private else (
+                f"{n} active {'story' if n == 1 else 'stories'}" if n else "no active story")
+            print(f"  @{creator.username:<16} {what}")
+        print(f"  @{'anyone.else':<16} unknown user")
+        print(f"short link:  {server.short_url(DEMO_SHORT_POST)}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    try:
+        asyncio.run(serve())
+    except (MediaGenerationError, OSError) as exc:
+        print(f"tikget: demo service failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("demo service stopped")
+    return 0

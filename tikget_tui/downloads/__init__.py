@@ -1,0 +1,23 @@
+"""The download engine: persistent queue, resumable transfers, names, context, verification.
+
+Core code: no textual import. The TUI and the batch CLI both drive
+:class:`DownloadManager`; see docs/contracts.md ("Downloads and store").
+"""
+
+from tikget_tui.downloads.events import Event, JobChanged, Progress
+from tikget_tui.downloads.manager import DownloadError, DownloadManager
+from tikget_tui.downloads.transfer import RetryPolicy
+from tikget_tui.store import ArchiveEntry, Job, JobState, Store
+
+__all__ = [
+    "ArchiveEntry",
+    "DownloadError",
+    "DownloadManager",
+    "Event",
+    "Job",
+    "JobChanged",
+    "JobState",
+    "Progress",
+    "RetryPolicy",
+    "Store",
+]

@@ -1,0 +1,71 @@
+"""``NAME.info.json`` beside each saved file: the context that made it worth saving.
+
+Written atomically (temp file, fsync, rename); rewritten when the
+verification result is known. Our own JSON, versioned with ``schema``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tikget_tui import __version__
+from tikget_tui.downloads.transfer import atomic_write_bytes
+from tikget_tui.models import Story
+
+SCHEMA = 1
+SUFFIX = ".info.json"
+
+
+def sidecar_path(directory: Path, stem: str) -> Path:
+    return directory / (stem + SUFFIX)
+
+
+def build(
+    story: Story, *, files: Sequence[dict[str, Any]], note: str, saved_at: datetime,
+    variant: str, verification: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    main = files[0] if files else {}
+    return {
+        "schema": SCHEMA,
+        "story_id": story.id,
+        "creator": story.creator.unique_id,
+        "nickname": story.creator.nickname,
+        "creator_id": story.creator.user_id,
+        "url": story.canonical_url,
+        "is_story": story.is_story,
+        "kind": str(story.kind),
+        "variant": variant,
+        "posted_at": story.created_at.isoformat(),
+        "expires_at": story.expires_at.isoformat() if story.expires_at else None,
+        "saved_at": saved_at.isoformat(),
+        "caption": story.caption,
+        "note": note,
+        "duration": story.duration or None,
+        "sound": (
+            {"title": story.sound.title, "author": story.sound.author, "id": story.sound.id}
+            if story.sound else None
+        ),
+        "file": main.get("name"),
+        "sha256": main.get("sha256"),
+        "size": main.get("size"),
+        "files": list(files),
+        "verification": verification,
+        "saved_by": f"tikget {__version__}",
+    }
+
+
+def write(path: Path, data: dict[str, Any]) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

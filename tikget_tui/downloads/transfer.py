@@ -1,0 +1,379 @@
+"""Stream one media file to ``NAME.part``: resume, retries, fallbacks, byte checks.
+
+Memory stays flat: the body is written chunk by chunk as it arrives. The
+``.part`` file is the only state: its size is where a resume starts (after a
+drop in this run or after a restart), validated against ``Content-Range``;
+a server that ignores ``Range`` (200 instead of 206) restarts from zero.
+403/404 (and a body that is not media at all) move on to the next source;
+network errors and 429 are retried with backoff and jitter up to
+``RetryPolicy.attempts`` times. :func:`finalize` fsyncs and renames the
+``.part`` to its final name, then fsyncs the directory: a file under a final
+name is always complete.
+
+Writes go through an opener (``Opener``), the seam tests use to inject disk
+errors such as ENOSPC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from tikget_tui.tiktok.errors import (
+    MediaError,
+    MediaExpired,
+    MediaForbidden,
+    MediaNotFound,
+    NetworkError,
+    RangeNotSatisfiable,
+    Throttled,
+    TikTokError,
+)
+
+CHUNK_SIZE = 128 * 1024
+MIN_VIDEO_BYTES = 16 * 1024  # the aweme/v1/play placeholder is smaller than any real video
+
+
+class Opener(Protocol):
+    def __call__(self, path: Path, start: int) -> BinaryIO: ...
+
+
+def open_part(path: Path, start: int) -> BinaryIO:
+    """Open ``path`` for writing at ``start`` (created when missing, cut to ``start``)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    f = os.fdopen(fd, "r+b")
+    try:
+        f.truncate(start)
+        f.seek(start)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries with exponential backoff and jitter (``sleep`` injectable for tests)."""
+
+    attempts: int = 5
+    base: float = 1.0
+    cap: float = 30.0
+    jitter: float = 0.5  # up to this fraction added at random
+    max_retry_after: float = 120.0  # a longer Retry-After fails the job with the reason
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        d = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        return d * (1.0 + random.random() * self.jitter)
+
+
+class TransferError(Exception):
+    """The transfer gave up; ``reason`` is one line for the user; ``kind`` says which way."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind  # "expired" | "forbidden" | "gone" | "disk" | "bad_media" | "network"
+        self.reason = reason
+
+
+class _Restart(Exception):
+    """Throw the .part away and fetch the same source again from zero."""
+
+
+class _BadBody(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- what the bytes are -------------------------------------------------------------------------
+
+
+def sniff(head: bytes) -> str | None:
+    """The media type from the first bytes: mp4, jpeg, png, webp, gif, heic, avif, mp3, webm.
+
+    ``None`` for anything else (an HTML error page, JSON, ...).
+    """
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+            return "heic"
+        if brand in (b"avif", b"avis"):
+            return "avif"
+        if brand in (b"M4A ", b"M4B "):
+            return "m4a"
+        return "mp4"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    return None
+
+
+EXTENSIONS = {"mp4": ".mp4", "jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif",
+              "heic": ".heic", "avif": ".avif", "mp3": ".mp3", "m4a": ".m4a", "webm": ".webm"}
+WANTED = {
+    "video": {"mp4", "webm"},
+    "image": {"jpeg", "png", "webp", "gif", "heic", "avif"},
+    "audio": {"mp3", "m4a", "mp4"},
+}
+
+
+def describe_bytes(head: bytes) -> str:
+    text = head.lstrip()[:1]
+    if text == b"<":
+        return "an HTML page"
+    if text in (b"{", b"["):
+        return "a JSON document"
+    return "not a media file"
+
+
+# -- the transfer -------------------------------------------------------------------------------
+
+
+@dataclass
+class TransferResult:
+    size: int
+    media_type: str  # from :func:`sniff`
+    source_index: int
+    url: str
+
+
+@dataclass
+class Transfer:
+    """Fetch one file from ranked ``urls`` into ``part``.
+
+    ``want`` is "video", "image" or "audio" (which byte signatures are
+    acceptable). ``expected_size`` is the source's DataSize when known.
+    ``on_progress(done, total)`` is called for every chunk (the caller
+    rate-limits). ``on_restart`` is called when the ``.part`` had to be
+    thrown away (the server ignored Range or a different source took over).
+    """
+
+    client: Any  # TikTokClient (duck-typed: open_media)
+    urls: Sequence[str]
+    part: Path
+    want: str
+    expected_sizes: Sequence[int | None] = ()
+    referer: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    opener: Opener = open_part
+    on_progress: Callable[[int, int | None], None] = lambda done, total: None
+    start_index: int = 0
+    known_total: int | None = None  # total size recorded for the .part we resume (if any)
+    chunk_size: int = CHUNK_SIZE
+
+    async def run(self) -> TransferResult:
+        index = self.start_index
+        failures = 0
+        last_reason = ""
+        forbidden = 0
+        while True:
+            if index >= len(self.urls):
+                if forbidden and forbidden == len(self.urls):
+                    raise TransferError("forbidden", last_reason or MediaForbidden.default_reason)
+                raise TransferError("gone", last_reason or "no usable media source is left")
+            url = self.urls[index]
+            if "/aweme/v1/play" in url and self.want == "video":
+                index += 1
+                last_reason = "only the tiny aweme/v1/play placeholder was offered"
+                continue
+            try:
+                return await self._once(index, url)
+            except MediaExpired as exc:
+                raise TransferError("expired", exc.reason) from None
+            except (MediaForbidden, MediaNotFound) as exc:
+                forbidden += isinstance(exc, MediaForbidden)
+                last_reason = exc.reason
+                self._discard()
+                index += 1
+            except _BadBody as exc:
+                last_reason = exc.reason
+                self._discard()
+                index += 1
+            except _Restart as exc:
+                failures += 1
+                last_reason = str(exc)
+                self._discard()
+                if failures > self.retry.attempts:
+                    raise TransferError("network", last_reason) from None
+            except RangeNotSatisfiable as exc:
+                failures += 1
+                last_reason = exc.reason
+                self._discard()
+                if failures > self.retry.attempts:
+                    raise TransferError("network", exc.reason) from None
+            except Throttled as exc:
+                failures += 1
+                last_reason = exc.reason
+                if exc.retry_after is not None and exc.retry_after > self.retry.max_retry_after:
+                    raise TransferError(
+                        "network", f"{exc.reason} (asked to wait {exc.retry_after:.0f} s)"
+                    ) from None
+                if failures > self.retry.attempts:
+                    raise TransferError("network", exc.reason) from None
+                await self.retry.sleep(self.retry.delay(failures, exc.retry_after))
+            except (NetworkError, MediaError, TikTokError) as exc:
+                if not exc.retryable and not isinstance(exc, NetworkError):
+                    last_reason = exc.reason
+                    index += 1
+                    continue
+                failures += 1
+                last_reason = exc.reason
+                if failures > self.retry.attempts:
+                    raise TransferError(
+                        "network", f"{exc.reason} (gave up after {failures} tries)"
+                    ) from None
+                await self.retry.sleep(self.retry.delay(failures))
+            except OSError as exc:
+                raise TransferError("disk", disk_reason(exc, self.part)) from None
+
+    def _discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.truncate(self.part, 0)
+        self.known_total = None
+
+    async def _once(self, index: int, url: str) -> TransferResult:
+        if index != self.start_index:
+            # a different source may be different bytes: never splice two files
+            self._discard()
+            self.start_index = index
+        try:
+            have = self.part.stat().st_size
+        except FileNotFoundError:
+            have = 0
+        async with self.client.open_media(url, start=have, referer=self.referer) as resp:
+            start = int(getattr(resp, "range_start", getattr(resp, "content_range_start", 0)) or 0)
+            total: int | None = resp.total_size
+            if have and (resp.status != 206 or start != have):
+                have = 0  # the server ignored Range (or answered another range): start over
+                self.known_total = None
+            elif have and self.known_total is not None and total != self.known_total:
+                raise _Restart("the file changed on the server since the download started")
+            expected = self.expected_sizes[index] if index < len(self.expected_sizes) else None
+            if total is None and expected:
+                total = expected
+            self.known_total = total
+            head = b""
+            done = have
+            f = self.opener(self.part, have)
+            try:
+                if have:
+                    with open(self.part, "rb") as r:
+                        head = r.read(16)
+                async for chunk in resp.aiter_bytes(self.chunk_size):
+                    if len(head) < 16:
+                        head += chunk[: 16 - len(head)]
+                        if len(head) >= 16 or done + len(chunk) >= 16:
+                            self._check_head(head, url)
+                    if total is not None and done + len(chunk) > total:
+                        raise _BadBody(
+                            f"the server sent more bytes than announced ({total}); "
+                            "trying the next source"
+                        )
+                    f.write(chunk)
+                    done += len(chunk)
+                    self.on_progress(done, total)
+                f.flush()
+                os.fsync(f.fileno())
+            finally:
+                f.close()
+        if total is not None and done < total:
+            raise NetworkError(
+                f"the server sent {done} of {total} bytes; resuming from where it stopped"
+            )
+        self._check_head(head, url)
+        if self.want == "video" and done < MIN_VIDEO_BYTES:
+            raise _BadBody(f"the server sent a {done}-byte file, too small to be the video")
+        return TransferResult(size=done, media_type=sniff(head) or "", source_index=index, url=url)
+
+    def _check_head(self, head: bytes, url: str) -> None:
+        kind = sniff(head)
+        if kind is None or kind not in WANTED[self.want]:
+            what = describe_bytes(head) if kind is None else f"a {kind} file"
+            raise _BadBody(f"the media link returned {what}, not the {self.want}")
+
+
+def disk_reason(exc: OSError, path: Path) -> str:
+    where = path.parent
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return f"the disk is full ({where}); free some space, then retry"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to write in {where}; fix its permissions or choose another folder"
+    if exc.errno == errno.ENOENT:
+        return f"the download folder {where} does not exist; create it or choose another"
+    return f"cannot write {path.name} in {where}: {exc.strerror or exc}"
+
+
+def fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def finalize(part: Path, final: Path) -> None:
+    """fsync ``part``, rename it to ``final`` atomically, fsync the directory."""
+    fd = os.open(part, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(part, final)
+    fsync_dir(final.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+class RateLimiter:
+    """At most ``per_second`` events, plus speed/ETA from a sliding window."""
+
+    def __init__(self, per_second: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._last = -1e18
+        self._samples: list[tuple[float, int]] = []
+
+    def speed(self, done: int) -> float:
+        now = self._clock()
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > 3.0:
+            self._samples.pop(0)
+        t0, d0 = self._samples[0]
+        dt = now - t0
+        return (done - d0) / dt if dt > 0 else 0.0
+
+    def due(self) -> bool:
+        now = self._clock()
+        if now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False

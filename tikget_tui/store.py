@@ -1,0 +1,596 @@
+"""Persistent state in SQLite: the download queue, the archive of saved ids,
+verification reports and the watch list.
+
+One connection per :class:`Store`, used by one writer at a time (a lock guards
+it, so worker threads may share it); WAL so readers in other processes
+(``tikget audit`` while the app runs) never block; foreign keys on; a busy
+timeout instead of "database is locked"; every write is one short
+transaction. The schema version lives in ``PRAGMA user_version`` and
+:data:`MIGRATIONS` brings an older file up to date.
+
+:class:`InstanceLock` makes sure only one process drives the queue at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from tikget_tui.models import Creator, Story
+
+
+class StoreError(RuntimeError):
+    """The state database cannot be used; the message is one line that says what to do."""
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    CONVERTING = "converting"
+    VERIFYING = "verifying"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+RUNNING_STATES = frozenset({JobState.DOWNLOADING, JobState.CONVERTING, JobState.VERIFYING})
+ACTIVE_STATES = frozenset({JobState.QUEUED}) | RUNNING_STATES
+FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED})
+
+
+def _ts(d: datetime | None) -> float | None:
+    return d.timestamp() if d is not None else None
+
+
+def _dt(v: float | None) -> datetime | None:
+    return datetime.fromtimestamp(v, UTC) if v is not None else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A snapshot of one download job (what every event carries)."""
+
+    id: int
+    story: Story
+    variant: str  # "video" | "audio" | "photo"
+    state: JobState
+    reason: str = ""
+    note: str = ""
+    audio: bool = False
+    expires_at: datetime | None = None
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    retries: int = 0
+    part_path: Path | None = None
+    final_path: Path | None = None
+    files: tuple[Path, ...] = ()
+    verdict: str | None = None
+    sha256: str | None = None
+    stem: str | None = None  # the chosen file name without extension
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime = field(default_factory=_now)
+
+    @property
+    def story_id(self) -> str:
+        return self.story.id
+
+    @property
+    def creator(self) -> Creator:
+        return self.story.creator
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """A story (one variant) that was saved: where, what it hashed to, how it verified."""
+
+    story_id: str
+    variant: str
+    path: Path
+    sha256: str | None = None
+    size: int = 0
+    verdict: str | None = None
+    saved_at: datetime = field(default_factory=_now)
+    creator: str = ""
+    job_id: int | None = None
+    files: tuple[Path, ...] = ()
+
+    @property
+    def all_files(self) -> tuple[Path, ...]:
+        return self.files or (self.path,)
+
+    def missing_files(self) -> list[Path]:
+        return [p for p in self.all_files if not p.is_file()]
+
+
+@dataclass(frozen=True)
+class WatchEntry:
+    username: str
+    added_at: datetime
+    note: str = ""
+    last_poll_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    last_result: str = ""
+
+
+# Each entry upgrades the schema from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        story_id    TEXT NOT NULL,
+        variant     TEXT NOT NULL CHECK (variant IN ('video', 'audio', 'photo')),
+        state       TEXT NOT NULL CHECK (state IN ('queued', 'downloading', 'converting',
+                    'verifying', 'done', 'failed', 'expired', 'paused', 'cancelled')),
+        reason      TEXT NOT NULL DEFAULT '',
+        story_json  TEXT NOT NULL,
+        note        TEXT NOT NULL DEFAULT '',
+        audio       INTEGER NOT NULL DEFAULT 0,
+        expires_at  REAL,
+        bytes_done  INTEGER NOT NULL DEFAULT 0,
+        bytes_total INTEGER,
+        retries     INTEGER NOT NULL DEFAULT 0,
+        part_path   TEXT,
+        final_path  TEXT,
+        stem        TEXT,
+        files_json  TEXT NOT NULL DEFAULT '[]',
+        verdict     TEXT,
+        sha256      TEXT,
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL
+    );
+    CREATE INDEX jobs_story ON jobs (story_id, variant);
+    CREATE INDEX jobs_state ON jobs (state);
+    CREATE TABLE archive (
+        story_id   TEXT NOT NULL,
+        variant    TEXT NOT NULL,
+        path       TEXT NOT NULL,
+        files_json TEXT NOT NULL DEFAULT '[]',
+        sha256     TEXT,
+        size       INTEGER NOT NULL DEFAULT 0,
+        verdict    TEXT,
+        saved_at   REAL NOT NULL,
+        creator    TEXT NOT NULL DEFAULT '',
+        job_id     INTEGER REFERENCES jobs (id) ON DELETE SET NULL,
+        PRIMARY KEY (story_id, variant)
+    );
+    CREATE TABLE reports (
+        path       TEXT PRIMARY KEY,
+        story_id   TEXT,
+        verdict    TEXT,
+        report     TEXT NOT NULL,
+        checked_at REAL NOT NULL
+    );
+    CREATE TABLE watch (
+        username     TEXT PRIMARY KEY,
+        added_at     REAL NOT NULL,
+        note         TEXT NOT NULL DEFAULT '',
+        last_poll_at REAL,
+        next_poll_at REAL,
+        last_result  TEXT NOT NULL DEFAULT ''
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_JOB_COLUMNS = {
+    "state", "reason", "note", "audio", "expires_at", "bytes_done", "bytes_total", "retries",
+    "part_path", "final_path", "files", "verdict", "sha256", "story", "stem",
+}
+
+
+class Store:
+    """Access to the state database. Create with :meth:`open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(path), timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the state database {path}: {exc}") from None
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"the state database {path} is unreadable ({exc}); move it aside to start afresh"
+            ) from None
+        return store
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the state database {self.path} was written by a newer tikget "
+                    f"(schema {version} > {SCHEMA_VERSION}); update tikget"
+                )
+            for i in range(version, SCHEMA_VERSION):
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(MIGRATIONS[i]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {i + 1}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._conn.execute(sql, tuple(args))
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def add_job(
+        self, story: Story, *, variant: str, audio: bool = False, note: str = "",
+        state: JobState = JobState.QUEUED, reason: str = "",
+    ) -> Job:
+        now = _now().timestamp()
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO jobs (story_id, variant, state, reason, story_json, note, audio,"
+                " expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (story.id, variant, str(state), reason, json.dumps(story.to_dict()), note,
+                 int(audio), _ts(story.expires_at), now, now),
+            )
+            job_id = int(cur.lastrowid or 0)
+        job = self.get_job(job_id)
+        assert job is not None
+        return job
+
+    def get_job(self, job_id: int) -> Job | None:
+        rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _job_from_row(rows[0]) if rows else None
+
+    def list_jobs(self, states: Iterable[JobState] | None = None) -> list[Job]:
+        if states is None:
+            rows = self._query("SELECT * FROM jobs ORDER BY id")
+        else:
+            wanted = [str(s) for s in states]
+            marks = ",".join("?" * len(wanted))
+            rows = self._query(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id", wanted)
+        return [_job_from_row(r) for r in rows]
+
+    def active_job_for(self, story_id: str, variant: str) -> Job | None:
+        marks = ",".join("?" * len(ACTIVE_STATES | {JobState.PAUSED}))
+        rows = self._query(
+            f"SELECT * FROM jobs WHERE story_id = ? AND variant = ? AND state IN ({marks})"
+            " ORDER BY id DESC LIMIT 1",
+            [story_id, variant, *(str(s) for s in ACTIVE_STATES | {JobState.PAUSED})],
+        )
+        return _job_from_row(rows[0]) if rows else None
+
+    def update_job(self, job_id: int, **changes: Any) -> Job:
+        unknown = set(changes) - _JOB_COLUMNS
+        if unknown:
+            raise TypeError(f"unknown job fields: {sorted(unknown)}")
+        cols: list[str] = []
+        vals: list[Any] = []
+        for key, value in changes.items():
+            if key == "story":
+                cols += ["story_json", "expires_at"]
+                vals += [json.dumps(value.to_dict()), _ts(value.expires_at)]
+                continue
+            if key == "files":
+                cols.append("files_json")
+                vals.append(json.dumps([str(p) for p in value]))
+                continue
+            if key in ("part_path", "final_path"):
+                value = str(value) if value is not None else None
+            elif key == "expires_at":
+                value = _ts(value)
+            elif key == "state":
+                value = str(JobState(value))
+            elif key == "audio":
+                value = int(bool(value))
+            cols.append(key)
+            vals.append(value)
+        cols.append("updated_at")
+        vals.append(_now().timestamp())
+        with self._tx() as c:
+            c.execute(
+                f"UPDATE jobs SET {', '.join(c_ + ' = ?' for c_ in cols)} WHERE id = ?",
+                (*vals, job_id),
+            )
+        job = self.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    def delete_job(self, job_id: int) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    # -- archive -----------------------------------------------------------------------------
+
+    def archive_put(self, entry: ArchiveEntry) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO archive (story_id, variant, path, files_json, sha256, size,"
+                " verdict, saved_at, creator, job_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (entry.story_id, entry.variant, str(entry.path),
+                 json.dumps([str(p) for p in entry.files]), entry.sha256, entry.size,
+                 entry.verdict, entry.saved_at.timestamp(), entry.creator, entry.job_id),
+            )
+
+    def archive_get(self, story_id: str, variant: str) -> ArchiveEntry | None:
+        rows = self._query(
+            "SELECT * FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
+        )
+        return _archive_from_row(rows[0]) if rows else None
+
+    def archive_list(self) -> list[ArchiveEntry]:
+        rows = self._query("SELECT * FROM archive ORDER BY saved_at")
+        return [_archive_from_row(r) for r in rows]
+
+    def archive_delete(self, story_id: str, variant: str) -> bool:
+        with self._tx() as c:
+            cur = c.execute(
+                "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
+            )
+            return cur.rowcount > 0
+
+    # -- verification reports ----------------------------------------------------------------
+
+    def save_report(self, path: Path, report: dict[str, Any], story_id: str | None = None) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO reports (path, story_id, verdict, report, checked_at)"
+                " VALUES (?,?,?,?,?)",
+                (str(path), story_id, report.get("verdict"), json.dumps(report),
+                 _now().timestamp()),
+            )
+
+    def get_report(self, path: Path) -> dict[str, Any] | None:
+        rows = self._query("SELECT report FROM reports WHERE path = ?", (str(path),))
+        if not rows:
+            return None
+        data: dict[str, Any] = json.loads(rows[0]["report"])
+        return data
+
+    # -- watch list --------------------------------------------------------------------------
+
+    @staticmethod
+    def _username(name: str) -> str:
+        clean = name.strip().lstrip("@").lower()
+        if not clean:
+            raise ValueError("an empty username cannot be watched")
+        return clean
+
+    def watch_add(self, username: str, note: str = "") -> WatchEntry:
+        name = self._username(username)
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO watch (username, added_at, note) VALUES (?,?,?)"
+                " ON CONFLICT (username) DO UPDATE SET note = CASE WHEN excluded.note != ''"
+                " THEN excluded.note ELSE watch.note END",
+                (name, _now().timestamp(), note),
+            )
+        entry = self.watch_get(name)
+        assert entry is not None
+        return entry
+
+    def watch_remove(self, username: str) -> bool:
+        with self._tx() as c:
+            return c.execute(
+                "DELETE FROM watch WHERE username = ?", (self._username(username),)
+            ).rowcount > 0
+
+    def watch_get(self, username: str) -> WatchEntry | None:
+        rows = self._query("SELECT * FROM watch WHERE username = ?", (self._username(username),))
+        return _watch_from_row(rows[0]) if rows else None
+
+    def watch_list(self) -> list[WatchEntry]:
+        return [_watch_from_row(r) for r in self._query("SELECT * FROM watch ORDER BY username")]
+
+    def watch_update(
+        self, username: str, *, last_poll_at: datetime | None = None,
+        next_poll_at: datetime | None = None, last_result: str | None = None,
+        note: str | None = None,
+    ) -> WatchEntry:
+        name = self._username(username)
+        changes: dict[str, Any] = {}
+        if last_poll_at is not None:
+            changes["last_poll_at"] = last_poll_at.timestamp()
+        if next_poll_at is not None:
+            changes["next_poll_at"] = next_poll_at.timestamp()
+        if last_result is not None:
+            changes["last_result"] = last_result
+        if note is not None:
+            changes["note"] = note
+        if changes:
+            with self._tx() as c:
+                c.execute(
+                    f"UPDATE watch SET {', '.join(k + ' = ?' for k in changes)} WHERE username = ?",
+                    (*changes.values(), name),
+                )
+        entry = self.watch_get(name)
+        if entry is None:
+            raise KeyError(name)
+        return entry
+
+    def watch_due(self, now: datetime) -> list[WatchEntry]:
+        """Watched creators never polled or whose ``next_poll_at`` has come."""
+        return [w for w in self.watch_list() if w.next_poll_at is None or w.next_poll_at <= now]
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _job_from_row(r: Any) -> Job:
+    return Job(
+        id=int(r["id"]),
+        story=Story.from_dict(json.loads(r["story_json"])),
+        variant=r["variant"],
+        state=JobState(r["state"]),
+        reason=r["reason"],
+        note=r["note"],
+        audio=bool(r["audio"]),
+        expires_at=_dt(r["expires_at"]),
+        bytes_done=int(r["bytes_done"]),
+        bytes_total=r["bytes_total"],
+        retries=int(r["retries"]),
+        part_path=Path(r["part_path"]) if r["part_path"] else None,
+        final_path=Path(r["final_path"]) if r["final_path"] else None,
+        files=tuple(Path(p) for p in json.loads(r["files_json"])),
+        verdict=r["verdict"],
+        sha256=r["sha256"],
+        stem=r["stem"],
+        created_at=_dt(r["created_at"]) or _now(),
+        updated_at=_dt(r["updated_at"]) or _now(),
+    )
+
+
+def _archive_from_row(r: Any) -> ArchiveEntry:
+    return ArchiveEntry(
+        story_id=r["story_id"],
+        variant=r["variant"],
+        path=Path(r["path"]),
+        files=tuple(Path(p) for p in json.loads(r["files_json"])),
+        sha256=r["sha256"],
+        size=int(r["size"]),
+        verdict=r["verdict"],
+        saved_at=_dt(r["saved_at"]) or _now(),
+        creator=r["creator"],
+        job_id=r["job_id"],
+    )
+
+
+def _watch_from_row(r: Any) -> WatchEntry:
+    return WatchEntry(
+        username=r["username"],
+        added_at=_dt(r["added_at"]) or _now(),
+        note=r["note"],
+        last_poll_at=_dt(r["last_poll_at"]),
+        next_poll_at=_dt(r["next_poll_at"]),
+        last_result=r["last_result"],
+    )
+
+
+class AlreadyRunning(StoreError):
+    def __init__(self, pid: int | None, lock_file: Path) -> None:
+        self.pid = pid
+        who = f"pid {pid}" if pid else "another process"
+        super().__init__(
+            f"tikget is already running ({who}); close it first or wait for it to finish"
+        )
+        self.lock_file = lock_file
+
+
+class InstanceLock:
+    """Exclusive ``fcntl.flock`` on ``DATA_DIR/tikget.lock``; the file holds the owner's pid.
+
+    The kernel drops the lock when the process dies (even on SIGKILL), so a
+    stale lock file never blocks a restart.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "tikget.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            pid: int | None = None
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(os.pread(fd, 32, 0).decode().strip() or "0") or None
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise AlreadyRunning(pid, self.path) from None
+            raise StoreError(f"cannot lock {self.path}: {exc.strerror}") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def __enter__(self) -> InstanceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

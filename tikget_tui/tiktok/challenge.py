@@ -1,0 +1,140 @@
+"""TikTok's "Please wait..." proof-of-work page, as every browser solves it.
+
+The page (HTTP 200, small, no rehydration script) carries elements ``cs``,
+``wci``, ``rci`` and ``rs`` whose ``class`` attributes hold the puzzle:
+``cs.class`` is unpadded base64 of a JSON object ``c`` where ``c.v.a`` is
+base64 bytes and ``c.v.c`` a base64 SHA-256 digest. The answer is the integer
+``i`` in 0..1,000,000 with ``sha256(a + str(i)) == c``. The browser then sets
+``c.d = base64(str(i))``, stores cookie ``<wci.class>`` = base64 of the compact
+JSON of ``c`` (and ``<rci.class>`` = ``rs.class``) and loads the page again.
+This is not an access control: it is what any visitor's browser does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+from tikget_tui.tiktok.errors import ChallengeFailed
+
+MAX_ANSWER = 1_000_000
+SMALL_PAGE = 64 * 1024  # the challenge page is a few KB; real pages are hundreds
+_IDS = ("cs", "wci", "rci", "rs")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    cs: str  # unpadded base64 JSON of c
+    wci: str  # cookie name for the answer
+    rci: str | None = None  # second cookie name
+    rs: str | None = None  # second cookie value
+
+
+@dataclass(frozen=True)
+class Solution:
+    answer: int
+    cookies: dict[str, str]  # name -> value to set before retrying
+
+
+class _ClassById(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        ident = values.get("id")
+        if ident in _IDS and ident not in self.found and "class" in values:
+            self.found[ident] = values["class"].strip()
+
+    handle_startendtag = handle_starttag
+
+
+def looks_like_challenge(status: int, body: str) -> bool:
+    """Cheap test on a page response: is this the "Please wait..." page?"""
+    if status != 200 or len(body) > SMALL_PAGE:
+        return False
+    if "__UNIVERSAL_DATA_FOR_REHYDRATION__" in body:
+        return False
+    return "Please wait" in body and 'id="cs"' in body.replace("'", '"')
+
+
+def parse_challenge(body: str) -> Challenge | None:
+    """The puzzle on a challenge page, or None when the page is not one."""
+    parser = _ClassById()
+    try:
+        parser.feed(body)
+        parser.close()
+    except Exception:  # html.parser is lenient; be safe against odd input anyway
+        return None
+    found = parser.found
+    if not found.get("cs") or not found.get("wci"):
+        return None
+    return Challenge(cs=found["cs"], wci=found["wci"], rci=found.get("rci") or None,
+                     rs=found.get("rs"))
+
+
+def _b64decode(text: str) -> bytes:
+    cleaned = "".join(text.split())
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        return base64.b64decode(cleaned, altchars=b"-_" if ("-" in cleaned or "_" in cleaned)
+                                else None, validate=False)
+    except (binascii.Error, ValueError):
+        raise ChallengeFailed(
+            "TikTok's 'please wait' page could not be read (bad base64); try again later"
+        ) from None
+
+
+def decode_puzzle(challenge: Challenge) -> tuple[dict[str, Any], bytes, bytes]:
+    """``(c, a, digest)`` from the page, or ChallengeFailed."""
+    try:
+        c = json.loads(_b64decode(challenge.cs).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ChallengeFailed(
+            "TikTok's 'please wait' page could not be read (bad JSON); try again later"
+        ) from None
+    v = c.get("v") if isinstance(c, dict) else None
+    if not isinstance(v, dict) or not isinstance(v.get("a"), str) or not isinstance(
+        v.get("c"), str
+    ):
+        raise ChallengeFailed(
+            "TikTok's 'please wait' page has an unknown puzzle shape; update tikget or try later"
+        )
+    assert isinstance(c, dict)
+    return c, _b64decode(v["a"]), _b64decode(v["c"])
+
+
+def find_answer(prefix: bytes, digest: bytes, limit: int = MAX_ANSWER) -> int | None:
+    """The ``i`` in 0..limit with ``sha256(prefix + str(i)) == digest`` (CPU-bound)."""
+    base = hashlib.sha256(prefix)
+    for i in range(limit + 1):
+        h = base.copy()
+        h.update(str(i).encode("ascii"))
+        if h.digest() == digest:
+            return i
+    return None
+
+
+def solve(challenge: Challenge, limit: int = MAX_ANSWER) -> Solution:
+    """Solve the puzzle (synchronous; run it in a thread)."""
+    c, prefix, digest = decode_puzzle(challenge)
+    answer = find_answer(prefix, digest, limit)
+    if answer is None:
+        raise ChallengeFailed(
+            "TikTok's 'please wait' puzzle has no answer in the usual range; try again later"
+        )
+    c = dict(c)
+    c["d"] = base64.b64encode(str(answer).encode("ascii")).decode("ascii")
+    value = base64.b64encode(
+        json.dumps(c, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).decode("ascii")
+    cookies = {challenge.wci: value}
+    if challenge.rci and challenge.rs is not None:
+        cookies[challenge.rci] = challenge.rs
+    return Solution(answer=answer, cookies=cookies)

@@ -1,0 +1,703 @@
+"""The TikTok web client: pages, the story API, short links and media, politely.
+
+One :class:`TikTokClient` is one browser-like session: one ``httpx.AsyncClient``
+(HTTP/1.1), one cookie jar (``ttwid``, ``tt_csrf_token``, ``tt_chain_token``,
+the challenge cookies), one device id. Redirects are followed by hand so every
+hop can be checked against :meth:`Service.accepts_url`. Pages and API calls
+are spaced by ``settings.api_min_interval`` and retried with exponential
+backoff and jitter on network errors, 5xx, 429 and empty bodies; media
+requests are a thin primitive (:meth:`TikTokClient.open_media`) on which the
+download engine builds resume and retry.
+
+Public content only: no browser cookies are imported, no credentials are
+sent, nobody is asked for a password. A login wall is reported as "not
+public" and never worked around.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import httpx
+
+from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.config import Settings
+from tikget_tui.links import PostTarget, ShortLink, UserTarget
+from tikget_tui.models import Creator, Story, StoryList
+from tikget_tui.tiktok import challenge as chal
+from tikget_tui.tiktok import parse
+from tikget_tui.tiktok.errors import (
+    ChallengeFailed,
+    LoginRequired,
+    MalformedResponse,
+    MediaError,
+    MediaExpired,
+    MediaForbidden,
+    MediaNotFound,
+    NetworkError,
+    PostUnavailable,
+    PrivateAccount,
+    RangeNotSatisfiable,
+    RefusedHost,
+    Throttled,
+    TikTokError,
+    UserNotFound,
+)
+from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
+
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+SHORT_LINK_UA = "facebookexternalhit/1.1"
+BROWSER_HEADERS = {
+    "User-Agent": BROWSER_UA,
+    "Accept-Language": "en-US,en;q=0.9",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+STORY_PAGE_SIZE = 5
+MAX_STORY_PAGES = 30  # 150 stories: far more than anyone posts in 24 h
+MAX_REDIRECTS = 8
+MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
+_REDIRECTS = (301, 302, 303, 307, 308)
+_POST_PATH_RE = re.compile(
+    r"^/(?:@(?P<user>[^/]*)/)?(?:share/)?(?:video|photo|v)/(?P<id>\d{5,25})(?:\.html)?/?$"
+)
+
+
+def new_device_id() -> str:
+    """A random 19-digit device id, as the web app makes one up."""
+    return str(secrets.randbelow(9 * 10**18) + 10**18)
+
+
+def new_verify_fp() -> str:
+    return "verify_" + secrets.token_hex(4)[:7]
+
+
+def web_params(device_id: str, verify_fp: str) -> dict[str, str]:
+    """The fixed query parameters every TikTok web API call carries."""
+    return {
+        "aid": "1988",
+        "app_name": "tiktok_web",
+        "device_platform": "web_pc",
+        "channel": "tiktok_web",
+        "app_language": "en",
+        "browser_language": "en-US",
+        "browser_name": "Mozilla",
+        "browser_online": "true",
+        "browser_platform": "Win32",
+        "browser_version": "5.0 (Windows)",
+        "cookie_enabled": "true",
+        "focus_state": "true",
+        "from_page": "user",
+        "history_len": "2",
+        "is_fullscreen": "false",
+        "is_page_visible": "true",
+        "language": "en",
+        "os": "windows",
+        "priority_region": "",
+        "referer": "",
+        "region": "US",
+        "screen_height": "1080",
+        "screen_width": "1920",
+        "tz_name": "UTC",
+        "webcast_language": "en",
+        "device_id": device_id,
+        "verifyFp": verify_fp,
+    }
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def _shown_host(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname or url
+    except ValueError:
+        host = url
+    return repr(host[:80])
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        import time as _time
+
+        seconds = when.timestamp() - _time.time()
+    if seconds != seconds:
+        return None
+    return max(0.0, min(seconds, 24 * 3600.0))
+
+
+def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    """``bytes a-b/total`` → (a, b, total or None)."""
+    if not value:
+        return None
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value)
+    if not m:
+        return None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), int(m.group(2)), total
+
+
+class MediaResponse:
+    """An open media response (status 200 or 206), body not yet read."""
+
+    def __init__(self, response: httpx.Response, url: str, requested_start: int) -> None:
+        self._response = response
+        self.url = url
+        self.status = response.status_code
+        self.headers = response.headers
+        self.requested_start = requested_start
+        length = response.headers.get("content-length", "")
+        self.content_length: int | None = int(length) if length.isdigit() else None
+        cr = _content_range(response.headers.get("content-range"))
+        if self.status == 206 and cr is not None:
+            self.range_start = cr[0]
+            self.total_size: int | None = cr[2]
+        else:
+            # the server ignored Range (or none was sent): the body starts at byte 0
+            self.range_start = 0
+            self.total_size = self.content_length
+        self.content_type = response.headers.get("content-type", "")
+
+    @property
+    def content_range_start(self) -> int:
+        return self.range_start
+
+    async def aiter_bytes(self, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
+        """The body as it arrives; a dropped connection becomes NetworkError."""
+        try:
+            async for chunk in self._response.aiter_raw(chunk_size):
+                yield chunk
+        except httpx.TimeoutException:
+            raise NetworkError(
+                "the media download stalled (timed out); it will resume from where it stopped"
+            ) from None
+        except (httpx.TransportError, httpx.StreamError):
+            raise NetworkError(
+                "the connection dropped during the download; it will resume from where it stopped"
+            ) from None
+
+
+@dataclass
+class _Fetched:
+    response: httpx.Response
+    url: str  # final URL after redirects
+
+
+class TikTokClient:
+    """A polite, typed client of TikTok's public web (or of the stand-in).
+
+    ``sleep`` (default ``asyncio.sleep``) and ``backoff_base`` (seconds, default
+    1.0) exist so tests can make retries instant; ``max_attempts`` defaults to
+    ``settings.max_retries``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        backoff_base: float = 1.0,
+        max_attempts: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service = settings.service
+        self.clock = clock
+        self._transport = transport
+        self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
+        self.backoff_base = max(0.0, backoff_base)
+        self.max_attempts = max(1, max_attempts if max_attempts is not None else
+                                settings.max_retries)
+        self.limiter = HostLimiter(settings.per_host_concurrency)
+        self.pacer = Pacer(settings.api_min_interval, self._sleep)
+        self.device_id = new_device_id()
+        self.verify_fp = new_verify_fp()
+        self.challenges_solved = 0
+        self.auto_session = True  # open_media fetches the home page once if no page was seen
+        self._session_ready = False
+        self._http: httpx.AsyncClient | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> TikTokClient:
+        self._client()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            t = float(self.settings.request_timeout)
+            self._http = httpx.AsyncClient(
+                http1=True,
+                http2=False,
+                follow_redirects=False,
+                timeout=httpx.Timeout(t, connect=min(t, 15.0)),
+                headers=BROWSER_HEADERS,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            )
+        return self._http
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """The session's cookie jar (read-only use, e.g. for diagnostics)."""
+        return self._client().cookies
+
+    def regenerate_device(self) -> None:
+        self.device_id = new_device_id()
+        self.verify_fp = new_verify_fp()
+
+    # ------------------------------------------------------------------ low level
+
+    def _check(self, url: str, *, redirect: bool = False) -> None:
+        if not self.service.accepts_url(url):
+            if redirect:
+                raise RefusedHost(f"refused redirect to a host outside TikTok: {_shown_host(url)}")
+            raise RefusedHost(f"refused to fetch a URL outside TikTok: {_shown_host(url)}")
+
+    async def _send_once(
+        self, method: str, url: str, headers: dict[str, str], *, stream: bool = False
+    ) -> httpx.Response:
+        """One request, no redirects; network failures become NetworkError."""
+        self._check(url)
+        http = self._client()
+        try:
+            request = http.build_request(method, url, headers=headers)
+            return await http.send(request, stream=stream)
+        except httpx.TimeoutException:
+            raise NetworkError("TikTok did not answer in time; check the connection and retry") \
+                from None
+        except httpx.InvalidURL:
+            raise RefusedHost(f"refused to fetch an invalid URL: {url[:80]!r}") from None
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise NetworkError(
+                f"could not reach {_shown_host(url)} ({type(exc).__name__}); "
+                "check the connection and retry"
+            ) from None
+
+    async def _follow(
+        self, url: str, headers: dict[str, str], *, method: str = "GET"
+    ) -> _Fetched:
+        """GET/HEAD following redirects by hand; every hop must be a TikTok URL."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self.limiter.slot(_host_of(current)):
+                response = await self._send_once(method, current, headers)
+            if response.status_code not in _REDIRECTS:
+                return _Fetched(response, current)
+            location = response.headers.get("location")
+            if not location:
+                return _Fetched(response, current)
+            target = urljoin(current, location.strip())
+            if urlsplit(target).path.rstrip("/").endswith("/login"):
+                raise LoginRequired(
+                    "TikTok shows this only to logged-in users, so it is not public; skipped"
+                )
+            self._check(target, redirect=True)
+            current = target
+        raise MalformedResponse("TikTok redirected too many times; try again later")
+
+    async def _fetch(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        expect_body: bool = True,
+        follow: bool = True,
+        method: str = "GET",
+    ) -> _Fetched:
+        """A paced page/API request with bounded retries (network, 5xx, 429, empty body)."""
+        last: TikTokError = NetworkError()
+        for attempt in range(self.max_attempts):
+            await self.pacer.wait()
+            delay = backoff_delay(attempt, self.backoff_base)
+            try:
+                if follow:
+                    fetched = await self._follow(url, headers, method=method)
+                else:
+                    async with self.limiter.slot(_host_of(url)):
+                        fetched = _Fetched(await self._send_once(method, url, headers), url)
+            except NetworkError as exc:
+                last = exc
+            else:
+                status = fetched.response.status_code
+                if status == 429:
+                    wait = _retry_after(fetched.response.headers.get("retry-after"))
+                    if wait is not None and wait > MAX_RETRY_AFTER:
+                        raise Throttled(
+                            f"TikTok is rate-limiting us and asks to wait {int(wait)} s; "
+                            "try again after that",
+                            retry_after=wait,
+                        )
+                    last = Throttled(retry_after=wait)
+                    if wait is not None:
+                        delay = max(delay, wait)
+                elif status >= 500:
+                    last = NetworkError(
+                        f"TikTok answered {status} (server trouble) several times; "
+                        "try again in a few minutes"
+                    )
+                elif expect_body and status == 200 and not fetched.response.content.strip():
+                    last = Throttled(
+                        "TikTok answered with empty pages (rate-limiting); "
+                        "wait a few minutes and try again"
+                    )
+                else:
+                    return fetched
+            if attempt + 1 < self.max_attempts:
+                await self._sleep(delay)
+        raise last
+
+    def _set_cookie(self, url: str, name: str, value: str) -> None:
+        host = urlsplit(url).hostname or ""
+        self._client().cookies.set(name, value, domain=host, path="/")
+
+    async def _page(
+        self, url: str, *, referer: str, what: str, not_found: TikTokError
+    ) -> tuple[dict[str, Any], str]:
+        """A page's ``__DEFAULT_SCOPE__`` (and the final URL), solving the challenge once."""
+        headers = {"Referer": referer}
+        fetched = await self._fetch(url, headers)
+        text = self._page_text(fetched, not_found)
+        if chal.looks_like_challenge(fetched.response.status_code, text):
+            puzzle = chal.parse_challenge(text)
+            if puzzle is None:
+                raise ChallengeFailed(
+                    "TikTok's 'please wait' check page has an unknown shape; update tikget "
+                    "or try again later"
+                )
+            solution = await asyncio.to_thread(chal.solve, puzzle)
+            for name, value in solution.cookies.items():
+                self._set_cookie(fetched.url, name, value)
+            self.challenges_solved += 1
+            fetched = await self._fetch(url, headers)
+            text = self._page_text(fetched, not_found)
+            if chal.looks_like_challenge(fetched.response.status_code, text):
+                raise ChallengeFailed(
+                    "TikTok kept showing its 'please wait' check page after it was solved; "
+                    "try again in a few minutes"
+                )
+        self._session_ready = True  # the page set the session cookies
+        scope = parse.rehydration_scope(text)
+        if scope is None:
+            raise MalformedResponse(
+                f"TikTok's page for {what} carries no data this version understands; "
+                "try again later or update tikget"
+            )
+        return scope, fetched.url
+
+    @staticmethod
+    def _page_text(fetched: _Fetched, not_found: TikTokError) -> str:
+        status = fetched.response.status_code
+        if status in (404, 410):
+            raise not_found
+        if status in _REDIRECTS:
+            raise MalformedResponse("TikTok redirected without saying where; try again later")
+        if status != 200:
+            raise MalformedResponse(
+                f"TikTok answered HTTP {status} for a page; try again later", retryable=True
+            )
+        try:
+            return fetched.response.text
+        except (UnicodeDecodeError, LookupError):
+            raise MalformedResponse("TikTok sent a page that is not text; try again later") \
+                from None
+
+    async def ensure_session(self) -> None:
+        """Visit the home page once, as a browser would, so the jar holds the session cookies
+        (``tt_chain_token`` is what the video CDN wants)."""
+        if self._session_ready:
+            return
+        home = self.service.url("/")
+        await self._page(
+            home, referer=home, what="TikTok's home page",
+            not_found=MalformedResponse("TikTok's home page is missing (404); try again later"),
+        )
+
+    # ------------------------------------------------------------------ stories
+
+    async def lookup_stories(self, user: UserTarget | str) -> StoryList:
+        """The creator's active (not yet expired) stories, oldest first."""
+        target = _as_user_target(user)
+        what = target.display or "the creator"
+        profile_url = self.service.url(target.path)
+        creator: Creator
+        if target.username:
+            scope, _ = await self._page(
+                profile_url,
+                referer=self.service.url("/"),
+                what=what,
+                not_found=UserNotFound(f"{what} does not exist on TikTok (misspelled or banned)"),
+            )
+            creator = parse.parse_user_detail(scope, what)
+        else:
+            # an all-digit id is the authorId already: skip the profile page
+            creator = Creator(unique_id="", user_id=target.user_id or "")
+            await self.ensure_session()
+        if creator.private:
+            raise PrivateAccount(f"{what} is a private account; only public stories can be saved")
+        stories = await self._story_items(creator, profile_url, what)
+        if not creator.unique_id and stories:
+            creator = stories[0].creator
+        now = self.clock.now()
+        active = tuple(s for s in parse.unique(stories) if not s.is_expired(now))
+        shown = creator.handle or what
+        reason = "" if active else f"{shown} has no active story right now"
+        return StoryList(creator=creator, stories=active, reason=reason, fetched_at=now)
+
+    async def _story_items(self, creator: Creator, profile_url: str, what: str) -> list[Story]:
+        collected: list[Story] = []
+        cursor = 0
+        previous: tuple[str, ...] | None = None
+        regenerated = False
+        pages = 0
+        while pages < MAX_STORY_PAGES:
+            pages += 1
+            data = await self._story_api(creator.user_id, cursor, profile_url)
+            page = parse.parse_story_page(
+                data,
+                service=self.service,
+                prefer_h264=self.settings.prefer_h264,
+                creator=creator,
+                what=what,
+            )
+            if not page.present:
+                break
+            if previous is not None and page.item_ids and page.item_ids == previous:
+                # a known failure: the API repeats a page (a bad device id)
+                if regenerated:
+                    break
+                regenerated = True
+                self.regenerate_device()
+                continue
+            previous = page.item_ids
+            collected.extend(page.stories)
+            if not page.has_more or not page.item_ids:
+                break
+            nxt = page.max_cursor
+            if nxt is None or nxt <= cursor:
+                nxt = page.last_create_ms
+            if nxt is None:
+                break
+            cursor = max(nxt, cursor)
+        return collected
+
+    async def _story_api(self, author_id: str, cursor: int, referer: str) -> dict[str, Any]:
+        params = {
+            "authorId": author_id,
+            "count": str(STORY_PAGE_SIZE),
+            "loadBackward": "false",
+            "cursor": str(cursor),
+            **web_params(self.device_id, self.verify_fp),
+        }
+        url = self.service.url("/api/story/item_list/") + "?" + urlencode(params)
+        headers = {"Referer": referer, "Accept": "application/json, text/plain, */*"}
+        fetched = await self._fetch(url, headers)
+        status = fetched.response.status_code
+        if status != 200:
+            raise MalformedResponse(
+                f"TikTok's story list answered HTTP {status}; try again later", retryable=True
+            )
+        try:
+            text = fetched.response.text
+        except (UnicodeDecodeError, LookupError):
+            text = ""
+        return parse.loads_json(text, "story list")
+
+    # ------------------------------------------------------------------ single posts
+
+    async def resolve(self, target: PostTarget | ShortLink) -> Story:
+        """One post or story by id or short link."""
+        hint = False
+        if isinstance(target, ShortLink):
+            url, hint, post_id = await self._expand_short(target)
+            what = f"post {post_id}" if post_id else f"short link {target.display}"
+        else:
+            post_id = target.post_id
+            url = self.service.url(f"/@{target.username or ''}/video/{post_id}")
+            what = f"post {post_id}"
+        return await self._post(url, what=what, story_hint=hint)
+
+    async def _expand_short(self, link: ShortLink) -> tuple[str, bool, str]:
+        """(post page URL, is-story hint, post id or "") from a short link's redirect."""
+        url = self.service.short_link_url(link.host_kind, link.code)
+        self._check(url)
+        headers = {"User-Agent": SHORT_LINK_UA, "Accept": "*/*"}
+        fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD")
+        if fetched.response.status_code in (405, 501):
+            fetched = await self._fetch(url, headers, expect_body=False, follow=False)
+        gone = PostUnavailable(
+            f"the short link {link.display} leads nowhere: the post is gone (removed or expired)"
+        )
+        location = fetched.response.headers.get("location", "").strip()
+        if fetched.response.status_code not in _REDIRECTS or not location:
+            if fetched.response.status_code == 404:
+                raise gone
+            if fetched.response.status_code in _REDIRECTS or fetched.response.status_code < 300:
+                raise gone
+            raise MalformedResponse(
+                f"the short link {link.display} answered HTTP {fetched.response.status_code}; "
+                "try again later",
+                retryable=True,
+            )
+        target = urljoin(url, location)
+        parts = urlsplit(target)
+        if parts.path.rstrip("/").endswith("/login"):
+            raise LoginRequired(
+                f"{link.display} needs a TikTok login, so it is not public; skipped"
+            )
+        self._check(target, redirect=True)
+        if parts.path in ("", "/"):
+            raise gone
+        query = parse_qs(parts.query)
+        hint = "1" in query.get("story_type", []) or "40" in query.get("aweme_type", [])
+        m = _POST_PATH_RE.match(parts.path)
+        if m is None:
+            return target, hint, ""
+        user = m.group("user") or ""
+        post_id = m.group("id")
+        return self.service.url(f"/@{user}/video/{post_id}"), hint, post_id
+
+    async def _post(self, url: str, *, what: str, story_hint: bool) -> Story:
+        not_found = PostUnavailable(f"{what} is not available any more (removed or expired)")
+        scope, final = await self._page(
+            url, referer=self.service.url("/"), what=what, not_found=not_found
+        )
+        item = parse.video_detail_item(scope, what)
+        if item is None:
+            canonical = parse.seo_canonical(scope)
+            if canonical is None or canonical in (url, final):
+                raise MalformedResponse(
+                    f"TikTok's page for {what} carries no post details; try again later"
+                )
+            self._check(canonical, redirect=True)
+            scope, _ = await self._page(
+                canonical, referer=self.service.url("/"), what=what, not_found=not_found
+            )
+            item = parse.video_detail_item(scope, what)
+            if item is None:
+                raise MalformedResponse(
+                    f"TikTok's page for {what} carries no post details; try again later"
+                )
+        is_story = story_hint or parse.item_story_hint(item)
+        story = parse.parse_item(
+            item, service=self.service, prefer_h264=self.settings.prefer_h264, is_story=is_story
+        )
+        if story.is_expired(self.clock.now()):
+            raise PostUnavailable(f"{what} was a story and it has expired; nothing left to save")
+        return story
+
+    # ------------------------------------------------------------------ media
+
+    @asynccontextmanager
+    async def open_media(
+        self, url: str, *, start: int = 0, referer: str | None = None
+    ) -> AsyncIterator[MediaResponse]:
+        """Open one media URL (video, image, sound) for streaming.
+
+        Sends the session cookies and a TikTok Referer, ``Range: bytes=START-``
+        when ``start`` > 0, follows redirects (each hop checked), and holds one
+        of the host's concurrency slots until the context exits. Statuses other
+        than 200/206 become typed errors; no retries happen here.
+        """
+        self._check(url)
+        if self.auto_session and not self._session_ready:
+            await self.ensure_session()
+        headers = {
+            "Referer": referer or self.service.url("/"),
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+        }
+        if start > 0:
+            headers["Range"] = f"bytes={int(start)}-"
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self.limiter.slot(_host_of(current)):
+                response = await self._send_once("GET", current, headers, stream=True)
+                try:
+                    status = response.status_code
+                    if status in _REDIRECTS and response.headers.get("location"):
+                        target = urljoin(current, response.headers["location"].strip())
+                        self._check(target, redirect=True)
+                        current = target
+                        continue
+                    self._media_status(response, current)
+                    yield MediaResponse(response, current, start)
+                    return
+                finally:
+                    await response.aclose()
+        raise MediaError("the media server redirected too many times; try again later",
+                         retryable=True)
+
+    def _media_status(self, response: httpx.Response, url: str) -> None:
+        status = response.status_code
+        if status in (200, 206):
+            return
+        if status == 403:
+            expire = parse.expiry_from_url(url)
+            if expire is not None and expire <= self.clock.time():
+                raise MediaExpired()
+            raise MediaForbidden(
+                "the media server refused the file (403 Access Denied); look the story up "
+                "again for fresh links"
+            )
+        if status in (404, 410):
+            raise MediaNotFound()
+        if status == 416:
+            raise RangeNotSatisfiable()
+        if status == 429:
+            raise Throttled(
+                "the media server is rate-limiting us (429); wait and retry",
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        if status >= 500:
+            raise NetworkError(f"the media server answered {status}; retry in a moment")
+        raise MediaError(f"the media server answered HTTP {status}; try again later",
+                         retryable=False)
+
+
+def _as_user_target(user: UserTarget | str) -> UserTarget:
+    if isinstance(user, UserTarget):
+        if not user.username and not user.user_id:
+            raise UserNotFound("no user name given")
+        return user
+    name = str(user).strip().lstrip("@").strip()
+    if not name:
+        raise UserNotFound("no user name given")
+    if name.isdigit():
+        return UserTarget(username=None, user_id=name)
+    return UserTarget(username=name.lower())
+
+
+__all__ = ["BROWSER_UA", "MediaResponse", "TikTokClient", "new_device_id", "web_params"]

@@ -1,0 +1,1 @@
+"""The Textual front end. Everything that imports textual lives under this package."""

@@ -1,0 +1,114 @@
+"""Every key binding of the app in one table.
+
+The footer (``BINDINGS`` on the screen and the two tables), the help screen
+and the command palette are all built from :data:`ACTIONS`, so they cannot
+disagree. Each binding has an ``id``: users remap keys in the config with a
+``[keys]`` table (``download = "ctrl+d"``), applied through
+:meth:`textual.app.App.set_keymap`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Scope = Literal["screen", "stories", "queue"]
+
+SCOPE_TITLES: dict[Scope, str] = {
+    "screen": "Everywhere",
+    "stories": "Active stories pane",
+    "queue": "Download queue pane",
+}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str  # binding id: the name users remap in the config
+    key: str  # default key(s), comma separated
+    action: str  # the action method, without ``action_``
+    description: str  # short, for the footer
+    help: str  # one line for the help screen and the command palette
+    scope: Scope
+    show: bool = True
+    priority: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("lookup", "l", "lookup", "Look up",
+               "Look up the links or @users typed in the input (Enter there does the same)",
+               "screen"),
+    ActionSpec("refresh", "r", "refresh", "Refresh",
+               "List the shown creators' stories again", "screen"),
+    ActionSpec("audio", "m", "toggle_audio", "MP3",
+               "Toggle audio-only: save the next downloads as MP3", "screen"),
+    ActionSpec("folder", "o", "folder", "Folder",
+               "Show the download folder's path and copy it to the clipboard", "screen"),
+    ActionSpec("next_pane", "tab", "next_pane", "Next pane", "Go to the next pane", "screen",
+               show=False, priority=True),
+    ActionSpec("previous_pane", "shift+tab", "previous_pane", "Previous pane",
+               "Go to the previous pane", "screen", show=False, priority=True),
+    ActionSpec("pane_input", "1", "pane('input')", "Input", "Go to the input pane", "screen",
+               show=False),
+    ActionSpec("pane_stories", "2", "pane('stories')", "Stories",
+               "Go to the active stories pane", "screen", show=False),
+    ActionSpec("pane_queue", "3", "pane('queue')", "Queue", "Go to the download queue pane",
+               "screen", show=False),
+    ActionSpec("pane_report", "4", "pane('report')", "Report",
+               "Go to the verification report pane", "screen", show=False),
+    ActionSpec("help", "question_mark,f1", "help", "Help", "Show every key", "screen"),
+    ActionSpec("quit", "q,ctrl+q", "quit", "Quit", "Quit (the queue resumes next time)",
+               "screen"),
+    ActionSpec("select", "space", "toggle_select", "Select",
+               "Select or unselect the story (on a creator row: all their stories)", "stories"),
+    ActionSpec("download", "d", "download", "Download",
+               "Download the selected stories (or the one under the cursor)", "stories"),
+    ActionSpec("download_all", "a", "download_creator", "All of creator",
+               "Download every active story of the creator under the cursor", "stories"),
+    ActionSpec("note", "n", "note", "Note",
+               "Add a note (why you save it) to the selected stories before saving", "stories"),
+    ActionSpec("pause", "p", "pause", "Pause", "Pause the download under the cursor", "queue"),
+    ActionSpec("resume", "u", "resume", "Resume", "Resume the paused download", "queue"),
+    ActionSpec("cancel", "x", "cancel", "Cancel",
+               "Cancel the download (its partial file is removed)", "queue"),
+    ActionSpec("retry", "t", "retry", "Retry", "Try a failed or cancelled download again",
+               "queue"),
+    ActionSpec("verify", "v", "verify", "Verify again",
+               "Run the verification of the finished file again", "queue"),
+)
+
+ACTIONS_BY_ID = {spec.id: spec for spec in ACTIONS}
+
+
+def bindings(scope: Scope) -> list[Binding]:
+    """The ``BINDINGS`` for one scope, straight from :data:`ACTIONS`."""
+    return [
+        Binding(spec.key, spec.action, spec.description, show=spec.show, id=spec.id,
+                tooltip=spec.help, priority=spec.priority)
+        for spec in ACTIONS
+        if spec.scope == scope
+    ]
+
+
+def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Split a user keymap into the usable part and one-line problems."""
+    good: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in keymap.items():
+        if binding_id not in ACTIONS_BY_ID:
+            problems.append(
+                f"unknown key binding {binding_id!r} in [keys]; known: "
+                + ", ".join(sorted(ACTIONS_BY_ID))
+            )
+        elif not keys.strip():
+            problems.append(f"key binding {binding_id!r} in [keys] is empty")
+        else:
+            good[binding_id] = keys
+    return good, problems
+
+
+def keys_for(spec: ActionSpec, keymap: dict[str, str]) -> list[str]:
+    """The keys bound to ``spec`` after the user's keymap."""
+    raw = keymap.get(spec.id, spec.key)
+    return [k.strip() for k in raw.split(",") if k.strip()]

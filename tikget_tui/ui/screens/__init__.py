@@ -1,0 +1,1 @@
+"""Screens of the app: the main four-pane screen, help, and small modals."""

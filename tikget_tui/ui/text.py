@@ -1,0 +1,72 @@
+"""Turning untrusted and numeric values into safe, fixed-width display text."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: emoji sequences need it
+
+
+def safe_line(text: str, limit: int | None = None) -> str:
+    """One line of untrusted text: no control or bidi-override characters, no newlines.
+
+    The result is still *text*: render it with ``Text``/``Content``, never as markup.
+    """
+    out: list[str] = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in "\n\r\t\v\f":
+            out.append(" ")
+        elif cat == "Cc" or (cat == "Cf" and ch not in _KEEP_FORMAT):
+            continue
+        else:
+            out.append(ch)
+    line = " ".join("".join(out).split())
+    if limit is not None and len(line) > limit:
+        line = line[: max(0, limit - 1)] + "…"
+    return line
+
+
+def format_duration(seconds: float | None) -> str:
+    """'0:15', '1:02:03', or '—' when unknown."""
+    if seconds is None or seconds <= 0:
+        return "—"
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def format_posted(when: datetime, now: datetime) -> str:
+    """Local time of day for the last day, else the local date (always 5 cells)."""
+    local, local_now = when.astimezone(), now.astimezone()
+    if abs((local_now - local).total_seconds()) < 20 * 3600:
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d")
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def format_speed(bps: float | None) -> str:
+    if not bps or bps <= 0:
+        return ""
+    return format_size(int(bps)) + "/s"
+
+
+def progress_bar(done: int, total: int | None, width: int = 10) -> str:
+    """A fixed-width text bar with a percentage: '█████░░░░░  50%'."""
+    if not total or total <= 0:
+        return "░" * width + "    "
+    frac = max(0.0, min(1.0, done / total))
+    filled = int(frac * width)
+    return "█" * filled + "░" * (width - filled) + f" {int(frac * 100):3d}%"

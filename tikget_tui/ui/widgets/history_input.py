@@ -1,0 +1,64 @@
+"""A one-line Input that remembers what was entered (Up/Down walk the history)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+HISTORY_LIMIT = 50
+
+
+class HistoryInput(Input):
+    """Input with a history of submitted values, kept in a small text file."""
+
+    BINDINGS = [
+        Binding("up", "history(-1)", "Previous input", show=False),
+        Binding("down", "history(1)", "Next input", show=False),
+    ]
+
+    def __init__(self, *, history_file: Path | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.history_file = history_file
+        self.history: list[str] = self._load()
+        self._position = len(self.history)
+        self._draft = ""
+
+    def _load(self) -> list[str]:
+        if self.history_file is None:
+            return []
+        try:
+            lines = self.history_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return []
+        return [line for line in lines if line.strip()][-HISTORY_LIMIT:]
+
+    def remember(self, value: str) -> None:
+        """Add a submitted value to the history (and the history file, best effort)."""
+        value = " ".join(value.split())
+        if not value:
+            return
+        if value in self.history:
+            self.history.remove(value)
+        self.history.append(value)
+        del self.history[:-HISTORY_LIMIT]
+        self._position = len(self.history)
+        self._draft = ""
+        if self.history_file is not None:
+            try:
+                self.history_file.parent.mkdir(parents=True, exist_ok=True)
+                self.history_file.write_text("\n".join(self.history) + "\n", encoding="utf-8")
+            except OSError:
+                pass  # history is a convenience; never an error for the user
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._position == len(self.history):
+            self._draft = self.value
+        self._position = max(0, min(len(self.history), self._position + step))
+        self.value = (
+            self._draft if self._position == len(self.history) else self.history[self._position]
+        )
+        self.cursor_position = len(self.value)

@@ -1,0 +1,214 @@
+"""Pane 3: the download queue, one row per job, in the manager's (expiring-first) order.
+
+Rows are keyed by job id. A ``JobChanged`` event re-orders the rows only when
+the order changed; ``Progress`` events update only the cells whose text
+changed (progress, speed, ETA).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from tikget_tui.ui import keymap
+from tikget_tui.ui.text import format_duration, format_speed, progress_bar, safe_line
+
+FIXED_COLUMNS = (("state", "state", 11), ("progress", "progress", 15), ("speed", "speed", 9),
+                 ("eta", "ETA", 7), ("retries", "↻", 2))
+MIN_NAME = 12
+
+STATE_COLOURS = {"done": "success", "failed": "error", "expired": "error",
+                 "cancelled": "text-muted", "paused": "warning"}
+
+
+class QueueTable(DataTable[Any]):
+    """Jobs of the download manager; p/u/x/t act on the job under the cursor."""
+
+    BINDINGS = keymap.bindings("queue")
+
+    class JobAction(Message):
+        """Run ``action`` (pause, resume, cancel, retry, verify) on a job."""
+
+        def __init__(self, action: str, job_id: int) -> None:
+            super().__init__()
+            self.action = action
+            self.job_id = job_id
+
+    class JobHighlighted(Message):
+        """The cursor moved to a job (the report pane follows it)."""
+
+        def __init__(self, job: Any) -> None:
+            super().__init__()
+            self.job = job
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.jobs: dict[int, Any] = {}
+        self.order: list[int] = []
+        self._shown: dict[tuple[int, str], str] = {}
+        self._name_width = 30
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        self.add_column("name", key="name", width=self._name_width)
+        for key, label, width in FIXED_COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self, event: Resize) -> None:
+        fixed = sum(width + 2 * self.cell_padding for _, _, width in FIXED_COLUMNS)
+        width = max(MIN_NAME, event.size.width - fixed - 2 * self.cell_padding - 1)
+        if width != self._name_width:
+            self._name_width = width
+            self._rebuild()
+
+    # -- data ----------------------------------------------------------------------
+
+    def set_jobs(self, jobs: list[Any]) -> None:
+        """The whole queue, in the manager's order."""
+        self.jobs = {job.id: job for job in jobs}
+        self.order = [job.id for job in jobs]
+        self._rebuild()
+
+    def job_changed(self, job: Any, order: list[int] | None = None) -> None:
+        """One job's snapshot changed; ``order`` is the manager's order when known."""
+        known = job.id in self.jobs
+        self.jobs[job.id] = job
+        new_order = order if order is not None else (
+            self.order if known else [*self.order, job.id])
+        new_order = [jid for jid in new_order if jid in self.jobs]
+        if new_order != self.order or not known:
+            self.order = new_order
+            self._rebuild()
+            return
+        self._update_row(job)
+
+    def progress(self, job_id: int, done: int, total: int | None, speed: float,
+                 eta: float | None) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        self._set(job_id, "progress", progress_bar(done, total))
+        self._set(job_id, "speed", format_speed(speed))
+        self._set(job_id, "eta", format_duration(eta) if eta else "")
+
+    def selected_job(self) -> Any | None:
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:
+            return None
+        return self.jobs.get(int(str(row_key.value)))
+
+    # -- rendering -----------------------------------------------------------------
+
+    def _name(self, job: Any) -> Text:
+        story = job.story
+        caption = safe_line(story.caption) or story.id
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(safe_line(story.creator.handle), style="bold")
+        text.append(" " + caption)
+        if getattr(job, "audio", False):
+            text.append(" [MP3]", style="dim")
+        return text
+
+    def _state(self, job: Any) -> Text:
+        state = str(job.state)
+        colour_name = STATE_COLOURS.get(state)
+        colour = (self.app.theme_variables.get(colour_name)
+                  if colour_name and not self.app.no_color else None)
+        return Text(state, style=Style.parse(colour) if colour else "")
+
+    def _cells(self, job: Any) -> dict[str, Any]:
+        state = str(job.state)
+        done = job.bytes_done or 0
+        total = job.bytes_total
+        if state == "done":
+            bar = progress_bar(1, 1)
+        else:
+            bar = progress_bar(done, total)
+        return {
+            "name": self._name(job),
+            "state": self._state(job),
+            "progress": bar,
+            "speed": "",
+            "eta": "",
+            "retries": str(job.retries) if job.retries else "",
+        }
+
+    def _set(self, job_id: int, column: str, value: str | Text) -> None:
+        plain = value.plain if isinstance(value, Text) else value
+        if self._shown.get((job_id, column)) == plain:
+            return
+        self._shown[(job_id, column)] = plain
+        try:
+            self.update_cell(str(job_id), column,
+                             value if isinstance(value, Text) else Text(value))
+        except (RowDoesNotExist, KeyError):
+            pass
+
+    def _update_row(self, job: Any) -> None:
+        cells = self._cells(job)
+        for column in ("name", "state", "retries"):
+            self._set(job.id, column, cells[column])
+        if str(job.state) in ("done", "failed", "expired", "cancelled", "paused", "queued"):
+            self._set(job.id, "progress", cells["progress"])
+            self._set(job.id, "speed", "")
+            self._set(job.id, "eta", "")
+
+    def _rebuild(self) -> None:
+        if not self.is_mounted:
+            return
+        current = self.selected_job()
+        with self.app.batch_update():
+            self.clear(columns=True)
+            self._add_columns()
+            self._shown.clear()
+            for jid in self.order:
+                job = self.jobs[jid]
+                cells = self._cells(job)
+                for column, value in cells.items():
+                    self._shown[(jid, column)] = (
+                        value.plain if isinstance(value, Text) else value)
+                self.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells.values()),
+                             key=str(jid))
+            if current is not None and current.id in self.jobs:
+                self.move_cursor(row=self.get_row_index(str(current.id)))
+
+    # -- events and actions --------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        job = self.jobs.get(int(str(event.row_key.value))) if event.row_key.value else None
+        if job is not None:
+            self.post_message(self.JobHighlighted(job))
+
+    def _act(self, action: str) -> None:
+        job = self.selected_job()
+        if job is None:
+            self.app.notify("the queue is empty: pick stories in pane 2 and press d",
+                            severity="warning", markup=False)
+            return
+        self.post_message(self.JobAction(action, job.id))
+
+    def action_pause(self) -> None:
+        self._act("pause")
+
+    def action_resume(self) -> None:
+        self._act("resume")
+
+    def action_cancel(self) -> None:
+        self._act("cancel")
+
+    def action_retry(self) -> None:
+        self._act("retry")
+
+    def action_verify(self) -> None:
+        self._act("reverify")

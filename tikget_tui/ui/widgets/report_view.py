@@ -1,0 +1,111 @@
+"""Pane 4: the verification report of the finished file under the queue cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from tikget_tui.ui.text import format_duration, format_size, safe_line
+
+STATUS_STYLE = {"ok": "$text-success", "warn": "$text-warning", "fail": "$text-error"}
+STATUS_MARK = {"ok": "✓", "warn": "!", "fail": "✗"}
+EMPTY = "Select a finished download in the queue (pane 3) to see its verification report."
+
+
+class ReportView(VerticalScroll):
+    """Checks with status and detail; path, size, sha256, codecs; the saved context."""
+
+    can_focus = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job: Any | None = None
+        self.report: Any | None = None
+        self._content: Content = Content.styled(EMPTY, "$text-muted")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._content, id="report-body", markup=False)
+
+    @property
+    def text(self) -> str:
+        """The report as plain text (what the pane shows)."""
+        return self._content.plain
+
+    def show(self, job: Any | None, report: Any | None) -> None:
+        self.job, self.report = job, report
+        self._content = self.render_report(job, report)
+        self.query_one("#report-body", Static).update(self._content)
+
+    def render_report(self, job: Any | None, report: Any | None) -> Content:
+        if job is None:
+            return Content.styled(EMPTY, "$text-muted")
+        lines: list[Content] = []
+        story = job.story
+        state = str(job.state)
+        title = Content.assemble(
+            (safe_line(story.creator.handle), "bold"), " ",
+            safe_line(story.caption, 200) or story.id,
+        )
+        lines.append(title)
+        if report is None:
+            reason = safe_line(job.reason) if job.reason else ""
+            waiting = {"done": "no verification report stored for this file",
+                       "verifying": "verifying…"}.get(state, f"{state}: not verified yet")
+            lines.append(Content.styled(reason or waiting, "$text-muted"))
+            lines.extend(self._context(job))
+            return Content("\n").join(lines)
+        verdict = str(report.verdict)
+        lines.append(Content.assemble(
+            ("verdict ", "bold"),
+            (f"{STATUS_MARK.get(verdict, '?')} {verdict}", f"bold {STATUS_STYLE.get(verdict, '')}"),
+            "  ", safe_line(report.summary, 200),
+        ))
+        lines.append(Content(""))
+        width = max((len(c.name) for c in report.checks), default=5)
+        for check in report.checks:
+            status = str(check.status)
+            lines.append(Content.assemble(
+                (f"{STATUS_MARK.get(status, '?')} {status:<4} ", STATUS_STYLE.get(status, "")),
+                (f"{check.name:<{width}} ", "bold"),
+                safe_line(check.detail, 300),
+            ))
+        lines.append(Content(""))
+        lines.append(self._field("file", safe_line(str(report.path))))
+        lines.append(self._field("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
+        lines.append(self._field("sha256", report.sha256 or "—"))
+        if report.duration:
+            lines.append(self._field("duration", format_duration(report.duration)
+                                     + f" ({report.duration:.2f} s)"))
+        for stream in report.streams:
+            lines.append(self._field(f"stream {stream.index}",
+                                     f"{stream.type} {safe_line(stream.describe())}"))
+        if len(job.files) > 1:
+            lines.append(self._field("files", f"{len(job.files)} (report of the first)"))
+        lines.extend(self._context(job))
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _field(name: str, value: str) -> Content:
+        return Content.assemble((f"{name:<9}", "bold"), " ", value)
+
+    def _context(self, job: Any) -> list[Content]:
+        story = job.story
+        out = [Content(""), Content.styled("saved context", "bold underline")]
+        out.append(self._field("creator", safe_line(
+            f"{story.creator.handle} {story.creator.nickname}".strip(), 120)))
+        out.append(self._field("posted", story.created_at.strftime("%Y-%m-%d %H:%M UTC")))
+        if story.expires_at is not None:
+            out.append(self._field("expires", story.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
+        if story.canonical_url:
+            out.append(self._field("source", safe_line(story.canonical_url, 200)))
+        if job.note:
+            out.append(self._field("note", safe_line(job.note, 300)))
+        if getattr(job, "audio", False):
+            out.append(self._field("saved as", "MP3 (audio only)"))
+        if job.final_path is not None:
+            out.append(self._field("saved to", safe_line(str(job.final_path))))
+        return out
