@@ -2,4 +2,6 @@
 
 pytest_plugins = ["tests.plugins.base", "tests.plugins.demo", "tests.plugins.media",
                   "tests.plugins.downloads",
-                  "tests.plugins.tiktok"]
+                  "tests.plugins.tiktok",
+                  "tests.plugins.batch",
+                  "tests.plugins.reliability"]

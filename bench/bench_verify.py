@@ -17,15 +17,12 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tikget_tui.mediatools import MediaTools  # noqa: E402
-from tikget_tui.verify import Expected, Verdict, verify  # noqa: E402
+from tikget_tui.mediatools import MediaTools
+from tikget_tui.verify import Expected, Verdict, verify
 
 CACHE = Path(tempfile.gettempdir()) / "tikget-bench-verify-v1"
 DURATION = 60

@@ -194,6 +194,17 @@ MIGRATIONS: tuple[str, ...] = (
         last_result  TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: `tikget audit --requeue` marks archive entries that can no longer be saved.
+    """
+    CREATE TABLE audit_marks (
+        story_id  TEXT NOT NULL,
+        variant   TEXT NOT NULL,
+        status    TEXT NOT NULL,
+        reason    TEXT NOT NULL DEFAULT '',
+        marked_at REAL NOT NULL,
+        PRIMARY KEY (story_id, variant)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -411,6 +422,28 @@ class Store:
             return None
         data: dict[str, Any] = json.loads(rows[0]["report"])
         return data
+
+    # -- audit marks (tikget audit --requeue) ------------------------------------------------
+
+    def audit_mark(self, story_id: str, variant: str, status: str, reason: str = "") -> None:
+        """Record that an archived story is e.g. ``unrecoverable``, and why (replaces)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO audit_marks (story_id, variant, status, reason, marked_at)"
+                " VALUES (?,?,?,?,?)",
+                (story_id, variant, status, reason, _now().timestamp()),
+            )
+
+    def audit_marks(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """``(story_id, variant) -> (status, reason)`` for every marked entry."""
+        rows = self._query("SELECT story_id, variant, status, reason FROM audit_marks")
+        return {(r["story_id"], r["variant"]): (r["status"], r["reason"]) for r in rows}
+
+    def audit_unmark(self, story_id: str, variant: str) -> bool:
+        with self._tx() as c:
+            return c.execute(
+                "DELETE FROM audit_marks WHERE story_id = ? AND variant = ?", (story_id, variant)
+            ).rowcount > 0
 
     # -- watch list --------------------------------------------------------------------------
 

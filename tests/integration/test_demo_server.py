@@ -574,13 +574,13 @@ async def test_slow_body_arrives_in_pieces(client: httpx.AsyncClient, demo_serve
         async for chunk in r.aiter_raw():
             pieces += 1
             body += chunk
-    assert body == demo_media["h264_b"].path.read_bytes() and pieces > 3
+    assert body == demo_media["h264_b"].path.read_bytes() and pieces > 1
 
 
 async def test_story_dies_mid_download(client: httpx.AsyncClient, demo_server: DemoServer,
                                        demo_clock: FakeClock) -> None:
     story = demo_server.scenario.story(DEMO_EXPIRING_STORY)
-    story.media_faults = MediaFaults(dies_with_story=True, bytes_per_second=200_000)
+    story.media_faults = MediaFaults(dies_with_story=True, bytes_per_second=50_000)
     headers = await media_client(client)
     url = demo_server.media_url(DEMO_EXPIRING_STORY)
     received = 0
@@ -609,7 +609,7 @@ async def test_removed_story(client: httpx.AsyncClient, demo_server: DemoServer)
 
 async def test_stats_count_kinds_concurrency_and_headers(client: httpx.AsyncClient,
                                                          demo_server: DemoServer) -> None:
-    demo_server.scenario.faults.media = MediaFaults(bytes_per_second=300_000)
+    demo_server.scenario.faults.media = MediaFaults(bytes_per_second=150_000)
     headers = await media_client(client)
     urls = [demo_server.media_url(i) for i in ("7440000000000000002", DEMO_HEVC_STORY, DEMO_POST)]
     demo_server.stats.reset()

@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
-from tikget_tui.demo import DemoServer
-from tikget_tui.downloads import DownloadManager, JobChanged, JobState, Progress
+import pytest
+
+from tests.plugins.downloads import RecordingRetry, leftovers, sha256_of
+from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
-from tests.plugins.downloads import leftovers, sha256_of
+from tikget_tui.demo import DemoServer
+from tikget_tui.demo.scenario import (
+    DEMO_EXPIRING_STORY,
+    DEMO_HEVC_STORY,
+    DEMO_PHOTO_STORY,
+    DEMO_SILENT_HEVC_STORY,
+    MediaFaults,
+)
+from tikget_tui.downloads import DownloadManager, JobChanged, JobState, Progress
+from tikget_tui.downloads.transfer import open_part
+from tikget_tui.models import MediaSource
+from tikget_tui.store import AlreadyRunning
+from tikget_tui.tiktok import TikTokClient
 
-STORY_A = "7440000000000000001"  # h264_a, 3.7 MB, sound_a
-STORY_B = "7440000000000000002"  # h264_b
+STORY_A = "7440000000000000001"  # h264_a, 3.7 MB
+STORY_B = "7440000000000000002"  # h264_b, 60 kB
+STORY_C = "7440000000000000003"  # h264_c, 150 kB
+
+
+@pytest.fixture
+async def plain(demo_settings: Settings, demo_clock: FakeClock, dl_client: TikTokClient,
+                fast_retry: RecordingRetry) -> AsyncIterator[DownloadManager]:
+    """A manager that does not rewrite files with metadata: saved bytes == served bytes."""
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, write_metadata=False) as m:
+        yield m
+
+
+def media_requests(server: DemoServer) -> list:
+    return [r for r in server.stats.requests if r.kind == "media"]
+
+
+async def save(m: DownloadManager, story, **kw):
+    job = await m.enqueue(story, **kw)
+    await m.wait_idle()
+    out = m.job(job.id)
+    assert out is not None
+    return out
 
 
 async def test_video_story_saved_tagged_verified_with_sidecar(
@@ -20,10 +60,7 @@ async def test_video_story_saved_tagged_verified_with_sidecar(
     events: list[object] = []
     manager.subscribe(events.append)
     story = await find_story(STORY_B)
-    job = await manager.enqueue(story, note="offline reference")
-    await manager.wait_idle()
-    job = manager.job(job.id)
-    assert job is not None
+    job = await save(manager, story, note="offline reference")
     assert job.state == JobState.DONE, job.reason
     assert job.verdict in ("ok", "warn")
     final = job.files[0]
@@ -34,6 +71,7 @@ async def test_video_story_saved_tagged_verified_with_sidecar(
     assert side["creator"] == "mika.travels"
     assert side["note"] == "offline reference"
     assert side["sha256"] == sha256_of(final)
+    assert side["expires_at"] and side["posted_at"] and side["saved_at"]
     assert side["verification"]["verdict"] == job.verdict
     assert leftovers(demo_settings.download_dir) == []
     states = [e.job.state for e in events if isinstance(e, JobChanged) and e.job.id == job.id]
@@ -41,3 +79,366 @@ async def test_video_story_saved_tagged_verified_with_sidecar(
     assert states[-1] == JobState.DONE
     finals = [e for e in events if isinstance(e, Progress) and e.final]
     assert finals and finals[-1].done == demo_server.media["h264_b"].size
+    # the metadata travels with the file (stream copy: same duration, tags added)
+    assert final.read_bytes() != demo_server.media["h264_b"].path.read_bytes()
+    assert b"offline reference" in final.read_bytes()
+    assert manager.store.archive_get(STORY_B, "video").sha256 == sha256_of(final)
+
+
+async def test_drops_mid_body_resume_with_range(plain, find_story, demo_server) -> None:
+    demo_server.scenario.story(STORY_A).media_faults = MediaFaults(drop_after=700_000,
+                                                                   drop_times=3)
+    job = await save(plain, await find_story(STORY_A))
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_a"].path)
+    ranges = [r.range for r in media_requests(demo_server) if r.range]
+    assert len(ranges) == 3 and all(r.startswith("bytes=") for r in ranges)
+
+
+async def test_server_ignoring_range_restarts_from_zero(plain, find_story, demo_server) -> None:
+    demo_server.scenario.story(STORY_A).media_faults = MediaFaults(
+        drop_after=500_000, drop_times=1, ignore_range=True)
+    job = await save(plain, await find_story(STORY_A))
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_a"].path)
+    statuses = [r.status for r in media_requests(demo_server)]
+    assert statuses == [200, 200]
+
+
+async def test_403_and_404_fall_back_to_the_next_source(plain, find_story, demo_server) -> None:
+    story = await find_story(STORY_B)
+    good = story.sources[0]
+    refused = dataclasses.replace(good, url=good.url.replace("signature=", "signature=bad"))
+    missing = dataclasses.replace(good, url=demo_server.origin + "/video/tos/x/y/nope/?a=1")
+    story = dataclasses.replace(story, sources=(refused, missing, *story.sources))
+    job = await save(plain, story)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_b"].path)
+    assert [r.status for r in media_requests(demo_server)][:2] == [403, 404]
+
+
+async def test_html_or_tiny_play_file_is_never_accepted(plain, find_story, demo_server) -> None:
+    story = await find_story(STORY_B)
+    page = MediaSource(url=demo_server.page_url("mika.travels"), label="html")
+    play = MediaSource(url=demo_server.origin + f"/aweme/v1/play/?video_id={STORY_B}",
+                       label="downloadAddr")
+    job = await save(plain, dataclasses.replace(story, sources=(page, play)))
+    assert job.state == JobState.FAILED
+    assert "HTML" in job.reason or "play" in job.reason, job.reason
+    assert not any(p.suffix == ".mp4" for p in plain.settings.download_dir.iterdir())
+
+
+async def test_429_with_retry_after_is_honoured(plain, find_story, demo_server,
+                                                fast_retry) -> None:
+    story = await find_story(STORY_B)
+    faults = demo_server.scenario.faults
+    faults.fault_kinds = {"media"}
+    faults.too_many = 2
+    faults.retry_after = "3"
+    job = await save(plain, story)
+    assert job.state == JobState.DONE, job.reason
+    assert fast_retry.waits == [3.0, 3.0]
+    assert [r.status for r in media_requests(demo_server)] == [429, 429, 200]
+
+
+async def test_too_long_retry_after_fails_with_reason(plain, find_story, demo_server) -> None:
+    story = await find_story(STORY_B)
+    faults = demo_server.scenario.faults
+    faults.fault_kinds = {"media"}
+    faults.too_many = 1
+    faults.retry_after = "3600"
+    job = await save(plain, story)
+    assert job.state == JobState.FAILED
+    assert "3600" in job.reason and "429" in job.reason
+
+
+async def test_slow_body_reports_rate_limited_progress(plain, find_story, demo_server) -> None:
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(bytes_per_second=600_000)
+    events: list[Progress] = []
+    plain.subscribe(lambda e: events.append(e) if isinstance(e, Progress) else None)
+    job = await save(plain, await find_story(STORY_C))
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_c"].path)
+    size = demo_server.media["h264_c"].size
+    dones = [e.done for e in events]
+    assert dones == sorted(dones) and dones[-1] == size
+    assert events[-1].final and events[-1].total == size
+    assert any(e.speed > 0 for e in events)
+    # ~2.5 s of body at 10 Hz max: far fewer events than the ~600 chunks received
+    assert 2 <= len(events) <= 60
+
+
+async def test_expiry_mid_download_story_gone(plain, find_story, demo_server, demo_clock) -> None:
+    story = await find_story(DEMO_EXPIRING_STORY)
+    demo_server.scenario.story(DEMO_EXPIRING_STORY).media_faults = MediaFaults(
+        bytes_per_second=100_000, dies_with_story=True)
+
+    def on_event(e: object) -> None:
+        if isinstance(e, Progress) and not e.final and e.done > 0:
+            demo_clock.set(story.expires_at.timestamp() + 5)
+
+    plain.subscribe(on_event)
+    job = await save(plain, story)
+    assert job.state == JobState.EXPIRED
+    assert "expired" in job.reason
+    assert list(plain.settings.download_dir.iterdir()) == []
+
+
+async def test_signed_url_expiry_mid_download_gets_fresh_links(
+    plain, find_story, demo_server, demo_clock,
+) -> None:
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(
+        url_lifetime=60, drop_after=40_000, drop_times=1)
+    story = await find_story(STORY_C)  # links signed for 60 s
+    moved: list[bool] = []
+
+    def on_event(e: object) -> None:
+        if isinstance(e, Progress) and not moved:
+            moved.append(True)
+            demo_clock.advance(120)
+
+    plain.subscribe(on_event)
+    job = await save(plain, story)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_c"].path)
+    assert [r.status for r in media_requests(demo_server)] == [200, 403, 206]
+
+
+async def test_wrong_content_length_too_long_still_exact(plain, find_story, demo_server) -> None:
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(content_length_delta=100)
+    job = await save(plain, await find_story(STORY_C))
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_c"].path)
+
+
+async def test_wrong_content_length_too_short_never_finalised(plain, find_story,
+                                                              demo_server) -> None:
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(content_length_delta=-1000)
+    job = await save(plain, await find_story(STORY_C))
+    final = plain.settings.download_dir / (job.stem + ".mp4")
+    if job.state == JobState.DONE:
+        assert sha256_of(final) == sha256_of(demo_server.media["h264_c"].path)
+    else:
+        assert job.state == JobState.FAILED and job.reason
+        assert not final.exists()
+
+
+async def test_idempotent_archive_deleted_file_and_again(plain, find_story, demo_server) -> None:
+    story = await find_story(STORY_B)
+    first = await save(plain, story)
+    assert first.state == JobState.DONE
+    n = len(media_requests(demo_server))
+    second = await save(plain, story)
+    assert second.state == JobState.DONE and second.files == first.files
+    assert len(media_requests(demo_server)) == n  # nothing downloaded twice
+    first.files[0].unlink()
+    third = await save(plain, story)
+    assert third.id != first.id and third.state == JobState.DONE
+    assert third.files[0].is_file()
+    assert len(media_requests(demo_server)) == n + 1
+    again = await save(plain, story, again=True)
+    assert again.state == JobState.DONE and again.files[0] != third.files[0]
+    assert STORY_B in again.files[0].name  # unique: the id is appended
+
+
+async def test_expiring_first_and_expired_before_start(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, demo_server,
+) -> None:
+    settings = demo_settings.replace(concurrency=1)
+    stories = [await find_story(i) for i in (STORY_B, STORY_C, DEMO_EXPIRING_STORY)]
+    order: list[str] = []
+    async with DownloadManager(settings, client=dl_client, clock=demo_clock, retry=fast_retry,
+                               write_metadata=False) as m:
+        m.subscribe(lambda e: order.append(e.job.story_id) if isinstance(e, JobChanged)
+                    and e.job.state == JobState.DOWNLOADING else None)
+        jobs = [await m.pause((await m.enqueue(s)).id) for s in stories]
+        for j in reversed(jobs):
+            await m.resume(j.id)
+        await m.wait_idle()
+        assert [m.job(j.id).state for j in jobs] == [JobState.DONE] * 3
+    # STORY_B expires 9 h later, STORY_C 15 h later than the expiring one
+    assert order[0] == DEMO_EXPIRING_STORY
+    assert order.index(STORY_B) < order.index(STORY_C)
+
+    demo_clock.advance(3600)  # the expiring story is gone now
+    late = dataclasses.replace(stories[2], id="7440000000000000099")
+    async with DownloadManager(settings, client=dl_client, clock=demo_clock, retry=fast_retry,
+                               write_metadata=False) as m:
+        n = len(media_requests(demo_server))
+        job = await save(m, late)
+        assert job.state == JobState.EXPIRED
+        assert "expired before its turn" in job.reason
+        assert len(media_requests(demo_server)) == n
+
+
+class FlakyDisk:
+    """The writer seam: the next open part fails with ``err`` after ``after`` bytes."""
+
+    def __init__(self) -> None:
+        self.err: int | None = None
+        self.after = 0
+
+    def __call__(self, path: Path, start: int) -> BinaryIO:
+        f = open_part(path, start)
+        if self.err is None:
+            return f
+        err, limit, written = self.err, self.after, [0]
+        real_write = f.write
+
+        def write(data) -> int:  # type: ignore[no-untyped-def]
+            if written[0] + len(data) > limit:
+                room = limit - written[0]  # a partial write, then the error
+                real_write(data[:room])
+                written[0] = limit
+                raise OSError(err, os_strerror(err))
+            written[0] += len(data)
+            return real_write(data)
+
+        f.write = write  # type: ignore[method-assign]
+        return f
+
+
+def os_strerror(code: int) -> str:
+    import os
+
+    return os.strerror(code)
+
+
+@pytest.mark.parametrize(("err", "words"), [(errno.ENOSPC, "disk is full"),
+                                             (errno.EACCES, "no permission")])
+async def test_disk_errors_fail_clearly_and_retry_resumes(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, demo_server, err, words,
+) -> None:
+    disk = FlakyDisk()
+    disk.err, disk.after = err, 30_000
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, write_metadata=False, opener=disk) as m:
+        story = await find_story(STORY_A)
+        job = await save(m, story)
+        other = await save(m, await find_story(STORY_B))
+        assert job.state == JobState.FAILED
+        assert words in job.reason and "\n" not in job.reason
+        assert other.state == JobState.FAILED  # the disk is still "full"
+        assert m.store.get_job(job.id).state == JobState.FAILED  # the queue is intact
+        disk.err = None
+        await m.retry(job.id)
+        await m.retry(other.id)
+        await m.wait_idle()
+        job = m.job(job.id)
+        assert job.state == JobState.DONE, job.reason
+        assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_a"].path)
+        assert m.job(other.id).state == JobState.DONE
+    assert any(r.range for r in media_requests(demo_server))  # the retry resumed
+
+
+async def test_missing_download_dir(demo_settings, demo_clock, dl_client, fast_retry,
+                                    find_story, tmp_path) -> None:
+    nowhere = demo_settings.replace(download_dir=tmp_path / "no" / "such" / "dir")
+    async with DownloadManager(nowhere, client=dl_client, clock=demo_clock,
+                               retry=fast_retry) as m:
+        job = await save(m, await find_story(STORY_B))
+        assert job.state == JobState.FAILED
+        assert "does not exist" in job.reason and str(tmp_path / "no") in job.reason
+    fresh = demo_settings.replace(download_dir=tmp_path / "fresh")
+    async with DownloadManager(fresh, client=dl_client, clock=demo_clock,
+                               retry=fast_retry) as m:
+        job = await save(m, await find_story(STORY_B))
+        assert job.state == JobState.DONE, job.reason
+        assert job.files[0].parent == tmp_path / "fresh"
+
+
+async def test_restart_restores_the_queue_and_resumes(
+    demo_settings, demo_clock, fast_retry, find_story, demo_server,
+) -> None:
+    for sid in (STORY_A, STORY_C):
+        demo_server.scenario.story(sid).media_faults = MediaFaults(bytes_per_second=400_000)
+    stories = [await find_story(STORY_A), await find_story(STORY_C)]
+    first = DownloadManager(demo_settings, clock=demo_clock, retry=fast_retry,
+                            write_metadata=False)
+    await first.start()
+    with pytest.raises(AlreadyRunning, match=r"already running \(pid \d+\)"):
+        await DownloadManager(demo_settings, clock=demo_clock).start()
+    started: list[int] = []
+    import asyncio
+
+    progressed = asyncio.Event()
+
+    def on_event(e: object) -> None:
+        if isinstance(e, Progress) and e.done > 150_000:
+            started.append(e.job_id)
+            progressed.set()
+
+    first.subscribe(on_event)
+    ids = [(await first.enqueue(s)).id for s in stories]
+    await progressed.wait()
+    await first.stop()
+    parts = [p for p in demo_settings.download_dir.iterdir() if p.name.endswith(".part")]
+    assert parts  # interrupted mid-transfer
+    for sid in (STORY_A, STORY_C):
+        demo_server.scenario.story(sid).media_faults = None
+    async with DownloadManager(demo_settings, clock=demo_clock, retry=fast_retry,
+                               write_metadata=False) as second:
+        assert {j.id for j in second.jobs()} == set(ids)
+        await second.wait_idle()
+        jobs = [second.job(i) for i in ids]
+    assert [j.state for j in jobs] == [JobState.DONE, JobState.DONE], [j.reason for j in jobs]
+    assert sha256_of(jobs[0].files[0]) == sha256_of(demo_server.media["h264_a"].path)
+    assert sha256_of(jobs[1].files[0]) == sha256_of(demo_server.media["h264_c"].path)
+    assert leftovers(demo_settings.download_dir) == []
+    assert any(r.range for r in media_requests(demo_server))
+
+
+async def test_pause_resume_cancel(plain, find_story, demo_server) -> None:
+    demo_server.scenario.story(STORY_A).media_faults = MediaFaults(bytes_per_second=300_000)
+    import asyncio
+
+    moving = asyncio.Event()
+    plain.subscribe(lambda e: moving.set() if isinstance(e, Progress) and e.done else None)
+    job = await plain.enqueue(await find_story(STORY_A))
+    await moving.wait()
+    job = await plain.pause(job.id)
+    assert job.state == JobState.PAUSED
+    assert (plain.settings.download_dir / (job.stem + ".mp4.part")).exists()
+    demo_server.scenario.story(STORY_A).media_faults = None
+    await plain.resume(job.id)
+    await plain.wait_idle()
+    job = plain.job(job.id)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_a"].path)
+
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(bytes_per_second=50_000)
+    moving.clear()
+    job = await plain.enqueue(await find_story(STORY_C))
+    await moving.wait()
+    job = await plain.cancel(job.id)
+    assert job.state == JobState.CANCELLED
+    assert leftovers(plain.settings.download_dir) == []
+    assert not (plain.settings.download_dir / (job.stem + ".mp4")).exists()
+
+
+async def test_audio_mp3_and_photo_story(manager, find_story, demo_server) -> None:
+    audio = await save(manager, await find_story(STORY_B), audio=True)
+    assert audio.state == JobState.DONE, audio.reason
+    assert audio.files[0].suffix == ".mp3"
+    assert audio.files[0].read_bytes()[:3] == b"ID3"
+    photo = await save(manager, await find_story(DEMO_PHOTO_STORY))
+    assert photo.state == JobState.DONE, photo.reason
+    names = [p.name for p in photo.files]
+    assert [n.rsplit("-", 1)[1] for n in names] == ["01.jpg", "02.jpg", "03.webp"]
+    assert sha256_of(photo.files[2]) == sha256_of(demo_server.media["photo_3"].path)
+    side = json.loads((photo.files[0].parent / (photo.stem + ".info.json")).read_text())
+    assert len(side["files"]) == 3
+    sound = await save(manager, await find_story(DEMO_PHOTO_STORY), audio=True)
+    assert sound.state == JobState.DONE, sound.reason
+    assert sound.files[0].suffix == ".mp3"
+
+
+async def test_hostile_creator_and_h264_preference(plain, find_story, demo_server) -> None:
+    job = await save(plain, await find_story(DEMO_SILENT_HEVC_STORY))
+    assert job.state in (JobState.DONE, JobState.FAILED), job.reason
+    name = job.files[0].name
+    assert job.files[0].parent == plain.settings.download_dir
+    assert not set(name) & set('/\\\0\x1b\u202e<>:"|?*')
+    hevc = await save(plain, await find_story(DEMO_HEVC_STORY))
+    assert hevc.state == JobState.DONE, hevc.reason
+    assert sha256_of(hevc.files[0]) == sha256_of(demo_server.media["hevc_h264_360"].path)

@@ -45,17 +45,22 @@ class Installed:
         env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         return env
 
-    def run(self, argv: list[str | Path], home: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(a) for a in argv],
-            cwd=self.workdir,  # not the repository: its tikget_tui must not shadow the wheel
-            env=self.env(home),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def run(
+        self, argv: list[str | Path], home: Path, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                [str(a) for a in argv],
+                cwd=self.workdir,  # not the repository: its tikget_tui must not shadow the wheel
+                env=self.env(home),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"{argv} did not finish in {timeout} s:\n{exc.stdout!r}\n{exc.stderr!r}")
 
 
 def _check(cmd: list[str], cwd: Path | None = None) -> None:
@@ -145,6 +150,8 @@ def test_every_stylesheet_is_in_the_wheel_and_installed(installed: Installed) ->
 APP_SCRIPT = textwrap.dedent(
     """
     import asyncio
+    import os
+    import sys
     from pathlib import Path
 
     import tikget_tui
@@ -154,8 +161,19 @@ APP_SCRIPT = textwrap.dedent(
     package = Path(tikget_tui.__file__).resolve().parent
 
 
+    async def watchdog(app: TikGetApp) -> None:
+        # only fires on a hang: say which widgets never finished mounting
+        await asyncio.sleep(40)
+        stuck = [repr(w) for screen in app.screen_stack
+                 for w in screen.walk_children(with_self=True) if not w.is_mounted]
+        print("the app did not start within 40 s; not mounted: " + ", ".join(stuck),
+              file=sys.stderr, flush=True)
+        os._exit(1)
+
+
     async def main() -> None:
         app = TikGetApp(load())
+        guard = asyncio.create_task(watchdog(app))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             css_paths = [Path(p).resolve() for p in (app.css_path or [])]
@@ -163,6 +181,7 @@ APP_SCRIPT = textwrap.dedent(
                 assert path.is_relative_to(package), path
                 assert path.is_file(), path
             print("css", len(css_paths))
+        guard.cancel()
         assert app.return_code in (None, 0), app.return_code
 
 

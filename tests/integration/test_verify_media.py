@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -258,3 +260,21 @@ def test_verify_sync_and_json_round_trip(media: MediaFiles, media_tools: MediaTo
     data = json.loads(json.dumps(report.to_dict()))
     assert data["file"] == str(path)
     assert Report.from_dict(data) == report
+
+
+async def test_cancelling_verify_kills_its_children(media: MediaFiles, media_tools: MediaTools,
+                                                    tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    hang = tmp_path / "ffprobe"
+    hang.write_text(f"#!/bin/sh\necho $$ > '{pidfile}'\nexec sleep 60\n")
+    hang.chmod(0o755)
+    tools = MediaTools(ffmpeg=media_tools.ffmpeg, ffprobe=str(hang))
+    task = asyncio.create_task(verify(media.path("h264_faststart.mp4"), tools=tools))
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        await asyncio.sleep(0.01)  # waiting for the child to start, not for time to pass
+    pid = int(pidfile.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

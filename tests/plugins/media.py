@@ -42,7 +42,7 @@ class MediaFiles:
     def __init__(self, root: Path, tools: MediaTools) -> None:
         self.root = root
         self.tools = tools
-        self._recipes: dict[str, Callable[[Path], None]] = {
+        self._recipes: dict[str, Callable[[Path], object]] = {
             # complete files
             "h264_faststart.mp4": lambda out: self._ff(
                 *_VIDEO, *_TONE, *_H264, *_AAC, "-movflags", "+faststart", out=out),
@@ -107,6 +107,9 @@ def media_tools() -> MediaTools:
 
 
 @pytest.fixture(scope="session")
-def media(request: pytest.FixtureRequest, media_tools: MediaTools) -> MediaFiles:
-    root = Path(request.config.cache.mkdir(f"tikget-media-v{VERSION}"))
+def media(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          media_tools: MediaTools) -> MediaFiles:
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    name = f"tikget-media-v{VERSION}"
+    root = Path(cache.mkdir(name)) if cache is not None else tmp_path_factory.mktemp(name)
     return MediaFiles(root, media_tools)

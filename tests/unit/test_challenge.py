@@ -80,6 +80,13 @@ def test_attribute_order_and_missing_rs() -> None:
     assert list(solution.cookies) == ["_wafchallengeid"]
 
 
+def test_unquoted_attributes() -> None:
+    page = build_page(99).replace('"', "")
+    assert chal.looks_like_challenge(200, page)
+    puzzle = chal.parse_challenge(page)
+    assert puzzle is not None and chal.solve(puzzle).answer == 99
+
+
 def test_no_answer_in_range_is_a_clear_failure() -> None:
     puzzle = chal.parse_challenge(build_page(5000))
     assert puzzle is not None

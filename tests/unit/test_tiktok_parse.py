@@ -221,13 +221,13 @@ def test_video_story_full() -> None:
     assert s.sound is not None and s.sound.title == "original sound" and s.sound.duration == 8
     assert s.is_story and s.has_sound is None
     labels = [(x.codec, x.height, x.label) for x in s.sources]
-    # highest resolution first, H.264 before HEVC at equal resolution, then playAddr,
-    # then the watermarked downloadAddr, bytevc2 last of all
+    # prefer_h264 (compatibility): every H.264 rendition first, by resolution, then HEVC,
+    # then playAddr, then the watermarked downloadAddr, bytevc2 last of all
     assert labels == [
         (Codec.H264, 1080, "normal_1080_0"),
         (Codec.H264, 1080, "normal_1080_0"),
-        (Codec.HEVC, 1080, "normal_1080_0"),
         (Codec.H264, 540, "normal_540_0"),
+        (Codec.HEVC, 1080, "normal_1080_0"),
         (Codec.HEVC, 540, "normal_540_0"),
         (Codec.H264, 1024, "playAddr"),
         (Codec.H264, 1024, "downloadAddr"),

@@ -79,7 +79,7 @@ def _story_line(story: Story, now_clock: Clock) -> str:
         what = f"video  {human_duration(story.duration)}"
     posted = story.created_at.strftime("%Y-%m-%d %H:%M UTC")
     caption = visible(story.caption, 60) if story.caption else "(no caption)"
-    return (f"  {story.id}  {what:<22} posted {posted}  "
+    return (f"  {story.id}  {what:<24} posted {posted}  "
             f"{human_left(story.seconds_left(now)):>12}  {caption}")
 
 
@@ -138,7 +138,9 @@ async def _lookup(
             try:
                 found = await client.lookup_stories(target)
             except TikTokError as exc:
-                print(f"tikget: {visible(target.display)}: {visible(exc.reason)}", file=err)
+                shown = exc.reason if target.display in exc.reason else (
+                    f"{target.display}: {exc.reason}")
+                print(f"tikget: {visible(shown)}", file=err)
                 results.append({"target": target.display, "creator": None, "stories": [],
                                 "reason": exc.reason, "error": type(exc).__name__})
                 status = EXIT_FAIL

@@ -369,6 +369,7 @@ class DemoServer:
                 record.cut = True  # cut mid-body on purpose
             except ConnectionError:
                 record.cut = True  # the client went away
+            record.status = response.status  # FileResponse picks 206/416 in prepare()
             return response
         except web.HTTPException as exc:
             record.status = exc.status

@@ -39,7 +39,7 @@ from tikget_tui.tiktok.errors import (
 )
 
 CHUNK_SIZE = 128 * 1024
-MIN_VIDEO_BYTES = 16 * 1024  # the aweme/v1/play placeholder is smaller than any real video
+MIN_VIDEO_BYTES = 8 * 1024  # the aweme/v1/play placeholder is ~1 KiB; no real video is this small
 
 
 class Opener(Protocol):
@@ -179,7 +179,7 @@ class Transfer:
     on_progress: Callable[[int, int | None], None] = lambda done, total: None
     start_index: int = 0
     known_total: int | None = None  # total size recorded for the .part we resume (if any)
-    chunk_size: int = CHUNK_SIZE
+    chunk_size: Any = None  # None: as received (at most the socket read size, 64 KiB)
 
     async def run(self) -> TransferResult:
         index = self.start_index
@@ -216,6 +216,9 @@ class Transfer:
                 if failures > self.retry.attempts:
                     raise TransferError("network", last_reason) from None
             except RangeNotSatisfiable as exc:
+                done = self._complete_part(index)
+                if done is not None:
+                    return done
                 failures += 1
                 last_reason = exc.reason
                 self._discard()
@@ -245,6 +248,27 @@ class Transfer:
                 await self.retry.sleep(self.retry.delay(failures))
             except OSError as exc:
                 raise TransferError("disk", disk_reason(exc, self.part)) from None
+
+    def _complete_part(self, index: int) -> TransferResult | None:
+        """After a 416 ("nothing past here"): is the .part the whole file?
+
+        Yes when its size is the total the server announced before, or the
+        source's DataSize; the byte signature must fit too.
+        """
+        try:
+            have = self.part.stat().st_size
+        except FileNotFoundError:
+            return None
+        expected = self.expected_sizes[index] if index < len(self.expected_sizes) else None
+        if have == 0 or have not in (self.known_total, expected):
+            return None
+        with open(self.part, "rb") as r:
+            head = r.read(16)
+        kind = sniff(head)
+        if kind is None or kind not in WANTED[self.want]:
+            return None
+        return TransferResult(size=have, media_type=kind, source_index=index,
+                              url=self.urls[index])
 
     def _discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -279,6 +303,8 @@ class Transfer:
                 if have:
                     with open(self.part, "rb") as r:
                         head = r.read(16)
+                # chunk_size None: chunks as they arrive (httpx would otherwise buffer up to
+                # chunk_size, so slow links would report progress rarely)
                 async for chunk in resp.aiter_bytes(self.chunk_size):
                     if len(head) < 16:
                         head += chunk[: 16 - len(head)]
@@ -299,6 +325,11 @@ class Transfer:
         if total is not None and done < total:
             raise NetworkError(
                 f"the server sent {done} of {total} bytes; resuming from where it stopped"
+            )
+        if expected and done < expected:
+            # shorter than the listing's DataSize: ask for the rest; a 416 confirms the end
+            raise NetworkError(
+                f"the server sent {done} bytes but the listing said {expected}; asking for the rest"
             )
         self._check_head(head, url)
         if self.want == "video" and done < MIN_VIDEO_BYTES:

@@ -16,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -25,6 +26,7 @@ from tikget_tui.tiktok.errors import ChallengeFailed
 MAX_ANSWER = 1_000_000
 SMALL_PAGE = 64 * 1024  # the challenge page is a few KB; real pages are hundreds
 _IDS = ("cs", "wci", "rci", "rs")
+_CS_ID = re.compile(r"""\bid\s*=\s*["']?cs\b""")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def looks_like_challenge(status: int, body: str) -> bool:
         return False
     if "__UNIVERSAL_DATA_FOR_REHYDRATION__" in body:
         return False
-    return "Please wait" in body and 'id="cs"' in body.replace("'", '"')
+    return "Please wait" in body and _CS_ID.search(body) is not None
 
 
 def parse_challenge(body: str) -> Challenge | None:

@@ -17,6 +17,7 @@ public" and never worked around.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -127,6 +128,18 @@ def _shown_host(url: str) -> str:
     except ValueError:
         host = url
     return repr(host[:80])
+
+
+def _join(base: str, location: str) -> str:
+    """Resolve a Location header; nonsense becomes MalformedResponse, not ValueError."""
+    try:
+        target = urljoin(base, location.strip())
+        urlsplit(target).port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise MalformedResponse(
+            f"TikTok redirected to an unreadable address {location[:80]!r}; try again later"
+        ) from None
+    return target
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -281,7 +294,11 @@ class TikTokClient:
     # ------------------------------------------------------------------ low level
 
     def _check(self, url: str, *, redirect: bool = False) -> None:
-        if not self.service.accepts_url(url):
+        try:
+            accepted = self.service.accepts_url(url)
+        except ValueError:
+            accepted = False
+        if not accepted:
             if redirect:
                 raise RefusedHost(f"refused redirect to a host outside TikTok: {_shown_host(url)}")
             raise RefusedHost(f"refused to fetch a URL outside TikTok: {_shown_host(url)}")
@@ -319,7 +336,7 @@ class TikTokClient:
             location = response.headers.get("location")
             if not location:
                 return _Fetched(response, current)
-            target = urljoin(current, location.strip())
+            target = _join(current, location)
             if urlsplit(target).path.rstrip("/").endswith("/login"):
                 raise LoginRequired(
                     "TikTok shows this only to logged-in users, so it is not public; skipped"
@@ -440,10 +457,12 @@ class TikTokClient:
         if self._session_ready:
             return
         home = self.service.url("/")
-        await self._page(
-            home, referer=home, what="TikTok's home page",
-            not_found=MalformedResponse("TikTok's home page is missing (404); try again later"),
-        )
+        with contextlib.suppress(MalformedResponse):  # the cookies count, not the page data
+            await self._page(
+                home, referer=home, what="TikTok's home page",
+                not_found=MalformedResponse("TikTok's home page is missing (404); try later"),
+            )
+        self._session_ready = True
 
     # ------------------------------------------------------------------ stories
 
@@ -571,7 +590,7 @@ class TikTokClient:
                 "try again later",
                 retryable=True,
             )
-        target = urljoin(url, location)
+        target = _join(url, location)
         parts = urlsplit(target)
         if parts.path.rstrip("/").endswith("/login"):
             raise LoginRequired(
@@ -648,7 +667,7 @@ class TikTokClient:
                 try:
                     status = response.status_code
                     if status in _REDIRECTS and response.headers.get("location"):
-                        target = urljoin(current, response.headers["location"].strip())
+                        target = _join(current, response.headers["location"])
                         self._check(target, redirect=True)
                         current = target
                         continue

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -325,9 +325,10 @@ def rank_sources(
 ) -> tuple[MediaSource, ...]:
     """Every usable video URL, best first.
 
-    Order: the ``bitrateInfo`` renditions by resolution (pixels), then — when
-    ``prefer_h264`` — H.264 before HEVC before unknown at equal resolution,
-    then bitrate; then ``playAddr``; then the watermarked ``downloadAddr``;
+    Order of the ``bitrateInfo`` renditions: when ``prefer_h264`` (the user
+    asked for compatibility) H.264 first, then HEVC, then unknown codecs, each
+    group by resolution (pixels) then bitrate; without it, by resolution then
+    bitrate whatever the codec. Then ``playAddr``; then ``playAddr``; then the watermarked ``downloadAddr``;
     ``bytevc2`` renditions last of all. Duplicate URLs and ``/aweme/v1/play/``
     URLs are dropped.
     """
@@ -336,8 +337,8 @@ def rank_sources(
 
     def key(s: MediaSource) -> tuple[int, int, int, int]:
         return (
-            -(s.width * s.height),
             codec_rank[s.codec] if prefer_h264 else 0,
+            -(s.width * s.height),
             -s.bitrate,
             0,
         )
@@ -606,7 +607,3 @@ def unique(items: Iterable[Story]) -> list[Story]:
             seen.add(s.id)
             out.append(s)
     return out
-
-
-def default_expiry(created: datetime) -> datetime:
-    return created + timedelta(hours=24)

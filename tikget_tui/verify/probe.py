@@ -278,9 +278,14 @@ _VOLUME = re.compile(r"\b(n_samples|max_volume|mean_volume):\s*(-?[\d.]+|-inf)")
 
 
 async def audio_window(tools: MediaTools, path: Path, deadline: Deadline, *,
-                       start: float, length: float | None) -> AudioWindow:
-    """Decode the first audio stream from ``start`` for ``length`` s through volumedetect."""
-    input_args: dict[str, Any] = {"ss": f"{start:.3f}"} if start > 0 else {}
+                       start: float, length: float | None, origin: float = 0.0) -> AudioWindow:
+    """Decode the first audio stream from ``start`` for ``length`` s through volumedetect.
+
+    ``start`` is a timestamp in the file; ffmpeg's ``-ss`` counts from the file's
+    own start time, which the caller passes as ``origin``.
+    """
+    seek = start - origin
+    input_args: dict[str, Any] = {"ss": f"{seek:.3f}"} if seek > 0 else {}
     if length is not None:
         input_args["t"] = f"{length:.3f}"
     stream = (

@@ -211,12 +211,15 @@ async def _video(report: Report, path: Path, expected: Expected, tools: MediaToo
         "last_second": video_frames(tools, path, deadline, start=tail_start, length=None),
     }
     if audio:
-        jobs["audio_first"] = audio_window(tools, path, deadline, start=0.0, length=1.0)
-        if end > 2 * MIDDLE_WINDOW:
+        origin = data.start_time or 0.0
+        jobs["audio_first"] = audio_window(tools, path, deadline, start=origin, length=1.0,
+                                           origin=origin)
+        if end - start > 2 * MIDDLE_WINDOW:
             jobs["audio_middle"] = audio_window(tools, path, deadline,
-                                                start=end / 2 - MIDDLE_WINDOW / 2,
-                                                length=MIDDLE_WINDOW)
-        jobs["audio_last"] = audio_window(tools, path, deadline, start=tail_start, length=None)
+                                                start=(start + end) / 2 - MIDDLE_WINDOW / 2,
+                                                length=MIDDLE_WINDOW, origin=origin)
+        jobs["audio_last"] = audio_window(tools, path, deadline, start=tail_start, length=None,
+                                          origin=origin)
     results = dict(zip(jobs, await asyncio.gather(
         *(_guard(name, aw) for name, aw in jobs.items())), strict=True))
 
@@ -255,6 +258,7 @@ async def _audio_file(report: Report, path: Path, expected: Expected, tools: Med
     report.add(*_fields(C.duration_check(duration, expected.duration)))
     if not duration:
         return
+    # Audio files are judged on their own clock: 0 is where the file starts.
     tail_start = max(0.0, duration - C.END_WINDOW)
     jobs: list[Awaitable[AudioWindow | Check]] = [
         _guard("first_second", audio_window(tools, path, deadline, start=0.0, length=1.0)),

@@ -1,0 +1,144 @@
+"""The SQLite state store: schema, jobs, archive, reports, watch list, instance lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tikget_tui.models import Codec, Creator, ImageSource, Kind, MediaSource, Sound, Story
+from tikget_tui.store import (
+    SCHEMA_VERSION,
+    AlreadyRunning,
+    ArchiveEntry,
+    InstanceLock,
+    JobState,
+    Store,
+    StoreError,
+)
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def story(sid: str = "7440000000000000001", kind: Kind = Kind.VIDEO) -> Story:
+    return Story(
+        id=sid, creator=Creator("mika.travels", "Mika ✈️", "68001"), created_at=NOW,
+        expires_at=NOW + timedelta(hours=3), caption="hi [bold]x[/]", kind=kind, duration=8.0,
+        sources=(MediaSource("http://x/v?a=1", Codec.H264, 540, 960, 900, 1234, "h264_540p"),),
+        images=(ImageSource(("http://x/i1", "http://y/i1"), 720, 960),),
+        sound=Sound("http://x/s.mp3", "song", "me", 8.0, "9"), canonical_url="http://x/@m/video/1",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "data" / "state.sqlite3") as s:
+        yield s
+
+
+def test_story_json_round_trip() -> None:
+    s = story()
+    assert Story.from_dict(s.to_dict()) == s
+
+
+def test_schema_pragmas_and_version(store: Store, tmp_path: Path) -> None:
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    store.close()
+    with pytest.raises(StoreError, match="newer tikget"):
+        Store.open(store.path)
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "state.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="move it aside"):
+        Store.open(bad)
+
+
+def test_jobs_round_trip_and_update(store: Store) -> None:
+    job = store.add_job(story(), variant="video", note="offline reference")
+    assert job.state == JobState.QUEUED and job.note == "offline reference"
+    assert job.expires_at == NOW + timedelta(hours=3)
+    assert store.active_job_for(job.story_id, "video") == job
+    job = store.update_job(job.id, state=JobState.DOWNLOADING, bytes_done=10, bytes_total=100,
+                           part_path=Path("/d/x.mp4.part"), stem="x")
+    assert (job.state, job.bytes_done, job.bytes_total, job.stem) == (
+        JobState.DOWNLOADING, 10, 100, "x")
+    job = store.update_job(job.id, state=JobState.DONE, files=(Path("/d/x.mp4"),), verdict="ok")
+    assert job.files == (Path("/d/x.mp4"),) and job.is_final
+    assert store.active_job_for(job.story_id, "video") is None
+    assert [j.id for j in store.list_jobs([JobState.DONE])] == [job.id]
+    with pytest.raises(TypeError):
+        store.update_job(job.id, bogus=1)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.update_job(job.id, state="downloading", retries=None)
+
+
+def test_archive(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "x.mp4"
+    f.write_bytes(b"x")
+    job = store.add_job(story(), variant="video")
+    entry = ArchiveEntry(story_id=job.story_id, variant="video", path=f, sha256="ab", size=1,
+                         verdict="ok", saved_at=NOW, creator="mika.travels", job_id=job.id)
+    store.archive_put(entry)
+    assert store.archive_get(job.story_id, "video") == entry
+    assert store.archive_get(job.story_id, "audio") is None
+    assert store.archive_list() == [entry]
+    assert entry.missing_files() == []
+    f.unlink()
+    assert entry.missing_files() == [f]
+    assert store.archive_delete(job.story_id, "video")
+    assert store.archive_list() == []
+
+
+def test_reports(store: Store) -> None:
+    store.save_report(Path("/d/x.mp4"), {"verdict": "warn", "checks": []}, story_id="1")
+    assert store.get_report(Path("/d/x.mp4")) == {"verdict": "warn", "checks": []}
+    assert store.get_report(Path("/d/y.mp4")) is None
+
+
+def test_watch_list_crud(store: Store) -> None:
+    a = store.watch_add("@Mika.Travels", note="trip")
+    assert a.username == "mika.travels" and a.note == "trip"
+    assert store.watch_add("mika.travels").note == "trip"  # idempotent, note kept
+    store.watch_add("studio.photos")
+    assert [w.username for w in store.watch_list()] == ["mika.travels", "studio.photos"]
+    store.watch_update("mika.travels", last_poll_at=NOW, next_poll_at=NOW + timedelta(hours=4),
+                       last_result="2 new stories")
+    w = store.watch_get("mika.travels")
+    assert w.last_result == "2 new stories" and w.next_poll_at == NOW + timedelta(hours=4)
+    assert [x.username for x in store.watch_due(NOW)] == ["studio.photos"]
+    assert store.watch_remove("@mika.travels")
+    assert not store.watch_remove("mika.travels")
+    with pytest.raises(ValueError):
+        store.watch_add("@ ")
+
+
+def test_instance_lock_in_another_process(tmp_path: Path) -> None:
+    lock = InstanceLock(tmp_path)
+    lock.acquire()
+    code = (
+        "import sys; from pathlib import Path; from tikget_tui.store import InstanceLock, "
+        "AlreadyRunning\ntry:\n    InstanceLock(Path(sys.argv[1])).acquire()\n"
+        "except AlreadyRunning as e:\n    print(e); sys.exit(3)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60)
+    import os
+
+    assert out.returncode == 3
+    assert f"already running (pid {os.getpid()})" in out.stdout
+    with pytest.raises(AlreadyRunning):
+        InstanceLock(tmp_path).acquire()  # a second lock in the same process too
+    lock.release()
+    with InstanceLock(tmp_path) as again:
+        assert again.held

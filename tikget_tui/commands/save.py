@@ -1,0 +1,141 @@
+"""``tikget save TARGET... [--from-file FILE] [--audio] [--note TEXT] [--again] [--json]``.
+
+Looks up every target (``@user`` → all active stories; post and short links →
+that post), downloads, verifies, and writes names and sidecars exactly as the
+TUI does (through the DownloadManager). Progress bars on a terminal, quiet
+otherwise; a final summary table, or one JSON object per line with ``--json``.
+
+Exit status: 0 everything saved and verified (ok or warn); 1 anything failed,
+was private, unknown, gone or expired (each line says why), or tikget is
+already running; 2 usage error (a target that cannot be understood, an
+unreadable ``--from-file``, no target at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+from tikget_tui.batch import (
+    Batch,
+    BatchOptions,
+    ItemResult,
+    NamedTarget,
+    exit_status,
+    parse_sources,
+    read_sources,
+)
+from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.commands.stories import visible
+from tikget_tui.config import Settings
+from tikget_tui.links import ParseError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+@contextlib.contextmanager
+def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Settings]:
+    """With the global ``--demo``: run the stand-in service and point the settings at it."""
+    if not getattr(args, "demo", False):
+        yield settings
+        return
+    from tikget_tui.demo import DemoServerThread
+
+    print("tikget: starting the demo service…", file=sys.stderr)
+    with DemoServerThread() as demo:
+        yield settings.replace(service_origin=demo.origin)
+
+
+def _fail(err: TextIO, message: str) -> None:
+    print(f"tikget: {' '.join(str(message).split())}", file=err)
+
+
+def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
+        stdin: Any = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        sources = read_sources(list(args.targets), from_file=args.from_file, stdin=stdin)
+    except OSError as exc:
+        _fail(err, f"cannot read {args.from_file}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    except UnicodeDecodeError:
+        _fail(err, f"{args.from_file} is not UTF-8 text; save it as UTF-8 and try again")
+        return EXIT_USAGE
+    try:
+        targets = parse_sources(sources, settings.service)
+    except ParseError as exc:
+        _fail(err, str(exc))
+        return EXIT_USAGE
+    if not targets:
+        _fail(err, "nothing to save; name a link or @user, use --from-file FILE, or - for stdin")
+        return EXIT_USAGE
+    options = BatchOptions(audio=bool(args.audio), note=args.note or "", again=bool(args.again))
+    with demo_service(args, settings) as settings:
+        outcome = asyncio.run(_save(targets, settings, options, clock, err))
+    if isinstance(outcome, str):
+        _fail(err, outcome)
+        return EXIT_FAIL
+    if args.json:
+        for result in outcome:
+            out.write(json.dumps(result.to_dict()) + "\n")
+    else:
+        out.write(render_table(outcome) + "\n")
+    out.flush()
+    return exit_status(outcome)
+
+
+async def _save(targets: Sequence[NamedTarget], settings: Settings, options: BatchOptions,
+                clock: Clock, err: TextIO) -> list[ItemResult] | str:
+    """The results, or one line saying why nothing could run (e.g. already running)."""
+    from tikget_tui.downloads import DownloadManager
+    from tikget_tui.progress import CliProgress
+    from tikget_tui.store import StoreError
+    from tikget_tui.tiktok import TikTokClient
+
+    async with TikTokClient(settings, clock=clock) as client:
+        manager = DownloadManager(settings, client=client, clock=clock)
+        try:
+            await manager.start()
+        except StoreError as exc:  # AlreadyRunning is one
+            return str(exc)
+        try:
+            with CliProgress(err) as progress:
+                progress.attach(manager)
+                batch = Batch(manager, client, options, clock,
+                              on_lookup=lambda text: progress.note(f"looking up {text}"))
+                return await batch.run(targets)
+        finally:
+            await manager.stop()
+
+
+def render_table(results: Sequence[ItemResult]) -> str:
+    """The summary: one row per item; untrusted text shown escaped, never interpreted."""
+    head = ("ITEM", "CREATOR", "STATE", "FILE", "VERDICT / REASON")
+    rows: list[tuple[str, ...]] = []
+    for r in results:
+        item = r.story_id or visible(r.target, 48)
+        creator = visible(r.creator or "-", 24)
+        name = visible(r.path.name, 60) if r.path is not None else "-"
+        if len(r.files) > 1:
+            name += f" (+{len(r.files) - 1})"
+        detail = r.verdict or ""
+        if r.reason:
+            detail = f"{detail}: {r.reason}" if detail else r.reason
+        rows.append((item, creator, r.state, name, visible(detail or "-", 200)))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    saved = sum(r.ok and r.state != "none" for r in results)
+    problems = sum(not r.ok for r in results)
+    lines.append("")
+    lines.append(f"{saved} saved and verified, {problems} not saved"
+                 + ("" if not problems else " (see the reasons above)"))
+    return "\n".join(lines)

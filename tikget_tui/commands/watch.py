@@ -1,0 +1,212 @@
+"""``tikget watch add|remove|list|run``: a watch list that saves new stories before they expire.
+
+- ``add @user... [--note TEXT]`` / ``remove @user...``: edit the list (exit 1 when
+  removing someone not watched; 2 when a name cannot be understood).
+- ``list [--json]``: each creator with the next poll time and the last result.
+- ``run [--once] [--interval S]``: poll due creators (``--once``: every creator
+  once, wait for the downloads, exit) through :class:`tikget_tui.watch.Watcher`.
+  Holds the instance lock; exit 1 when tikget already runs, when a look-up
+  failed or a download failed (``--once``), 2 on a bad interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TextIO
+
+from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.commands.save import demo_service
+from tikget_tui.commands.stories import visible
+from tikget_tui.config import Settings
+from tikget_tui.links import ParseError, UserTarget, parse
+from tikget_tui.store import Store, StoreError, WatchEntry
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+Sleep = Callable[[float], Awaitable[None]] | None
+
+
+def _fail(err: TextIO, message: str) -> None:
+    print(f"tikget: {' '.join(str(message).split())}", file=err)
+
+
+def _usernames(texts: list[str], settings: Settings) -> list[str]:
+    out: list[str] = []
+    for text in texts:
+        for target in parse(text, settings.service):
+            if not isinstance(target, UserTarget):
+                raise ParseError(f"{visible(text, 60)} is a post link; watch a creator (@user)")
+            name = target.username or target.user_id or ""
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def when(moment: datetime | None, now: datetime) -> str:
+    """'due now', 'in 3h 05m', 'in 12m', '5m ago'."""
+    if moment is None:
+        return "due now"
+    seconds = int((moment - now).total_seconds())
+    if seconds <= 0:
+        return "due now" if seconds > -60 else f"{_span(-seconds)} ago (due)"
+    return f"in {_span(seconds)}"
+
+
+def _span(seconds: int) -> str:
+    h, rem = divmod(seconds, 3600)
+    m = rem // 60
+    if h:
+        return f"{h}h {m:02d}m"
+    return f"{m}m" if m else f"{seconds}s"
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d is not None else None
+
+
+def entry_dict(w: WatchEntry) -> dict[str, Any]:
+    return {"username": w.username, "note": w.note, "added_at": _iso(w.added_at),
+            "last_poll_at": _iso(w.last_poll_at), "next_poll_at": _iso(w.next_poll_at),
+            "last_result": w.last_result}
+
+
+def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
+        sleep: Sleep = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    action = args.watch_command
+    try:
+        if action in ("add", "remove"):
+            try:
+                names = _usernames(list(args.targets), settings)
+            except ParseError as exc:
+                _fail(err, str(exc))
+                return EXIT_USAGE
+            with Store.open(settings.state_db) as store:
+                return _edit(store, action, names, getattr(args, "note", None) or "", out, err)
+        if action == "list":
+            with Store.open(settings.state_db) as store:
+                return _list(store, bool(args.json), clock, out)
+        interval = args.interval if args.interval is not None else settings.poll_interval
+        from tikget_tui.watch import WatchError, check_interval
+
+        try:
+            check_interval(interval)
+        except WatchError as exc:
+            _fail(err, str(exc))
+            return EXIT_USAGE
+        with demo_service(args, settings) as settings:
+            return asyncio.run(_run(settings, interval, bool(args.once), clock, sleep, out, err))
+    except StoreError as exc:
+        _fail(err, str(exc))
+        return EXIT_FAIL
+
+
+def _edit(store: Store, action: str, names: list[str], note: str, out: TextIO,
+          err: TextIO) -> int:
+    status = EXIT_OK
+    for name in names:
+        shown = visible(name if name.isdigit() else "@" + name)
+        if action == "add":
+            store.watch_add(name, note=note)
+            print(f"watching {shown}", file=out)
+        elif store.watch_remove(name):
+            print(f"stopped watching {shown}", file=out)
+        else:
+            _fail(err, f"{shown} was not on the watch list")
+            status = EXIT_FAIL
+    return status
+
+
+def _list(store: Store, as_json: bool, clock: Clock, out: TextIO) -> int:
+    entries = store.watch_list()
+    if as_json:
+        json.dump([entry_dict(w) for w in entries], out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if not entries:
+        print("nobody is watched; add a creator with: tikget watch add @user", file=out)
+        return EXIT_OK
+    now = clock.now()
+    rows = [("CREATOR", "NEXT POLL", "LAST POLL", "LAST RESULT", "NOTE")]
+    for w in entries:
+        rows.append((visible("@" + w.username, 30), when(w.next_poll_at, now),
+                     when(w.last_poll_at, now) if w.last_poll_at else "never",
+                     visible(w.last_result or "-", 80), visible(w.note or "", 40)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip(), file=out)
+    return EXIT_OK
+
+
+async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sleep: Sleep,
+               out: TextIO, err: TextIO) -> int:
+    from tikget_tui.downloads import DownloadManager, JobChanged, JobState
+    from tikget_tui.progress import CliProgress
+    from tikget_tui.tiktok import TikTokClient
+    from tikget_tui.watch import PollResult, Watcher
+
+    status = EXIT_OK
+
+    def on_poll(result: PollResult) -> None:
+        nonlocal status
+        if not result.ok:
+            status = EXIT_FAIL
+        print(f"{visible('@' + result.username)}: {visible(result.summary)}; next poll "
+              f"{when(result.next_poll_at, clock.now())}", file=out, flush=True)
+
+    def on_event(event: object) -> None:
+        nonlocal status
+        if isinstance(event, JobChanged) and event.job.is_final:
+            job = event.job
+            name = job.final_path.name if job.final_path else "-"
+            detail = job.verdict or ""
+            if job.reason:
+                detail = f"{detail}: {job.reason}" if detail else job.reason
+            if job.state != JobState.DONE or job.verdict == "fail":
+                status = EXIT_FAIL
+            print(f"  {job.story_id} {visible(job.creator.unique_id)} {job.state} "
+                  f"{visible(name)} {visible(detail)}".rstrip(), file=out, flush=True)
+
+    async with TikTokClient(settings, clock=clock) as client:
+        manager = DownloadManager(settings, client=client, clock=clock)
+        try:
+            await manager.start()
+        except StoreError as exc:  # AlreadyRunning is one
+            _fail(err, str(exc))
+            return EXIT_FAIL
+        try:
+            if not manager.store.watch_list():
+                print("nobody is watched; add a creator with: tikget watch add @user", file=out)
+                return EXIT_OK
+            manager.subscribe(on_event)
+            watcher = Watcher(manager, client, clock=clock, sleep=sleep, interval=interval,
+                              on_poll=on_poll)
+            with CliProgress(err) as progress:
+                progress.attach(manager)
+                if once:
+                    await watcher.poll_once(everyone=True)
+                    await manager.wait_idle()
+                    return status
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                        loop.add_signal_handler(sig, stop.set)
+                print(f"watching {len(manager.store.watch_list())} creator(s); "
+                      "Ctrl-C stops (the queue resumes next time)", file=err)
+                try:
+                    await watcher.run(stop)
+                finally:
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                            loop.remove_signal_handler(sig)
+                return EXIT_OK
+        finally:
+            await manager.stop()
