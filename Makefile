@@ -26,6 +26,7 @@ test: $(STAMP)
 
 stress: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests
+	$(BIN)/python bench/stress_kill.py --runs 25 --seed $${STRESS_SEED:-1}
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -9,13 +9,13 @@ names, sidecars, verification and the archive are exactly the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.links import ParseError, PostTarget, ShortLink, Target, UserTarget, parse
-from tikget_tui.models import Story
+from tikget_tui.models import Kind, Story
 from tikget_tui.service import Service
 from tikget_tui.store import Job, JobState
 
@@ -193,6 +193,7 @@ class Batch:
     on_lookup: Callable[[str], None] | None = None
     # (target text, job id) for every enqueued story; failures of look-ups, in order.
     _items: list[tuple[str, int | ItemResult]] = field(default_factory=list)
+    _already: dict[int, Path] = field(default_factory=dict)  # job id → file saved before
 
     async def add(self, named: NamedTarget) -> None:
         """Look one target up and enqueue what it names (or record why not)."""
@@ -225,9 +226,24 @@ class Batch:
             if gone is not None:
                 self._items.append((named.text, gone))
                 continue
+            saved = None if self.options.again else self._archived(story)
             job = await self.manager.enqueue(story, audio=self.options.audio,
                                              note=self.options.note, again=self.options.again)
+            if saved is not None and job.state == JobState.DONE:
+                self._already[job.id] = saved
             self._items.append((named.text, job.id))
+
+    def _archived(self, story: Story) -> Path | None:
+        """The saved file when this story (this variant) is archived and still on disk."""
+        if self.options.audio:
+            variant = "audio"
+        else:
+            variant = "photo" if story.kind == Kind.PHOTO else "video"
+        entry = self.manager.store.archive_get(story.id, variant)
+        if entry is None or entry.missing_files():
+            return None
+        path: Path = entry.path
+        return path
 
     async def run(self, targets: Iterable[NamedTarget]) -> list[ItemResult]:
         """Add every target (downloads start while later look-ups run), wait, and report."""
@@ -247,8 +263,12 @@ class Batch:
                 continue
             seen_jobs.add(item)
             job = self.manager.job(item)
-            if job is not None:
-                out.append(result_for_job(text, job))
+            if job is None:
+                continue
+            result = result_for_job(text, job)
+            if item in self._already and not job.reason:
+                result = replace(result, reason=f"already saved: {self._already[item].name}")
+            out.append(result)
         return out
 
 

@@ -19,8 +19,11 @@ from tikget_tui.store import Job, JobState
 
 
 def _label(job: Job) -> str:
+    """Short enough for 80 columns: ``mika.travels …000003 video``."""
     who = job.creator.unique_id or job.creator.user_id or "?"
-    return f"{who} {job.story_id} ({job.variant})"
+    if len(who) > 14:
+        who = who[:13] + "…"
+    return f"{who} …{job.story_id[-6:]} {job.variant}"
 
 
 def _safe(text: str) -> str:
@@ -56,10 +59,10 @@ class CliProgress:
             console = Console(file=self.stream, highlight=False, markup=False, emoji=False)
             self._progress = Progress(
                 TextColumn("{task.description}", markup=False),
-                BarColumn(bar_width=24),
+                BarColumn(bar_width=10),
                 DownloadColumn(),
                 TransferSpeedColumn(),
-                TimeRemainingColumn(),
+                TimeRemainingColumn(compact=True),
                 TextColumn("{task.fields[state]}", markup=False),
                 console=console,
                 transient=False,

@@ -315,14 +315,15 @@ async def test_disk_errors_fail_clearly_and_retry_resumes(
                                retry=fast_retry, write_metadata=False, opener=disk) as m:
         story = await find_story(STORY_A)
         job = await save(m, story)
-        other = await save(m, await find_story(STORY_B))
+        story_b = await find_story(STORY_B)
+        other = await save(m, story_b)
         assert job.state == JobState.FAILED
         assert words in job.reason and "\n" not in job.reason
         assert other.state == JobState.FAILED  # the disk is still "full"
         assert m.store.get_job(job.id).state == JobState.FAILED  # the queue is intact
         disk.err = None
         await m.retry(job.id)
-        await m.retry(other.id)
+        assert (await m.enqueue(story_b)).id == other.id  # asking again resumes the failed job
         await m.wait_idle()
         job = m.job(job.id)
         assert job.state == JobState.DONE, job.reason
@@ -442,3 +443,47 @@ async def test_hostile_creator_and_h264_preference(plain, find_story, demo_serve
     hevc = await save(plain, await find_story(DEMO_HEVC_STORY))
     assert hevc.state == JobState.DONE, hevc.reason
     assert sha256_of(hevc.files[0]) == sha256_of(demo_server.media["hevc_h264_360"].path)
+
+
+async def test_verification_fail_keeps_the_file_labelled(plain, find_story, demo_server) -> None:
+    story = await find_story(STORY_B)
+    lying = dataclasses.replace(story, duration=60.0)  # the file is 5 s long
+    job = await save(plain, lying)
+    assert job.state == JobState.FAILED
+    assert job.reason.startswith("verification failed") and "duration" in job.reason
+    assert job.verdict == "fail" and job.files[0].is_file()
+    side = json.loads((job.files[0].parent / (job.stem + ".info.json")).read_text())
+    assert side["verification"]["verdict"] == "fail"
+    assert plain.store.archive_get(STORY_B, "video").verdict == "fail"
+    again = await plain.reverify(job.id)  # the verifier runs again: same verdict
+    assert again.state == JobState.FAILED and again.verdict == "fail"
+    good = await save(plain, story, again=True)
+    assert good.state == JobState.DONE
+    assert (await plain.reverify(good.id)).state == JobState.DONE
+
+
+async def test_event_iterator_sees_every_state(plain, find_story) -> None:
+    import asyncio
+
+    seen: list[JobState] = []
+
+    async def listen() -> None:
+        async for event in plain.events():
+            if isinstance(event, JobChanged):
+                seen.append(event.job.state)
+                if event.job.is_final:
+                    return
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    await save(plain, await find_story(STORY_B))
+    await asyncio.wait_for(listener, 30)
+    assert seen[0] == JobState.QUEUED and seen[-1] == JobState.DONE
+    assert JobState.DOWNLOADING in seen and JobState.VERIFYING in seen
+
+
+async def test_unknown_job_and_not_started(demo_settings, plain) -> None:
+    with pytest.raises(RuntimeError, match="start"):
+        await DownloadManager(demo_settings).pause(1)
+    with pytest.raises(KeyError):
+        await plain.pause(999)

@@ -65,6 +65,15 @@ async def test_hevc_is_ok_with_a_playback_note(media: MediaFiles,
     assert check(report, "last_second").status is Verdict.OK
 
 
+async def test_timestamps_not_starting_at_zero_are_ok(media: MediaFiles,
+                                                     media_tools: MediaTools) -> None:
+    report = await verify(media.path("offset_start.mp4"), Expected(duration=DURATION),
+                          tools=media_tools)
+    assert report.verdict is Verdict.OK, report.checks
+    assert check(report, "last_second").detail.endswith("up to 7.00 s")
+    assert check(report, "audio_coverage").status is Verdict.OK
+
+
 @pytest.mark.parametrize("name, codec", [("audio.mp3", "mp3"), ("audio.m4a", "aac")])
 async def test_audio_files_are_ok(media: MediaFiles, media_tools: MediaTools, name: str,
                                   codec: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +13,8 @@ import pytest
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "tikget-home"
     home.mkdir()
-    for var in ("TIKGET_CONFIG", "TIKGET_DATA_DIR", "TIKGET_CACHE_DIR", "TIKGET_DOWNLOAD_DIR",
-                "TIKGET_SERVICE", "TIKGET_CONCURRENCY", "TIKGET_FILENAME_TEMPLATE",
-                "TIKGET_PREFER_H264", "TIKGET_AUDIO_MP3", "TIKGET_POLL_INTERVAL", "TIKGET_THEME"):
+    keep = {"TIKGET_DEMO_MEDIA"}  # a cache location, not a setting
+    for var in [v for v in os.environ if v.startswith("TIKGET_") and v not in keep]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TIKGET_HOME", str(home))
     yield home

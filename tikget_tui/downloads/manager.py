@@ -251,6 +251,11 @@ class DownloadManager:
             return self._jobs.get(active.id, active)
         reason = ""
         if not again:
+            earlier = [j for j in self.store.list_jobs([JobState.FAILED])
+                       if j.story_id == story.id and j.variant == variant and not j.files]
+            if earlier:  # a failed attempt keeps its .part: go on from there
+                self._set(earlier[-1].id, story=story)
+                return await self.retry(earlier[-1].id)
             entry = self.store.archive_get(story.id, variant)
             if entry is not None:
                 missing = entry.missing_files()
@@ -567,10 +572,11 @@ class DownloadManager:
 
         def on_progress(done: int, total: int | None) -> None:
             state["done"], state["total"] = done, total
+            if not limiter.due():
+                return
             speed = limiter.speed(done)
-            if limiter.due():
-                eta = (total - done) / speed if total and speed > 0 else None
-                self._emit(Progress(job_id, done, total, speed, eta))
+            eta = (total - done) / speed if total and speed > 0 else None
+            self._emit(Progress(job_id, done, total, speed, eta))
             now = loop.time()
             if now - last_persist[0] >= _PERSIST_EVERY:
                 last_persist[0] = now
@@ -691,6 +697,9 @@ class DownloadManager:
         entries: list[dict[str, Any]] = []
         worst = "ok"
         order = {"ok": 0, "warn": 1, "fail": 2}
+        missing = [p for p in job.files if not p.is_file()]
+        if missing:
+            raise DownloadError(f"{missing[0].name} is no longer on disk; save the story again")
         for path in job.files:
             report = await verify(path, self._expected(job, path), tools=tools)
             d = report.to_dict()

@@ -17,6 +17,7 @@ errors such as ENOSPC.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import errno
 import os
@@ -385,19 +386,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 class RateLimiter:
-    """At most ``per_second`` events, plus speed/ETA from a sliding window."""
+    """At most ``per_second`` events, plus speed/ETA over a sliding window of ~3 s.
+
+    Call :meth:`due` for every chunk (cheap); :meth:`speed` only when it said yes.
+    """
 
     def __init__(self, per_second: float = 10.0, clock: Callable[[], float] = time.monotonic):
         self.interval = 1.0 / per_second
         self._clock = clock
         self._last = -1e18
-        self._samples: list[tuple[float, int]] = []
+        self._samples: collections.deque[tuple[float, int]] = collections.deque(maxlen=64)
 
     def speed(self, done: int) -> float:
         now = self._clock()
         self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[0][0] > 3.0:
-            self._samples.pop(0)
+            self._samples.popleft()
         t0, d0 = self._samples[0]
         dt = now - t0
         return (done - d0) / dt if dt > 0 else 0.0

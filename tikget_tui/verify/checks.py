@@ -218,12 +218,14 @@ def duration_check(actual: float | None, expected: float | None) -> Check:
     return Check("duration", Verdict.FAIL, f"{said}: the file is {abs(diff):.2f} s {which}")
 
 
-def streams_agree_check(format_duration: float | None, streams: list[RawStream]) -> Check:
+def streams_agree_check(format_duration: float | None, streams: list[RawStream],
+                        format_start: float | None = None) -> Check:
+    """The container's duration must match its longest stream (both measured from its start)."""
     ends = [s.end for s in streams if s.end is not None and not s.attached_pic
             and s.codec_type in ("video", "audio")]
     if format_duration is None or not ends:
         return Check("streams_agree", Verdict.OK, "no per-stream durations to compare")
-    longest = max(ends)
+    longest = max(ends) - (format_start or 0.0)
     if abs(format_duration - longest) <= tolerance(longest, STREAMS_AGREE):
         return Check("streams_agree", Verdict.OK,
                      f"container {format_duration:.2f} s, streams {longest:.2f} s")

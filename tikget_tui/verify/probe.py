@@ -4,6 +4,11 @@ The only module in the project that starts ffprobe (and, for decode windows,
 ffmpeg). Every child gets ``stdin=DEVNULL`` and captured output, so it never
 touches the terminal, and is killed when its time runs out.
 
+The probe is the command ``ffmpeg.probe`` (ffmpeg-python) runs, ``ffprobe -show_format
+-show_streams -of json``, but started here as an asyncio child because
+``ffmpeg.probe`` blocks and has no timeout; the ffmpeg decode windows are built
+with ffmpeg-python's stream API and run the same way.
+
 Nothing here decodes a whole file: the probe reads the container, and each
 window decodes at most a second or two (plus the run-up from the keyframe
 before it, for video).
@@ -206,6 +211,8 @@ async def probe(tools: MediaTools, path: Path, deadline: Deadline) -> ProbeData:
             "--", str(path)]
     result = await run_tool(args, deadline)
     errors = error_lines(result.stderr, path)
+    if result.returncode < 0:
+        raise ProbeFailed(f"ffprobe crashed (signal {-result.returncode}) reading it")
     if result.returncode != 0:
         raise ProbeFailed(one_line(errors) or f"ffprobe exited with status {result.returncode}")
     try:

@@ -200,7 +200,7 @@ async def _video(report: Report, path: Path, expected: Expected, tools: MediaToo
     duration = _duration_of(data)
     report.duration = duration
     report.add(*_fields(C.duration_check(duration, expected.duration)))
-    report.add(*_fields(C.streams_agree_check(data.duration, data.streams)))
+    report.add(*_fields(C.streams_agree_check(data.duration, data.streams, data.start_time)))
 
     start = video.start_time or 0.0
     end = video.end if video.end is not None else (duration or 0.0)

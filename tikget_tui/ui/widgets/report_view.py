@@ -25,20 +25,20 @@ class ReportView(VerticalScroll):
         super().__init__(**kwargs)
         self.job: Any | None = None
         self.report: Any | None = None
-        self._content: Content = Content.styled(EMPTY, "$text-muted")
+        self._body: Content = Content.styled(EMPTY, "$text-muted")
 
     def compose(self) -> ComposeResult:
-        yield Static(self._content, id="report-body", markup=False)
+        yield Static(self._body, id="report-body", markup=False)
 
     @property
     def text(self) -> str:
         """The report as plain text (what the pane shows)."""
-        return self._content.plain
+        return self._body.plain
 
     def show(self, job: Any | None, report: Any | None) -> None:
         self.job, self.report = job, report
-        self._content = self.render_report(job, report)
-        self.query_one("#report-body", Static).update(self._content)
+        self._body = self.render_report(job, report)
+        self.query_one("#report-body", Static).update(self._body)
 
     def render_report(self, job: Any | None, report: Any | None) -> Content:
         if job is None:
