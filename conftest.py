@@ -4,4 +4,5 @@ pytest_plugins = ["tests.plugins.base", "tests.plugins.demo", "tests.plugins.med
                   "tests.plugins.downloads",
                   "tests.plugins.tiktok",
                   "tests.plugins.batch",
-                  "tests.plugins.reliability"]
+                  "tests.plugins.reliability",
+                  "tests.plugins.ui"]

@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -597,9 +598,14 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            # The winner writes its pid just after taking the lock: give it a moment.
             pid: int | None = None
-            with contextlib.suppress(OSError, ValueError):
-                pid = int(os.pread(fd, 32, 0).decode().strip() or "0") or None
+            for _ in range(50):
+                with contextlib.suppress(OSError, ValueError):
+                    pid = int(os.pread(fd, 32, 0).decode().strip() or "0") or None
+                if pid is not None:
+                    break
+                time.sleep(0.01)
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise AlreadyRunning(pid, self.path) from None

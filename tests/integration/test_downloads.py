@@ -487,3 +487,18 @@ async def test_unknown_job_and_not_started(demo_settings, plain) -> None:
         await DownloadManager(demo_settings).pause(1)
     with pytest.raises(KeyError):
         await plain.pause(999)
+
+
+def test_progress_rate_limiter_and_speed() -> None:
+    from tikget_tui.downloads.transfer import RateLimiter
+
+    now = [100.0]
+    limiter = RateLimiter(10.0, clock=lambda: now[0])
+    emitted = 0
+    for i in range(1000):  # 1000 chunks in 2 s of (fake) time
+        now[0] += 0.002
+        if limiter.due():
+            emitted += 1
+            speed = limiter.speed((i + 1) * 1000)
+    assert 19 <= emitted <= 21
+    assert speed == pytest.approx(500_000, rel=0.05)

@@ -87,7 +87,7 @@ class E2EResult:
     stories: list[Story] = field(default_factory=list)
 
 
-async def _nothing(seconds: float) -> None:
+async def no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
@@ -98,7 +98,7 @@ async def run_e2e(
     clock: Clock,
     tools: MediaTools,
     retry: RetryPolicy | None = None,
-    client_sleep: Callable[[float], Awaitable[None]] = _nothing,
+    client_sleep: Callable[[float], Awaitable[None]] = no_sleep,
     on_event: Callable[[object], None] | None = None,
     after_lookup: Callable[[list[Story]], list[Story]] | None = None,
     write_metadata: bool = False,
@@ -126,7 +126,7 @@ async def run_e2e(
             stories = after_lookup(result.stories) if after_lookup else result.stories
             async with DownloadManager(settings, client=client, clock=clock, tools=tools,
                                        retry=retry or RetryPolicy(attempts=4, base=0.001,
-                                                                  cap=0.01, sleep=_nothing),
+                                                                  cap=0.01, sleep=no_sleep),
                                        write_metadata=write_metadata) as manager:
                 if on_event is not None:
                     manager.subscribe(on_event)

@@ -43,7 +43,7 @@ def test_sigkill_loop_leaves_whole_files_and_an_intact_queue(
     m = re.search(r"(\d+) runs, (\d+) killed mid-run .*?(\d+) files checked", out)
     assert m is not None, out
     runs, killed, checked = map(int, m.groups())
-    assert runs == 5 and killed >= 3 and checked >= 5, out
+    assert runs == 5 and killed >= 2 and checked >= 5, out
     print("\n" + out.strip())
 
 

@@ -17,6 +17,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from tests.plugins.reliability import (
+    partials,
+    run_e2e,
+    scan_download_dir,
+    sha256_file,
+)
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import (
@@ -32,19 +38,11 @@ from tikget_tui.downloads import JobState, Progress, RetryPolicy
 from tikget_tui.mediatools import MediaTools
 from tikget_tui.models import Story
 from tikget_tui.tiktok.errors import ChallengeFailed, Throttled
-from tests.plugins.reliability import (
-    partials,
-    run_e2e,
-    scan_download_dir,
-    sha256_file,
-)
 
 CREATOR = "fault.lab"
 STORY = "7449000000000000001"
 MEDIA = "h264_c"  # 150 KB, 12 s: several chunks, quick to verify
 DROP_AT = 40_000
-
-FAULTS_TRIED: list[str] = []  # for the report (printed by the summary test at the end)
 
 
 @pytest.fixture
@@ -260,7 +258,6 @@ async def test_fault_ends_in_a_verified_file_or_a_clear_reason(
         client_sleep=backoff, on_event=on_event,
         after_lookup=(lambda s: case.after_lookup(ctx, s)) if case.after_lookup else None,
     )
-    FAULTS_TRIED.append(case.name)
     directory = settings.download_dir
 
     if case.expect.startswith("lookup:"):

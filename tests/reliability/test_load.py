@@ -14,13 +14,6 @@ import tracemalloc
 
 import pytest
 
-from tikget_tui.clock import FakeClock
-from tikget_tui.config import Settings
-from tikget_tui.demo import DemoCreator, DemoServer, DemoStory, MediaCatalog, Scenario
-from tikget_tui.downloads import DownloadManager, JobState, RetryPolicy
-from tikget_tui.mediatools import MediaTools
-from tikget_tui.models import Kind
-from tikget_tui.tiktok import TikTokClient
 from tests.plugins.reliability import (
     GUARD_SECONDS,
     final_media_files,
@@ -28,6 +21,13 @@ from tests.plugins.reliability import (
     sha256_file,
     source_hashes,
 )
+from tikget_tui.clock import FakeClock
+from tikget_tui.config import Settings
+from tikget_tui.demo import DemoCreator, DemoServer, DemoStory, MediaCatalog, Scenario
+from tikget_tui.downloads import DownloadManager, JobState, RetryPolicy
+from tikget_tui.mediatools import MediaTools
+from tikget_tui.models import Kind
+from tikget_tui.tiktok import TikTokClient
 
 CREATORS = 50
 PER_CREATOR = 5

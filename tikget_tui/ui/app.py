@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -21,7 +22,7 @@ class TikGetApp(App[int]):
 
     TITLE = "TikGet"
     SUB_TITLE = "save public stories before they expire"
-    CSS_PATH: ClassVar[list[Any]] = stylesheet_paths()  # type: ignore[misc]
+    CSS_PATH: ClassVar[list[Any]] = stylesheet_paths()
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[Any]] = []
 
@@ -36,9 +37,15 @@ class TikGetApp(App[int]):
         self.fatal_error: str | None = None
         self.user_keymap, self._keymap_problems = keymap.check_keymap(dict(settings.keymap))
         self._unsubscribe: Any | None = None
-        self._closed = False
+        self._core_closed = False
+        self.recent_notices: deque[str] = deque(maxlen=200)
+        """Every notification's text, newest last (toasts vanish; this stays)."""
         if demo_origin:
             self.sub_title = f"demo service at {demo_origin}"
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.recent_notices.append(message)
+        super().notify(message, *args, **kwargs)
 
     # -- start ---------------------------------------------------------------------
 
@@ -87,7 +94,7 @@ class TikGetApp(App[int]):
         except Exception as exc:  # one line in the UI; lookups keep working
             self._post(CoreFailed(f"the download queue could not start: {error_line(exc)}"))
             return
-        if self._closed:
+        if self._core_closed:
             await manager.stop()
             return
         self.manager = manager
@@ -112,9 +119,9 @@ class TikGetApp(App[int]):
 
     async def shutdown_core(self) -> None:
         """Stop the manager (running transfers keep their .part and resume next time)."""
-        if self._closed:
+        if self._core_closed:
             return
-        self._closed = True
+        self._core_closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

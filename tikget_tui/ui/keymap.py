@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal["screen", "stories", "queue"]
 
@@ -81,7 +81,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 ACTIONS_BY_ID = {spec.id: spec for spec in ACTIONS}
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The ``BINDINGS`` for one scope, straight from :data:`ACTIONS`."""
     return [
         Binding(spec.key, spec.action, spec.description, show=spec.show, id=spec.id,

@@ -39,10 +39,12 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_posted(when: datetime, now: datetime) -> str:
-    """Local time of day for the last day, else the local date (always 5 cells)."""
+    """Local time: 'HH:MM' today, 'Tue HH:MM' within a week, else 'MM-DD'."""
     local, local_now = when.astimezone(), now.astimezone()
-    if abs((local_now - local).total_seconds()) < 20 * 3600:
+    if local.date() == local_now.date():
         return local.strftime("%H:%M")
+    if abs((local_now - local).total_seconds()) < 6 * 86400:
+        return local.strftime("%a %H:%M")
     return local.strftime("%m-%d")
 
 

@@ -53,7 +53,8 @@ class HelpScreen(ModalScreen[None]):
         ))
         lines.append(Content.styled(
             "  Enter in the input looks up; Up/Down there recall earlier inputs. "
-            "Remap keys in the config file's [keys] table, by the [names] shown, e.g. download = \"ctrl+d\".",
+            "Remap keys in the config file's [keys] table by the [names] shown, "
+            "e.g. download = \"ctrl+d\".",
             "$text-muted",
         ))
         with Vertical(id="help-box"):

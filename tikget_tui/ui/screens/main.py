@@ -71,6 +71,8 @@ class MainScreen(Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._job_states: dict[int, str] = {}
+        self.lookups_started = 0
+        """How many lookups this screen has started (tests wait on it)."""
 
     @property
     def tikget(self) -> TikGetApp:
@@ -81,7 +83,9 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.tikget
         yield Header(icon="▶")
-        yield Tabs(*(Tab(TITLES[p], id=f"tab-{p}") for p in PANES), id="pane-tabs")
+        tabs = Tabs(*(Tab(TITLES[p], id=f"tab-{p}") for p in PANES), id="pane-bar")
+        tabs.can_focus = False
+        yield tabs
         with Container(id="panes"):
             pane = InputPane(history_file=app.settings.data_dir / "input-history.txt",
                              id="pane-input", classes="pane")
@@ -143,12 +147,12 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self, event: Any) -> None:
         node: Any = event.widget
         while node is not None and node is not self:
-            if node.id and node.id.startswith("pane-"):
-                self.active_pane = node.id.removeprefix("pane-")
+            if node.id and node.id.startswith("pane-") and node.id[5:] in PANES:
+                self.active_pane = node.id[5:]
                 return
             node = node.parent
 
-    @on(Tabs.TabActivated, "#pane-tabs")
+    @on(Tabs.TabActivated, "#pane-bar")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
         if event.tab.id:
             pane = event.tab.id.removeprefix("tab-")
@@ -236,6 +240,9 @@ class MainScreen(Screen[None]):
             self.shown_pane = "stories"
 
     def _start_lookup(self, target: links.Target, query: str) -> None:
+        self.lookups_started += 1
+        if isinstance(target, links.UserTarget) and target.username:
+            self.stories.expect(target.username)
         self.run_worker(self._lookup(target, query), group="lookup",
                         name=f"look up {query}", exit_on_error=False)
 
@@ -414,9 +421,7 @@ class MainScreen(Screen[None]):
         state, before = str(job.state), self._job_states.get(job.id)
         self._job_states[job.id] = state
         shown = self.report.job
-        if shown is not None and shown.id == job.id:
-            self._show_report(job)
-        elif shown is None and state == "done":
+        if (shown is not None and shown.id == job.id) or (shown is None and state == "done"):
             self._show_report(job)
         if state == before:
             return

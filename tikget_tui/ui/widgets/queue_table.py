@@ -7,6 +7,7 @@ changed (progress, speed, ETA).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from rich.style import Style
@@ -88,16 +89,16 @@ class QueueTable(DataTable[Any]):
             self.order = new_order
             self._rebuild()
             return
-        self._update_row(job)
+        self._update_job_row(job)
 
     def progress(self, job_id: int, done: int, total: int | None, speed: float,
                  eta: float | None) -> None:
         job = self.jobs.get(job_id)
         if job is None:
             return
-        self._set(job_id, "progress", progress_bar(done, total))
-        self._set(job_id, "speed", format_speed(speed))
-        self._set(job_id, "eta", format_duration(eta) if eta else "")
+        self._set_cell(job_id, "progress", progress_bar(done, total))
+        self._set_cell(job_id, "speed", format_speed(speed))
+        self._set_cell(job_id, "eta", format_duration(eta) if eta else "")
 
     def selected_job(self) -> Any | None:
         if not self.row_count:
@@ -110,7 +111,7 @@ class QueueTable(DataTable[Any]):
 
     # -- rendering -----------------------------------------------------------------
 
-    def _name(self, job: Any) -> Text:
+    def _job_name(self, job: Any) -> Text:
         story = job.story
         caption = safe_line(story.caption) or story.id
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -120,49 +121,44 @@ class QueueTable(DataTable[Any]):
             text.append(" [MP3]", style="dim")
         return text
 
-    def _state(self, job: Any) -> Text:
+    def _job_state(self, job: Any) -> Text:
         state = str(job.state)
         colour_name = STATE_COLOURS.get(state)
         colour = (self.app.theme_variables.get(colour_name)
                   if colour_name and not self.app.no_color else None)
         return Text(state, style=Style.parse(colour) if colour else "")
 
-    def _cells(self, job: Any) -> dict[str, Any]:
+    def _job_cells(self, job: Any) -> dict[str, Any]:
         state = str(job.state)
         done = job.bytes_done or 0
         total = job.bytes_total
-        if state == "done":
-            bar = progress_bar(1, 1)
-        else:
-            bar = progress_bar(done, total)
+        bar = progress_bar(1, 1) if state == "done" else progress_bar(done, total)
         return {
-            "name": self._name(job),
-            "state": self._state(job),
+            "name": self._job_name(job),
+            "state": self._job_state(job),
             "progress": bar,
             "speed": "",
             "eta": "",
             "retries": str(job.retries) if job.retries else "",
         }
 
-    def _set(self, job_id: int, column: str, value: str | Text) -> None:
+    def _set_cell(self, job_id: int, column: str, value: str | Text) -> None:
         plain = value.plain if isinstance(value, Text) else value
         if self._shown.get((job_id, column)) == plain:
             return
         self._shown[(job_id, column)] = plain
-        try:
+        with contextlib.suppress(RowDoesNotExist, KeyError):
             self.update_cell(str(job_id), column,
                              value if isinstance(value, Text) else Text(value))
-        except (RowDoesNotExist, KeyError):
-            pass
 
-    def _update_row(self, job: Any) -> None:
-        cells = self._cells(job)
+    def _update_job_row(self, job: Any) -> None:
+        cells = self._job_cells(job)
         for column in ("name", "state", "retries"):
-            self._set(job.id, column, cells[column])
+            self._set_cell(job.id, column, cells[column])
         if str(job.state) in ("done", "failed", "expired", "cancelled", "paused", "queued"):
-            self._set(job.id, "progress", cells["progress"])
-            self._set(job.id, "speed", "")
-            self._set(job.id, "eta", "")
+            self._set_cell(job.id, "progress", cells["progress"])
+            self._set_cell(job.id, "speed", "")
+            self._set_cell(job.id, "eta", "")
 
     def _rebuild(self) -> None:
         if not self.is_mounted:
@@ -174,7 +170,7 @@ class QueueTable(DataTable[Any]):
             self._shown.clear()
             for jid in self.order:
                 job = self.jobs[jid]
-                cells = self._cells(job)
+                cells = self._job_cells(job)
                 for column, value in cells.items():
                     self._shown[(jid, column)] = (
                         value.plain if isinstance(value, Text) else value)
@@ -190,7 +186,7 @@ class QueueTable(DataTable[Any]):
         if job is not None:
             self.post_message(self.JobHighlighted(job))
 
-    def _act(self, action: str) -> None:
+    def _job_act(self, action: str) -> None:
         job = self.selected_job()
         if job is None:
             self.app.notify("the queue is empty: pick stories in pane 2 and press d",
@@ -199,16 +195,16 @@ class QueueTable(DataTable[Any]):
         self.post_message(self.JobAction(action, job.id))
 
     def action_pause(self) -> None:
-        self._act("pause")
+        self._job_act("pause")
 
     def action_resume(self) -> None:
-        self._act("resume")
+        self._job_act("resume")
 
     def action_cancel(self) -> None:
-        self._act("cancel")
+        self._job_act("cancel")
 
     def action_retry(self) -> None:
-        self._act("retry")
+        self._job_act("retry")
 
     def action_verify(self) -> None:
-        self._act("reverify")
+        self._job_act("reverify")

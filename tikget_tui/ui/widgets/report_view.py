@@ -56,7 +56,7 @@ class ReportView(VerticalScroll):
             waiting = {"done": "no verification report stored for this file",
                        "verifying": "verifying…"}.get(state, f"{state}: not verified yet")
             lines.append(Content.styled(reason or waiting, "$text-muted"))
-            lines.extend(self._context(job))
+            lines.extend(self._saved_context(job))
             return Content("\n").join(lines)
         verdict = str(report.verdict)
         lines.append(Content.assemble(
@@ -74,38 +74,38 @@ class ReportView(VerticalScroll):
                 safe_line(check.detail, 300),
             ))
         lines.append(Content(""))
-        lines.append(self._field("file", safe_line(str(report.path))))
-        lines.append(self._field("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
-        lines.append(self._field("sha256", report.sha256 or "—"))
+        lines.append(self._row("file", safe_line(str(report.path))))
+        lines.append(self._row("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
+        lines.append(self._row("sha256", report.sha256 or "—"))
         if report.duration:
-            lines.append(self._field("duration", format_duration(report.duration)
+            lines.append(self._row("duration", format_duration(report.duration)
                                      + f" ({report.duration:.2f} s)"))
         for stream in report.streams:
-            lines.append(self._field(f"stream {stream.index}",
+            lines.append(self._row(f"stream {stream.index}",
                                      f"{stream.type} {safe_line(stream.describe())}"))
         if len(job.files) > 1:
-            lines.append(self._field("files", f"{len(job.files)} (report of the first)"))
-        lines.extend(self._context(job))
+            lines.append(self._row("files", f"{len(job.files)} (report of the first)"))
+        lines.extend(self._saved_context(job))
         return Content("\n").join(lines)
 
     @staticmethod
-    def _field(name: str, value: str) -> Content:
+    def _row(name: str, value: str) -> Content:
         return Content.assemble((f"{name:<9}", "bold"), " ", value)
 
-    def _context(self, job: Any) -> list[Content]:
+    def _saved_context(self, job: Any) -> list[Content]:
         story = job.story
         out = [Content(""), Content.styled("saved context", "bold underline")]
-        out.append(self._field("creator", safe_line(
+        out.append(self._row("creator", safe_line(
             f"{story.creator.handle} {story.creator.nickname}".strip(), 120)))
-        out.append(self._field("posted", story.created_at.strftime("%Y-%m-%d %H:%M UTC")))
+        out.append(self._row("posted", story.created_at.strftime("%Y-%m-%d %H:%M UTC")))
         if story.expires_at is not None:
-            out.append(self._field("expires", story.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
+            out.append(self._row("expires", story.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
         if story.canonical_url:
-            out.append(self._field("source", safe_line(story.canonical_url, 200)))
+            out.append(self._row("source", safe_line(story.canonical_url, 200)))
         if job.note:
-            out.append(self._field("note", safe_line(job.note, 300)))
+            out.append(self._row("note", safe_line(job.note, 300)))
         if getattr(job, "audio", False):
-            out.append(self._field("saved as", "MP3 (audio only)"))
+            out.append(self._row("saved as", "MP3 (audio only)"))
         if job.final_path is not None:
-            out.append(self._field("saved to", safe_line(str(job.final_path))))
+            out.append(self._row("saved to", safe_line(str(job.final_path))))
         return out

@@ -8,6 +8,7 @@ is sanitised and rendered as ``rich.text.Text``, never as markup.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ SOON = 60 * 60  # ... and yellow below this
 COUNTDOWN_WIDTH = 9  # format_time_left gives ' 23:59:59' / 'expired'
 
 # (key, label, width); the caption column takes what is left of the pane width
-FIXED_COLUMNS = (("mark", "", 2), ("kind", "kind", 5), ("posted", "posted", 5),
+FIXED_COLUMNS = (("mark", "", 2), ("kind", "kind", 5), ("posted", "posted", 9),
                  ("dur", "dur", 5), ("left", "time left", COUNTDOWN_WIDTH))
 MIN_CAPTION = 12
 
@@ -137,6 +138,13 @@ class StoriesTable(DataTable[Any]):
         self.selected &= set(self.stories)
         self._rebuild()
 
+    def expect(self, name: str) -> None:
+        """Hold a place (in input order) for a creator being looked up."""
+        key = group_key(name)
+        if key not in self.groups:
+            self.groups[key] = CreatorGroup(key=key, creator=None, reason="looking up…")
+            self._rebuild()
+
     def add_story(self, story: Story) -> None:
         """A single resolved story/post: add it under its creator."""
         key = group_key(story.creator.unique_id or story.creator.user_id)
@@ -157,14 +165,12 @@ class StoriesTable(DataTable[Any]):
                 for g in self.groups.values()]
 
     def move_to(self, key: str) -> None:
-        try:
+        with contextlib.suppress(RowDoesNotExist):
             self.move_cursor(row=self.get_row_index(key))
-        except RowDoesNotExist:
-            pass
 
     # -- rendering -----------------------------------------------------------------
 
-    def _level(self, seconds: float | None) -> str:
+    def _urgency(self, seconds: float | None) -> str:
         if seconds is None:
             return "none"
         if seconds <= 0:
@@ -177,7 +183,7 @@ class StoriesTable(DataTable[Any]):
 
     def _countdown(self, story: Story) -> tuple[str, str]:
         seconds = story.seconds_left(self.clock.now())
-        return format_time_left(seconds).rjust(COUNTDOWN_WIDTH), self._level(seconds)
+        return format_time_left(seconds).rjust(COUNTDOWN_WIDTH), self._urgency(seconds)
 
     def _countdown_text(self, text: str, level: str) -> Text:
         if self.app.no_color or level in ("ok", "none"):
@@ -189,7 +195,7 @@ class StoriesTable(DataTable[Any]):
         style = Style.parse(colour) if colour else Style()
         return Text(text, style=style + Style(bold=level == "urgent"), justify="right")
 
-    def _mark(self, story_id: str) -> Text:
+    def _mark_cell(self, story_id: str) -> Text:
         return Text(("●" if story_id in self.selected else " ")
                     + ("✎" if story_id in self.notes else " "))
 
@@ -213,7 +219,7 @@ class StoriesTable(DataTable[Any]):
         self._shown[story.id] = (text, level)
         caption = safe_line(story.caption) or "(no caption)"
         return [
-            self._mark(story.id),
+            self._mark_cell(story.id),
             Text(story.kind.value if story.is_story else "post"),
             Text(format_posted(story.created_at, self.clock.now())),
             Text(format_duration(story.duration), justify="right"),
@@ -291,10 +297,8 @@ class StoriesTable(DataTable[Any]):
     # -- actions -------------------------------------------------------------------
 
     def _refresh_mark(self, story_id: str) -> None:
-        try:
-            self.update_cell(story_id, "mark", self._mark(story_id))
-        except (RowDoesNotExist, KeyError):
-            pass
+        with contextlib.suppress(RowDoesNotExist, KeyError):
+            self.update_cell(story_id, "mark", self._mark_cell(story_id))
 
     def _row_group(self, key: str) -> CreatorGroup | None:
         if key[:1] in "@!":
@@ -304,10 +308,10 @@ class StoriesTable(DataTable[Any]):
                 return group
         return None
 
-    def _expired(self, story: Story) -> bool:
+    def _is_expired(self, story: Story) -> bool:
         return story.is_expired(self.clock.now())
 
-    def _targets(self) -> list[Story]:
+    def _target_stories(self) -> list[Story]:
         """The selection in display order, else the story (or creator) under the cursor."""
         if self.selected:
             return [self.stories[sid] for g in self.groups.values() for sid in g.story_ids
@@ -320,7 +324,7 @@ class StoriesTable(DataTable[Any]):
         group = self._row_group(key)
         return [self.stories[sid] for sid in group.story_ids] if group else []
 
-    def _say(self, text: str, severity: str = "warning") -> None:
+    def _warn(self, text: str, severity: str = "warning") -> None:
         self.app.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     def action_toggle_select(self) -> None:
@@ -331,8 +335,8 @@ class StoriesTable(DataTable[Any]):
             story = self.stories[key]
             if key in self.selected:
                 self.selected.discard(key)
-            elif self._expired(story):
-                self._say("that story has expired and can no longer be saved")
+            elif self._is_expired(story):
+                self._warn("that story has expired and can no longer be saved")
                 return
             else:
                 self.selected.add(key)
@@ -341,7 +345,7 @@ class StoriesTable(DataTable[Any]):
         group = self._row_group(key)
         if group is None or not group.story_ids:
             return
-        live = [sid for sid in group.story_ids if not self._expired(self.stories[sid])]
+        live = [sid for sid in group.story_ids if not self._is_expired(self.stories[sid])]
         if live and all(sid in self.selected for sid in live):
             self.selected.difference_update(live)
         else:
@@ -349,18 +353,18 @@ class StoriesTable(DataTable[Any]):
         for sid in group.story_ids:
             self._refresh_mark(sid)
 
-    def _request(self, stories: list[Story]) -> None:
+    def _request_download(self, stories: list[Story]) -> None:
         if not stories:
-            self._say("nothing to download here: look up a @user first, then pick a story")
+            self._warn("nothing to download here: look up a @user first, then pick a story")
             return
-        live = [s for s in stories if not self._expired(s)]
+        live = [s for s in stories if not self._is_expired(s)]
         gone = len(stories) - len(live)
         if not live:
-            self._say("that story has expired and can no longer be saved"
+            self._warn("that story has expired and can no longer be saved"
                       if gone == 1 else f"those {gone} stories have expired; nothing to save")
             return
         if gone:
-            self._say(f"{gone} expired {'story was' if gone == 1 else 'stories were'} skipped")
+            self._warn(f"{gone} expired {'story was' if gone == 1 else 'stories were'} skipped")
         notes = {s.id: self.notes[s.id] for s in live if s.id in self.notes}
         self.post_message(self.DownloadRequested(live, notes))
         for story in live:
@@ -369,20 +373,20 @@ class StoriesTable(DataTable[Any]):
                 self._refresh_mark(story.id)
 
     def action_download(self) -> None:
-        self._request(self._targets())
+        self._request_download(self._target_stories())
 
     def action_download_creator(self) -> None:
         key = self._cursor_key()
         group = self._row_group(key) if key else None
         if group is None or not group.story_ids:
-            self._say("no stories listed for this creator")
+            self._warn("no stories listed for this creator")
             return
-        self._request([self.stories[sid] for sid in group.story_ids])
+        self._request_download([self.stories[sid] for sid in group.story_ids])
 
     def action_note(self) -> None:
-        targets = [s.id for s in self._targets()]
+        targets = [s.id for s in self._target_stories()]
         if not targets:
-            self._say("pick a story (or select some with space) to add a note to")
+            self._warn("pick a story (or select some with space) to add a note to")
             return
         self.post_message(self.NoteRequested(targets))
 

@@ -1,0 +1,58 @@
+"""Snapshots of the main screen at 80x24 and 120x40, with an injected clock.
+
+The stand-in runs in its own thread on a FakeClock, local time is UTC, and
+nothing machine-specific (ports, temp paths) is on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.plugins.ui import wait_until
+from tikget_tui.clock import FakeClock
+from tikget_tui.config import Settings
+from tikget_tui.ui.app import TikGetApp
+
+pytestmark = pytest.mark.usefixtures("utc_local_time")
+
+
+def lookup(text: str, *, then: tuple[str, ...] = ()) -> Any:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, TikGetApp)
+        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
+        screen = app.main_screen
+        assert screen is not None
+        await pilot.press(*text, "enter")
+        await wait_until(pilot, lambda: screen.lookups_started > 0, "the lookup")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if then:
+            await pilot.press(*then)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_main_screen_80x24(snap_compare: Any, thread_settings: Settings,
+                           demo_clock: FakeClock) -> None:
+    app = TikGetApp(thread_settings, clock=demo_clock)
+    assert snap_compare(app, terminal_size=(80, 24),
+                        run_before=lookup("@mika.travels", then=("tab", "down", "space")))
+
+
+def test_main_screen_120x40(snap_compare: Any, thread_settings: Settings,
+                            demo_clock: FakeClock) -> None:
+    app = TikGetApp(thread_settings, clock=demo_clock)
+    assert snap_compare(app, terminal_size=(120, 40),
+                        run_before=lookup("@mika.travels @secret.garden @nobody.here",
+                                          then=("tab",)))
+
+
+def test_help_screen_80x24(snap_compare: Any, thread_settings: Settings,
+                           demo_clock: FakeClock) -> None:
+    app = TikGetApp(thread_settings, clock=demo_clock)
+    assert snap_compare(app, terminal_size=(80, 24), press=["tab", "question_mark"])
