@@ -69,4 +69,6 @@ class MediaTools:
 
     @classmethod
     def find(cls, ffmpeg_path: str | None = None, ffprobe_path: str | None = None) -> MediaTools:
-        return cls(ffmpeg=find_tool("ffmpeg", ffmpeg_path), ffprobe=find_tool("ffprobe", ffprobe_path))
+        return cls(
+            ffmpeg=find_tool("ffmpeg", ffmpeg_path), ffprobe=find_tool("ffprobe", ffprobe_path)
+        )

@@ -85,6 +85,9 @@ class Job:
     verdict: str | None = None
     sha256: str | None = None
     stem: str | None = None  # the chosen file name without extension
+    # identity of the media source whose bytes the current .part holds (see
+    # downloads.transfer.video_identity); None: no .part, or a row from before schema 3
+    part_source: str | None = None
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
 
@@ -206,12 +209,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (story_id, variant)
     );
     """,
+    # 3: which media source (rendition) the bytes of a job's .part came from, so a resume
+    # never splices two different renditions into one file.
+    """
+    ALTER TABLE jobs ADD COLUMN part_source TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JOB_COLUMNS = {
     "state", "reason", "note", "audio", "expires_at", "bytes_done", "bytes_total", "retries",
-    "part_path", "final_path", "files", "verdict", "sha256", "story", "stem",
+    "part_path", "final_path", "files", "verdict", "sha256", "story", "stem", "part_source",
 }
 
 
@@ -535,6 +543,7 @@ def _job_from_row(r: Any) -> Job:
         verdict=r["verdict"],
         sha256=r["sha256"],
         stem=r["stem"],
+        part_source=r.get("part_source"),
         created_at=_dt(r["created_at"]) or _now(),
         updated_at=_dt(r["updated_at"]) or _now(),
     )

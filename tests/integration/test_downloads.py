@@ -25,7 +25,7 @@ from tikget_tui.demo.scenario import (
 from tikget_tui.downloads import DownloadManager, JobChanged, JobState, Progress
 from tikget_tui.downloads.transfer import open_part
 from tikget_tui.models import MediaSource
-from tikget_tui.store import AlreadyRunning
+from tikget_tui.store import AlreadyRunning, Store
 from tikget_tui.tiktok import TikTokClient
 
 STORY_A = "7440000000000000001"  # h264_a, 3.7 MB
@@ -502,3 +502,173 @@ def test_progress_rate_limiter_and_speed() -> None:
             speed = limiter.speed((i + 1) * 1000)
     assert 19 <= emitted <= 21
     assert speed == pytest.approx(500_000, rel=0.05)
+
+
+# -- which source a .part came from -------------------------------------------------------------
+
+TWIN_STORY = "7440000000000000051"
+
+
+def test_source_identity_is_per_rendition_not_per_url() -> None:
+    from tikget_tui.downloads.transfer import SOUND_IDENTITY, image_identity, video_identity
+    from tikget_tui.models import Codec
+
+    gear = MediaSource(url="http://a.example/v/k1/?expire=1&signature=x", codec=Codec.H264,
+                       width=360, height=640, bitrate=240_000, data_size=150_000,
+                       label="adapt_360_1")
+    mirror = dataclasses.replace(gear, url="http://b.example/v/k1/?expire=1&signature=y")
+    resigned = dataclasses.replace(gear, url=gear.url.replace("expire=1", "expire=99"))
+    assert video_identity(gear) == video_identity(mirror) == video_identity(resigned)
+    # another rendition is another identity, also when only one listed property differs
+    # (in particular two renditions with the same byte size)
+    others = [
+        dataclasses.replace(gear, label="normal_360_0"),
+        dataclasses.replace(gear, codec=Codec.HEVC),
+        dataclasses.replace(gear, width=540, height=960),
+        dataclasses.replace(gear, data_size=150_001),
+        dataclasses.replace(gear, data_size=None),
+        dataclasses.replace(gear, bitrate=100_000),
+        dataclasses.replace(gear, watermarked=True),
+    ]
+    ids = {video_identity(gear), *(video_identity(o) for o in others)}
+    assert len(ids) == len(others) + 1
+    assert image_identity(1, 0) != image_identity(1, 1) != image_identity(2, 0)
+    assert image_identity(2, 1) == image_identity(2, 1)
+    assert SOUND_IDENTITY not in ids | {image_identity(1, 0)}
+
+
+async def _stop_midway(settings: Settings, clock: FakeClock, client: TikTokClient,
+                       retry, story, *, at: int = 20_000):  # type: ignore[no-untyped-def]
+    """Start a download, stop the manager once ``at`` bytes are in the .part (a stopped run)."""
+    import asyncio
+
+    moving = asyncio.Event()
+    async with DownloadManager(settings, client=client, clock=clock, retry=retry,
+                               write_metadata=False) as m:
+        m.subscribe(lambda e: moving.set() if isinstance(e, Progress) and e.done > at else None)
+        job = await m.enqueue(story)
+        await moving.wait()
+    with Store.open(settings.state_db) as store:
+        left = store.get_job(job.id)
+    assert left is not None and left.state == JobState.QUEUED, left
+    assert left.part_path is not None and left.part_path.stat().st_size > at
+    return left
+
+
+def _twin_of(src, size: int, path: Path):  # type: ignore[no-untyped-def]
+    """``src`` padded with an MP4 ``free`` box to exactly ``size`` bytes: a valid file, other
+    bytes, the same size as another rendition."""
+    data = src.path.read_bytes()
+    pad = size - len(data)
+    assert pad >= 8
+    path.write_bytes(data + pad.to_bytes(4, "big") + b"free" + bytes(pad - 8))
+    return dataclasses.replace(src, name="twin_b", path=path, size=size)
+
+
+@pytest.mark.parametrize("how", ["fresh-links", "refused"])
+async def test_part_from_another_rendition_of_equal_size_is_never_spliced(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, demo_server, demo_media,
+    tmp_path, how,
+) -> None:
+    from tikget_tui.demo import MediaCatalog
+    from tikget_tui.demo.scenario import HOUR, DemoStory
+    from tikget_tui.downloads.transfer import video_identity
+
+    a = demo_media["h264_c"]  # rendition A: 12 s
+    twin = _twin_of(demo_media["h264_b"], a.size, tmp_path / "twin_b.mp4")  # B: 5 s, same size
+    assert twin.size == a.size and sha256_of(twin.path) != sha256_of(a.path)
+    demo_server.media = MediaCatalog(demo_media.folder, {**demo_media, "twin_b": twin})
+    demo_server.scenario.creator("mika.travels").stories.append(DemoStory(
+        TWIN_STORY, "h264_c", "two renditions, one size", created=-0.5 * HOUR,
+        gears=["twin_b"],
+        media_faults=MediaFaults(bytes_per_second=50_000, url_lifetime=60)))
+    story = await find_story(TWIN_STORY)
+    # B (same size, shorter: higher bitrate) is ranked first; A comes next
+    ident_b, ident_a = video_identity(story.sources[0]), video_identity(story.sources[2])
+    assert story.sources[0].data_size == story.sources[2].data_size == a.size
+    assert ident_b != ident_a
+
+    left = await _stop_midway(demo_settings, demo_clock, dl_client, fast_retry, story)
+    assert left.part_source == ident_b
+    assert left.bytes_total == a.size  # the recorded total cannot tell B from A
+    demo_server.scenario.story(TWIN_STORY).media_faults = None
+    if how == "fresh-links":
+        # after the restart B's links have expired, and the fresh listing only offers A
+        demo_clock.advance(120)
+        demo_server.scenario.story(TWIN_STORY).gears = []
+    else:
+        # after the restart B's links are refused (403): A, next in the list, answers first
+        with Store.open(demo_settings.state_db) as store:
+            refused = tuple(dataclasses.replace(s, url=s.url.replace("signature=", "signature=x"))
+                            if video_identity(s) == ident_b else s for s in story.sources)
+            store.update_job(left.id, story=dataclasses.replace(story, sources=refused))
+    before = len(media_requests(demo_server))
+    reasons: list[str] = []
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, write_metadata=False) as m:
+        m.subscribe(lambda e: reasons.append(e.job.reason) if isinstance(e, JobChanged) else None)
+        await m.wait_idle()
+        job = m.job(left.id)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(a.path)  # A's bytes, never B's head + A's tail
+    assert job.part_source is None
+    after = media_requests(demo_server)[before:]
+    served = [r for r in after if r.status in (200, 206)]
+    assert [(r.status, r.range) for r in served] == [(200, None)]  # A from zero, no Range
+    assert any("another rendition" in r and "from zero" in r for r in reasons), reasons
+    assert leftovers(demo_settings.download_dir) == []
+
+
+async def test_resume_across_mirrors_of_one_rendition_uses_range(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, demo_server,
+) -> None:
+    from tikget_tui.downloads.transfer import video_identity
+
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(bytes_per_second=50_000)
+    story = await find_story(STORY_C)
+    first, mirror = story.sources[0], story.sources[1]
+    assert "/useast2a/" in first.url and "/useast5/" in mirror.url
+    assert video_identity(first) == video_identity(mirror)
+    left = await _stop_midway(demo_settings, demo_clock, dl_client, fast_retry, story)
+    assert left.part_source == video_identity(first)
+    have = left.part_path.stat().st_size
+    demo_server.scenario.story(STORY_C).media_faults = None
+    # the mirror the .part came from now refuses: the other mirror continues the same bytes
+    with Store.open(demo_settings.state_db) as store:
+        down = dataclasses.replace(first, url=first.url.replace("signature=", "signature=x"))
+        store.update_job(left.id, story=dataclasses.replace(
+            story, sources=(down, *story.sources[1:])))
+    before = len(media_requests(demo_server))
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, write_metadata=False) as m:
+        await m.wait_idle()
+        job = m.job(left.id)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_c"].path)
+    after = media_requests(demo_server)[before:]
+    assert [(r.status, "/useast5/" in r.path, r.range) for r in after] == [
+        (403, False, f"bytes={have}-"), (206, True, f"bytes={have}-")]
+
+
+async def test_part_without_recorded_source_resumes_as_before(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, demo_server,
+) -> None:
+    """A job row from before the identity was stored (part_source NULL): resume from the first
+    source that answers, checked by the recorded total (the earlier behaviour)."""
+
+    demo_server.scenario.story(STORY_C).media_faults = MediaFaults(bytes_per_second=50_000)
+    story = await find_story(STORY_C)
+    left = await _stop_midway(demo_settings, demo_clock, dl_client, fast_retry, story)
+    have = left.part_path.stat().st_size
+    demo_server.scenario.story(STORY_C).media_faults = None
+    with Store.open(demo_settings.state_db) as store:
+        store.update_job(left.id, part_source=None)
+    before = len(media_requests(demo_server))
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, write_metadata=False) as m:
+        await m.wait_idle()
+        job = m.job(left.id)
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media["h264_c"].path)
+    assert [(r.status, r.range) for r in media_requests(demo_server)[before:]] == [
+        (206, f"bytes={have}-")]

@@ -353,3 +353,19 @@ def test_second_instance_gets_one_line_error(
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("tikget: tikget is already running")
+
+
+async def test_theme_comes_from_the_config(
+    demo_server: DemoServer, demo_settings: Settings
+) -> None:
+    app = TikGetApp(dataclasses.replace(demo_settings, theme="nord"), clock=FakeClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+    odd = TikGetApp(dataclasses.replace(demo_settings, theme="no-such-theme",
+                                        keymap={"frobnicate": "x"}), clock=FakeClock())
+    async with odd.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        notices = notifications(odd)
+        assert any(n.startswith("unknown theme 'no-such-theme'") for n in notices)
+        assert any(n.startswith("unknown key binding 'frobnicate'") for n in notices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -142,3 +143,54 @@ def test_instance_lock_in_another_process(tmp_path: Path) -> None:
     lock.release()
     with InstanceLock(tmp_path) as again:
         assert again.held
+
+
+def test_part_source_round_trip(store: Store) -> None:
+    job = store.add_job(story(), variant="video")
+    assert job.part_source is None
+    ident = "video:h264_540p:h264:540x960:1234:900"
+    job = store.update_job(job.id, part_source=ident, bytes_done=10)
+    assert job.part_source == ident and store.get_job(job.id) == job
+    assert store.update_job(job.id, part_source=None).part_source is None
+
+
+def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
+    """A state file written by the schema-2 tikget (before part_source) opens, upgrades in place
+    and keeps every row; its jobs have no recorded source (the resume falls back to the total)."""
+    from tikget_tui.store import MIGRATIONS
+
+    path = tmp_path / "state.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    t = NOW.timestamp()
+    conn.execute(
+        "INSERT INTO jobs (story_id, variant, state, reason, story_json, note, expires_at,"
+        " bytes_done, bytes_total, part_path, stem, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        ("7440000000000000001", "video", "queued", "interrupted", json.dumps(story().to_dict()),
+         "trip", t + 3 * 3600, 4096, 8192, "/d/x.mp4.part", "x", t, t))
+    conn.execute("INSERT INTO archive (story_id, variant, path, size, saved_at, job_id)"
+                 " VALUES ('7440000000000000002', 'video', '/d/y.mp4', 5, ?, 1)", (t,))
+    conn.execute("INSERT INTO watch (username, added_at, note) VALUES ('mika.travels', ?, 'n')",
+                 (t,))
+    conn.execute("INSERT INTO audit_marks (story_id, variant, status, marked_at)"
+                 " VALUES ('7440000000000000002', 'video', 'unrecoverable', ?)", (t,))
+    conn.commit()
+    conn.close()
+
+    with Store.open(path) as s:
+        [job] = s.list_jobs()
+        assert (job.story, job.state, job.reason, job.note) == (
+            story(), JobState.QUEUED, "interrupted", "trip")
+        assert (job.bytes_done, job.bytes_total, job.part_path, job.stem) == (
+            4096, 8192, Path("/d/x.mp4.part"), "x")
+        assert job.part_source is None
+        assert s.archive_get("7440000000000000002", "video").job_id == job.id
+        assert s.watch_get("mika.travels").note == "n"
+        assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
+        assert s.update_job(job.id, part_source="sound").part_source == "sound"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    conn.close()
+    with Store.open(path) as s:  # opening again migrates nothing and loses nothing
+        assert s.get_job(job.id).part_source == "sound"

@@ -26,6 +26,7 @@ from tikget_tui.downloads import convert, naming, sidecar
 from tikget_tui.downloads.events import Event, JobChanged, Progress
 from tikget_tui.downloads.transfer import (
     EXTENSIONS,
+    SOUND_IDENTITY,
     Opener,
     RateLimiter,
     RetryPolicy,
@@ -33,7 +34,9 @@ from tikget_tui.downloads.transfer import (
     TransferError,
     disk_reason,
     finalize,
+    image_identity,
     open_part,
+    video_identity,
 )
 from tikget_tui.mediatools import MediaTools, ToolNotFound
 from tikget_tui.models import Codec, Kind, Story
@@ -50,6 +53,8 @@ from tikget_tui.store import (
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Event], None]
+# (urls, DataSizes, identities) of a story's ranked sources for one file
+Sources = tuple[Sequence[str], Sequence[int | None], Sequence[str | None]]
 _PERSIST_EVERY = 1.0  # seconds between bytes_done writes to the store while transferring
 
 
@@ -480,14 +485,15 @@ class DownloadManager:
             await self._run_video(job_id)
         await self._verify_and_finish(job_id)
 
-    def _video_sources(self, story: Story) -> tuple[list[str], list[int | None]]:
+    def _video_sources(self, story: Story) -> Sources:
         sources = list(story.sources)
         if self.settings.prefer_h264:
             rank = {Codec.H264: 0, Codec.UNKNOWN: 1, Codec.HEVC: 2, Codec.BYTEVC2: 3}
             sources.sort(key=lambda s: rank.get(s.codec, 1))
         else:
             sources.sort(key=lambda s: s.codec == Codec.BYTEVC2)
-        return [s.url for s in sources], [s.data_size for s in sources]
+        return ([s.url for s in sources], [s.data_size for s in sources],
+                [video_identity(s) for s in sources])
 
     async def _run_video(self, job_id: int) -> None:
         job = self._jobs[job_id]
@@ -500,7 +506,7 @@ class DownloadManager:
             await self._fetch(job_id, part, "video", self._video_sources)
             await asyncio.to_thread(finalize, part, final)
         self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final,
-                  part_path=None, reason="")
+                  part_path=None, part_source=None, reason="")
         if self.write_metadata:
             await convert.tag(final, self._metadata(self._jobs[job_id]), self._tools_or_find())
 
@@ -518,8 +524,8 @@ class DownloadManager:
         if use_sound and story.sound is None:
             raise DownloadError("this story has no sound to save as MP3")
 
-        def sound_sources(s: Story) -> tuple[list[str], list[int | None]]:
-            return ([s.sound.url] if s.sound else []), [None]
+        def sound_sources(s: Story) -> Sources:
+            return ([s.sound.url] if s.sound else []), [None], [SOUND_IDENTITY]
 
         result = await self._fetch(job_id, part, "audio" if use_sound else "video",
                                    sound_sources if use_sound else self._video_sources)
@@ -532,7 +538,7 @@ class DownloadManager:
         else:
             await convert.extract_mp3(part, final, self._tools_or_find(), meta)
             part.unlink(missing_ok=True)
-        self._set(job_id, files=(final,), final_path=final, part_path=None)
+        self._set(job_id, files=(final,), final_path=final, part_path=None, part_source=None)
 
     async def _run_photo(self, job_id: int) -> None:
         job = self._jobs[job_id]
@@ -547,21 +553,23 @@ class DownloadManager:
             part = naming.inside(directory, prefix + ".part")
             self._set(job_id, state=JobState.DOWNLOADING, part_path=part, reason="")
 
-            def image_sources(s: Story, i: int = i) -> tuple[list[str], list[int | None]]:
+            def image_sources(s: Story, i: int = i) -> Sources:
                 img = s.images[i - 1] if i - 1 < len(s.images) else None
                 urls = list(img.urls) if img else []
-                return urls, [None] * len(urls)
+                return (urls, [None] * len(urls),
+                        [image_identity(i, n) for n in range(len(urls))])
 
             kind = await self._fetch(job_id, part, "image", image_sources)
             final = naming.inside(directory, prefix + EXTENSIONS.get(kind, ".jpg"))
             await asyncio.to_thread(finalize, part, final)
             files.append(final)
-            self._set(job_id, files=tuple(files), final_path=files[0], part_path=None)
+            self._set(job_id, files=tuple(files), final_path=files[0], part_path=None,
+                      part_source=None)
         self._set(job_id, state=JobState.CONVERTING)
 
     async def _fetch(
         self, job_id: int, part: Path, want: str,
-        sources_of: Callable[[Story], tuple[Sequence[str], Sequence[int | None]]],
+        sources_of: Callable[[Story], Sources],
     ) -> str:
         """Transfer into ``part``; on an expired/refused link look the story up once again."""
         reresolved = False
@@ -583,17 +591,29 @@ class DownloadManager:
                 job = self.store.update_job(job_id, bytes_done=done, bytes_total=total)
                 self._jobs[job_id] = job
 
+        def on_source(identity: str | None) -> None:
+            # written before the first byte from this source lands in the .part
+            self._jobs[job_id] = self.store.update_job(job_id, part_source=identity)
+
+        def on_restart(reason: str) -> None:
+            log.info("job %s: %s", job_id, reason)
+            self._set(job_id, reason=reason)
+
         while True:
             job = self._jobs[job_id]
-            urls, sizes = sources_of(job.story)
+            urls, sizes, identities = sources_of(job.story)
             if not urls:
                 raise DownloadError("the story lists no media to download")
+            has_part = part.exists()
             transfer = Transfer(
                 client=self._client, urls=urls, part=part, want=want,
                 expected_sizes=sizes, referer=job.story.canonical_url or None,
                 retry=self.retry_policy,
                 opener=self._opener, on_progress=on_progress,
-                known_total=job.bytes_total if part.exists() else None,
+                known_total=job.bytes_total if has_part else None,
+                identities=identities,
+                part_source=job.part_source if has_part else None,
+                on_source=on_source, on_restart=on_restart,
             )
             try:
                 result = await transfer.run()
@@ -747,3 +767,5 @@ class DownloadManager:
         for p in paths:
             with contextlib.suppress(OSError):
                 p.unlink()
+        if job.part_source is not None and self._store is not None:
+            self._jobs[job.id] = self.store.update_job(job.id, part_source=None)

@@ -10,6 +10,14 @@ network errors and 429 are retried with backoff and jitter up to
 ``.part`` to its final name, then fsyncs the directory: a file under a final
 name is always complete.
 
+Every source has a stable identity (:func:`video_identity`, :func:`image_identity`,
+:data:`SOUND_IDENTITY`) that survives URL re-signing and restarts; the mirrors in
+one rendition's ``UrlList`` share it (same bytes). The identity of the source the
+``.part`` holds is kept with the job: a ``.part`` is only continued from a source
+with the same identity, otherwise it is thrown away and the file starts again
+from zero, so two renditions are never spliced into one file (even when their
+sizes are equal).
+
 Writes go through an opener (``Opener``), the seam tests use to inject disk
 errors such as ENOSPC.
 """
@@ -20,6 +28,7 @@ import asyncio
 import collections
 import contextlib
 import errno
+import logging
 import os
 import random
 import time
@@ -28,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from tikget_tui.models import MediaSource
 from tikget_tui.tiktok.errors import (
     MediaError,
     MediaExpired,
@@ -39,8 +49,32 @@ from tikget_tui.tiktok.errors import (
     TikTokError,
 )
 
+log = logging.getLogger(__name__)
+
 CHUNK_SIZE = 128 * 1024
 MIN_VIDEO_BYTES = 8 * 1024  # the aweme/v1/play placeholder is ~1 KiB; no real video is this small
+
+
+SOUND_IDENTITY = "sound"
+
+
+def video_identity(source: MediaSource) -> str:
+    """A video source's rendition, the same for every mirror URL and every re-signed link.
+
+    Built from what the listing says about the rendition (label, codec, size in pixels,
+    DataSize, bitrate, watermark), never from the URL, so a restart or a fresh look-up
+    maps a ``.part`` to the same identity while another rendition (even one of the same
+    byte size) gets a different one.
+    """
+    size = "-" if source.data_size is None else str(source.data_size)
+    mark = ":wm" if source.watermarked else ""
+    return (f"video:{source.label}:{source.codec}:{source.width}x{source.height}:"
+            f"{size}:{source.bitrate}{mark}")
+
+
+def image_identity(image_index: int, position: int) -> str:
+    """Photo ``image_index`` (1-based) served by its ``position``-th alternative URL."""
+    return f"image:{image_index}:{position}"
 
 
 class Opener(Protocol):
@@ -165,8 +199,17 @@ class Transfer:
     ``want`` is "video", "image" or "audio" (which byte signatures are
     acceptable). ``expected_size`` is the source's DataSize when known.
     ``on_progress(done, total)`` is called for every chunk (the caller
-    rate-limits). ``on_restart`` is called when the ``.part`` had to be
-    thrown away (the server ignored Range or a different source took over).
+    rate-limits). ``on_restart(reason)`` is called when a ``.part`` holding
+    bytes had to be thrown away (the server ignored Range, or the source that
+    answered is another rendition than the one the ``.part`` came from).
+
+    ``identities[i]`` is the identity of ``urls[i]`` (see :func:`video_identity`);
+    ``part_source`` the identity recorded for the existing ``.part``.
+    ``on_source(identity)`` is called before the first byte from a source is
+    written into a ``.part`` that did not hold that source's bytes (persist it),
+    and with ``None`` once the ``.part`` was emptied. A ``.part`` resumes only
+    from a source with the recorded identity; with no recorded identity (older
+    records, or no ``identities``) only from ``urls[start_index]``.
     """
 
     client: Any  # TikTokClient (duck-typed: open_media)
@@ -181,6 +224,10 @@ class Transfer:
     start_index: int = 0
     known_total: int | None = None  # total size recorded for the .part we resume (if any)
     chunk_size: Any = None  # None: as received (at most the socket read size, 64 KiB)
+    identities: Sequence[str | None] = ()
+    part_source: str | None = None  # identity of the source the existing .part came from
+    on_source: Callable[[str | None], None] = lambda identity: None
+    on_restart: Callable[[str], None] = lambda reason: None
 
     async def run(self) -> TransferResult:
         index = self.start_index
@@ -202,9 +249,9 @@ class Transfer:
             except MediaExpired as exc:
                 raise TransferError("expired", exc.reason) from None
             except (MediaForbidden, MediaNotFound) as exc:
+                # nothing was written: the .part stays for a source with the same identity
                 forbidden += isinstance(exc, MediaForbidden)
                 last_reason = exc.reason
-                self._discard()
                 index += 1
             except _BadBody as exc:
                 last_reason = exc.reason
@@ -275,21 +322,51 @@ class Transfer:
         with contextlib.suppress(FileNotFoundError):
             os.truncate(self.part, 0)
         self.known_total = None
+        self._set_source(None)
+
+    def _identity(self, index: int) -> str | None:
+        return self.identities[index] if index < len(self.identities) else None
+
+    def _set_source(self, identity: str | None) -> None:
+        if identity != self.part_source:
+            self.part_source = identity
+            self.on_source(identity)
+
+    def _resumable(self, index: int) -> tuple[bool, str]:
+        """May the existing .part be continued from ``urls[index]``? (and why not)"""
+        if self.part_source is None:  # nothing recorded: only the source we started with
+            if index == self.start_index:
+                return True, ""
+            return False, "another source took over"
+        identity = self._identity(index)
+        if identity is not None and identity == self.part_source:
+            return True, ""
+        # the identities carry listing text (GearName): logged, never put in the user's reason
+        log.debug("%s holds bytes of %r; %r answers: not resuming", self.part.name,
+                  self.part_source, identity)
+        return False, "the partial file came from another rendition than the one that answered"
 
     async def _once(self, index: int, url: str) -> TransferResult:
-        if index != self.start_index:
-            # a different source may be different bytes: never splice two files
-            self._discard()
-            self.start_index = index
         try:
             have = self.part.stat().st_size
         except FileNotFoundError:
             have = 0
-        async with self.client.open_media(url, start=have, referer=self.referer) as resp:
+        resume, why = self._resumable(index) if have else (False, "")
+        # a different source may be different bytes (even at the same size): never splice two
+        # files; ask from zero and throw the .part away only once this source answers
+        async with self.client.open_media(url, start=have if resume else 0,
+                                          referer=self.referer) as resp:
             start = int(getattr(resp, "range_start", getattr(resp, "content_range_start", 0)) or 0)
             total: int | None = resp.total_size
-            if have and (resp.status != 206 or start != have):
-                have = 0  # the server ignored Range (or answered another range): start over
+            if have and not resume:
+                self.on_restart(f"{why}; starting again from zero")
+                have = 0
+                self.known_total = None
+            elif have and (resp.status != 206 or start != have):
+                # the server ignored Range (or answered another range): start over
+                self.on_restart("the server did not resume where the partial file ends; "
+                                "starting again from zero")
+                have = 0
                 self.known_total = None
             elif have and self.known_total is not None and total != self.known_total:
                 raise _Restart("the file changed on the server since the download started")
@@ -301,6 +378,12 @@ class Transfer:
             done = have
             f = self.opener(self.part, have)
             try:
+                identity = self._identity(index)
+                if identity != self.part_source or index != self.start_index:
+                    if not have:
+                        os.fsync(f.fileno())  # the old bytes are gone before the record says so
+                    self.start_index = index
+                    self._set_source(identity)
                 if have:
                     with open(self.part, "rb") as r:
                         head = r.read(16)

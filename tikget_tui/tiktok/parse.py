@@ -328,7 +328,8 @@ def rank_sources(
     Order of the ``bitrateInfo`` renditions: when ``prefer_h264`` (the user
     asked for compatibility) H.264 first, then HEVC, then unknown codecs, each
     group by resolution (pixels) then bitrate; without it, by resolution then
-    bitrate whatever the codec. Then ``playAddr``; then ``playAddr``; then the watermarked ``downloadAddr``;
+    bitrate whatever the codec. Then ``playAddr``; then the watermarked
+    ``downloadAddr``;
     ``bytevc2`` renditions last of all. Duplicate URLs and ``/aweme/v1/play/``
     URLs are dropped.
     """

@@ -42,6 +42,14 @@ class TikGetApp(App[int]):
         """Every notification's text, newest last (toasts vanish; this stays)."""
         if demo_origin:
             self.sub_title = f"demo service at {demo_origin}"
+        # theme and keymap before the first frame, so nothing is styled twice
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        else:
+            self._keymap_problems.append(
+                f"unknown theme {settings.theme!r}; pick one of "
+                + ", ".join(sorted(self.available_themes)))
+        self.set_keymap(self.user_keymap)
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         self.recent_notices.append(message)
@@ -49,17 +57,16 @@ class TikGetApp(App[int]):
 
     # -- start ---------------------------------------------------------------------
 
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
     def on_mount(self) -> None:
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        else:
-            self._keymap_problems.append(
-                f"unknown theme {self.settings.theme!r}; pick one of "
-                + ", ".join(sorted(self.available_themes)))
-        self.set_keymap(self.user_keymap)
-        self.push_screen(MainScreen())
         for problem in self._keymap_problems:
             self.notify(problem, title="Config", severity="warning", markup=False, timeout=15)
+        # after the first frame: the screen shows at once, the queue follows
+        self.call_after_refresh(self._launch_core)
+
+    def _launch_core(self) -> None:
         self.run_worker(self._start_core(), group="core", name="start the download queue",
                         exit_on_error=False)
 

@@ -6,6 +6,9 @@ import unicodedata
 from datetime import datetime
 
 _KEEP_FORMAT = {"\u200d"}  # zero-width joiner: emoji sequences need it
+# Variation selectors make terminals disagree on a character's width (✈ vs ✈️),
+# which shifts the rest of the line; the base character alone is unambiguous.
+_DROP = {"\ufe0e", "\ufe0f"}
 
 
 def safe_line(text: str, limit: int | None = None) -> str:
@@ -18,7 +21,7 @@ def safe_line(text: str, limit: int | None = None) -> str:
         cat = unicodedata.category(ch)
         if ch in "\n\r\t\v\f":
             out.append(" ")
-        elif cat == "Cc" or (cat == "Cf" and ch not in _KEEP_FORMAT):
+        elif cat == "Cc" or (cat == "Cf" and ch not in _KEEP_FORMAT) or ch in _DROP:
             continue
         else:
             out.append(ch)

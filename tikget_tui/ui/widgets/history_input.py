@@ -16,6 +16,8 @@ class HistoryInput(Input):
     BINDINGS = [
         Binding("up", "history(-1)", "Previous input", show=False),
         Binding("down", "history(1)", "Next input", show=False),
+        # Enter typed before the app put the terminal in raw mode arrives as a line feed
+        Binding("ctrl+j", "submit", "Look up", show=False),
     ]
 
     def __init__(self, *, history_file: Path | None = None, **kwargs: object) -> None:

@@ -64,25 +64,24 @@ class ReportView(VerticalScroll):
             (f"{STATUS_MARK.get(verdict, '?')} {verdict}", f"bold {STATUS_STYLE.get(verdict, '')}"),
             "  ", safe_line(report.summary, 200),
         ))
-        lines.append(Content(""))
-        width = max((len(c.name) for c in report.checks), default=5)
-        for check in report.checks:
-            status = str(check.status)
-            lines.append(Content.assemble(
-                (f"{STATUS_MARK.get(status, '?')} {status:<4} ", STATUS_STYLE.get(status, "")),
-                (f"{check.name:<{width}} ", "bold"),
-                safe_line(check.detail, 300),
-            ))
-        lines.append(Content(""))
         lines.append(self._row("file", safe_line(str(report.path))))
         lines.append(self._row("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
         lines.append(self._row("sha256", report.sha256 or "—"))
         if report.duration:
             lines.append(self._row("duration", format_duration(report.duration)
-                                     + f" ({report.duration:.2f} s)"))
+                                   + f" ({report.duration:.2f} s)"))
         for stream in report.streams:
             lines.append(self._row(f"stream {stream.index}",
-                                     f"{stream.type} {safe_line(stream.describe())}"))
+                                   f"{stream.type} {safe_line(stream.describe())}"))
+        lines.append(Content(""))
+        width = max((len(c.name) for c in report.checks), default=5)
+        for check in report.checks:
+            status = str(check.status)
+            lines.append(Content.assemble(
+                (f"{STATUS_MARK.get(status, '?')} ", f"bold {STATUS_STYLE.get(status, '')}"),
+                (f"{check.name:<{width}} ", "bold"),
+                safe_line(check.detail, 300),
+            ))
         if len(job.files) > 1:
             lines.append(self._row("files", f"{len(job.files)} (report of the first)"))
         lines.extend(self._saved_context(job))

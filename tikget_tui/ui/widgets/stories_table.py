@@ -239,12 +239,13 @@ class StoriesTable(DataTable[Any]):
             for group in self.groups.values():
                 self.add_row(*self._header_cells(group), key=f"@{group.key}")
                 if group.reason:
-                    reason = Text(safe_line(group.reason), no_wrap=True, overflow="ellipsis")
+                    reason = Text(safe_line(group.reason, 300))
                     colour = "" if self.app.no_color else self.app.theme_variables.get("warning")
                     if colour:
                         reason.stylize(Style.parse(colour))
+                    # the whole reason, wrapped in the caption column (the row grows)
                     self.add_row(Text(""), Text(""), Text(""), Text(""), Text(""), reason,
-                                 key=f"!{group.key}")
+                                 key=f"!{group.key}", height=None)
                 for sid in group.story_ids:
                     self.add_row(*self._story_cells(self.stories[sid]), key=sid)
             if cursor_key is not None:
