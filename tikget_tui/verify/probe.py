@@ -225,6 +225,9 @@ async def probe(tools: MediaTools, path: Path, deadline: Deadline) -> ProbeData:
     return parsed
 
 
+OPEN_END_SECONDS = 86400.0
+
+
 @dataclass(frozen=True)
 class FrameWindow:
     """Video frames decoded in one window: their timestamps and the decoder's complaints."""
@@ -244,7 +247,10 @@ async def video_frames(tools: MediaTools, path: Path, deadline: Deadline, *,
     Exit status is not trusted: a cut-off MP4 exits 0 having decoded nothing.
     """
     begin = "" if start is None else f"{start:.3f}"
-    end = "" if length is None else f"+{length:.3f}"
+    # Always give the interval an end: ffprobe 6.0 (the static build of the ffmpeg
+    # extra) leaves an open end ("%" or "START%") uninitialised and, depending on
+    # where the binary lives, reads no frame at all. A day is "to the end" for a story.
+    end = f"+{OPEN_END_SECONDS:.0f}" if length is None else f"+{length:.3f}"
     args = [tools.ffprobe, "-v", "error", "-select_streams", "v:0",
             "-read_intervals", f"{begin}%{end}",
             "-show_entries", "frame=best_effort_timestamp_time,width,height",
