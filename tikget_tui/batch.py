@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.links import ParseError, PostTarget, ShortLink, Target, UserTarget, parse
+from tikget_tui.links import (
+    ParseError,
+    PostTarget,
+    ShortLink,
+    Target,
+    UserTarget,
+    parse_detailed,
+)
 from tikget_tui.models import Kind, Story
 from tikget_tui.service import Service
 from tikget_tui.store import Job, JobState
@@ -111,17 +118,23 @@ def read_sources(
     return out
 
 
-def parse_sources(sources: Iterable[SourceText], service: Service | None = None
-                  ) -> list[NamedTarget]:
-    """Every target, in order, without duplicates; ``ParseError`` names the bad line."""
+def parse_sources(sources: Iterable[SourceText], service: Service | None = None,
+                  warn: Callable[[str], None] | None = None) -> list[NamedTarget]:
+    """Every target, in order, without duplicates; ``ParseError`` names the bad line.
+
+    ``warn`` gets one line per source whose prose words were skipped.
+    """
     seen: set[tuple[str, ...]] = set()
     out: list[NamedTarget] = []
     for src in sources:
         try:
-            found = parse(src.text, service)
+            parsed = parse_detailed(src.text, service)
         except ParseError as exc:
             raise ParseError(f"{src.origin}: {exc}" if src.origin else str(exc)) from None
-        for target in found:
+        if parsed.ignored and warn is not None:
+            note = parsed.ignored_note()
+            warn(f"{src.origin}: {note}" if src.origin else note)
+        for target in parsed.targets:
             key = _key(target)
             if key in seen:
                 continue

@@ -410,12 +410,37 @@ def _dedupe(targets: list[Target]) -> list[Target]:
     return out
 
 
+@dataclass(frozen=True)
+class ParseResult:
+    """What :func:`parse_detailed` found: the targets, and the prose words it skipped."""
+
+    targets: tuple[Target, ...]
+    ignored: tuple[str, ...] = ()
+
+    def ignored_note(self, limit: int = 3) -> str:
+        """One line telling the user which bare words were not looked up ('' when none)."""
+        if not self.ignored:
+            return ""
+        shown = ", ".join(_show(w, 30) for w in self.ignored[:limit])
+        more = f" and {len(self.ignored) - limit} more" if len(self.ignored) > limit else ""
+        noun = "word" if len(self.ignored) == 1 else "words"
+        return (
+            f"ignored {len(self.ignored)} {noun} that are not links or @handles ({shown}{more});"
+            " write @name to look one up"
+        )
+
+
 def parse(text: str, service: Service | None = None) -> list[Target]:
     """Every target named in ``text``, in order, without duplicates.
 
     Raises :class:`ParseError` (one line, what is wrong and what to do) when the
     text names nothing usable or holds something refused; see the module doc.
     """
+    return list(parse_detailed(text, service).targets)
+
+
+def parse_detailed(text: str, service: Service | None = None) -> ParseResult:
+    """Like :func:`parse`, and also say which bare words were taken for prose and skipped."""
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if len(text) > MAX_INPUT_CHARS:
@@ -432,6 +457,7 @@ def parse(text: str, service: Service | None = None) -> list[Target]:
     ]
     prose_mode = "link" in kinds or "handle" in kinds
     targets: list[Target] = []
+    ignored: list[str] = []
     for token, kind in zip(tokens, kinds, strict=True):
         if kind == "link":
             targets.append(_parse_link(token, service))
@@ -439,6 +465,8 @@ def parse(text: str, service: Service | None = None) -> list[Target]:
             targets.append(UserTarget(_parse_username(token[1:], original=token)))
         elif not prose_mode:
             targets.append(_parse_bare_word(token))
+        else:
+            ignored.append(token)
     if not targets:
         raise ParseError(EMPTY_MESSAGE)
     targets = _dedupe(targets)
@@ -446,4 +474,4 @@ def parse(text: str, service: Service | None = None) -> list[Target]:
         raise ParseError(
             f"the text names {len(targets)} targets; paste at most {MAX_TARGETS} at a time"
         )
-    return targets
+    return ParseResult(tuple(targets), tuple(ignored))

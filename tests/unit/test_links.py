@@ -559,3 +559,20 @@ def test_round_trip_many_handles(names: list[str], sep: str) -> None:
         if target not in expected:
             expected.append(target)
     assert parse(sep.join("@" + n for n in names)) == expected
+
+
+# -- prose words skipped next to links/@handles are reported, not silently dropped ----------
+
+
+def test_parse_detailed_reports_ignored_words() -> None:
+    from tikget_tui.links import parse_detailed
+
+    result = parse_detailed("look at @mika.travels and quiet.creator")
+    assert result.targets == (UserTarget("mika.travels"),)
+    assert result.ignored == ("look", "at", "and", "quiet.creator")
+    note = result.ignored_note()
+    assert "\n" not in note and "ignored 4 words" in note and "'look'" in note
+    assert "and 1 more" in note and "write @name" in note
+    assert parse_detailed("@mika.travels").ignored_note() == ""
+    # bare words alone are usernames, nothing ignored
+    assert parse_detailed("mika.travels quiet.creator").ignored == ()

@@ -55,6 +55,10 @@ def _fail(err: TextIO, message: str) -> None:
     print(f"tikget: {' '.join(str(message).split())}", file=err)
 
 
+def _warn(err: TextIO, message: str) -> None:
+    print(f"tikget: warning: {' '.join(str(message).split())}", file=err)
+
+
 def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
         stdin: Any = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         _fail(err, f"{args.from_file} is not UTF-8 text; save it as UTF-8 and try again")
         return EXIT_USAGE
     try:
-        targets = parse_sources(sources, settings.service)
+        targets = parse_sources(sources, settings.service, warn=lambda line: _warn(err, line))
     except ParseError as exc:
         _fail(err, str(exc))
         return EXIT_USAGE

@@ -226,10 +226,13 @@ class MainScreen(Screen[None]):
     @on(InputPane.LookupRequested)
     def _lookup_requested(self, event: InputPane.LookupRequested) -> None:
         try:
-            targets = links.parse(event.text, self.tikget.settings.service)
+            parsed = links.parse_detailed(event.text, self.tikget.settings.service)
         except links.ParseError as exc:
             self.input_pane.set_status(str(exc), error=True)
             return
+        targets = list(parsed.targets)
+        if parsed.ignored:
+            self.notify(parsed.ignored_note(), severity="warning", markup=False)
         self.input_pane.accepted()
         shown = ", ".join(safe_line(t.display, 40) for t in targets[:3])
         more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
