@@ -18,8 +18,11 @@ from tikget_tui.demo import DemoServer
 from tikget_tui.demo.scenario import (
     DEMO_EXPIRING_STORY,
     DEMO_HEVC_STORY,
+    DEMO_HOSTILE_CREATOR,
     DEMO_PHOTO_STORY,
     DEMO_SILENT_HEVC_STORY,
+    DEMO_VIDEO_ONLY_FALLBACK,
+    DEMO_VIDEO_ONLY_MEDIA,
     MediaFaults,
 )
 from tikget_tui.downloads import DownloadManager, JobChanged, JobState, Progress
@@ -436,13 +439,124 @@ async def test_audio_mp3_and_photo_story(manager, find_story, demo_server) -> No
 
 async def test_hostile_creator_and_h264_preference(plain, find_story, demo_server) -> None:
     job = await save(plain, await find_story(DEMO_SILENT_HEVC_STORY))
-    assert job.state in (JobState.DONE, JobState.FAILED), job.reason
+    # prefer_h264 (the default) ranks the H.264 rendition, which has sound, first
+    assert job.state == JobState.DONE, job.reason
+    assert sha256_of(job.files[0]) == sha256_of(demo_server.media[DEMO_VIDEO_ONLY_FALLBACK].path)
+    assert job.reason == ""  # no switch was needed
     name = job.files[0].name
     assert job.files[0].parent == plain.settings.download_dir
     assert not set(name) & set('/\\\0\x1b\u202e<>:"|?*')
     hevc = await save(plain, await find_story(DEMO_HEVC_STORY))
     assert hevc.state == JobState.DONE, hevc.reason
     assert sha256_of(hevc.files[0]) == sha256_of(demo_server.media["hevc_h264_360"].path)
+
+
+# -- video-only renditions ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def hevc_first(demo_settings: Settings, demo_clock: FakeClock, demo_server: DemoServer,
+                     fast_retry: RecordingRetry,
+                     ) -> AsyncIterator[tuple[DownloadManager, TikTokClient]]:
+    """prefer_h264=False: renditions by resolution, so the video-only HEVC one comes first."""
+    settings = demo_settings.replace(prefer_h264=False)
+    async with TikTokClient(settings, clock=demo_clock, backoff_base=0.001) as client, \
+            DownloadManager(settings, client=client, clock=demo_clock, retry=fast_retry) as m:
+        yield m, client
+
+
+async def _hostile_story(client: TikTokClient):  # type: ignore[no-untyped-def]
+    listing = await client.lookup_stories(DEMO_HOSTILE_CREATOR)
+    return next(s for s in listing.stories if s.id == DEMO_SILENT_HEVC_STORY)
+
+
+def _gear_key(server: DemoServer, gear: int) -> str:
+    """"BUCKET/KEY/" of one gear of the video-only story (shared by both CDN mirrors)."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(server.media_url(DEMO_SILENT_HEVC_STORY, gear=gear)).path
+    return "/".join(path.split("/")[-3:])
+
+
+def _fetches(server: DemoServer, gear: int) -> list:
+    key = _gear_key(server, gear)
+    return [r for r in media_requests(server) if key in r.path]
+
+
+async def test_video_only_rendition_falls_back_to_one_with_sound(
+    hevc_first, demo_server: DemoServer, demo_settings: Settings,
+) -> None:
+    from tikget_tui.models import Codec
+    from tikget_tui.verify.verifier import has_audio_stream
+
+    m, client = hevc_first
+    story = await _hostile_story(client)
+    assert story.sources[0].codec == Codec.HEVC  # tried first
+    assert Codec.H264 in {s.codec for s in story.sources}
+    reasons: list[tuple[JobState, str]] = []
+    m.subscribe(lambda e: reasons.append((e.job.state, e.job.reason))
+                if isinstance(e, JobChanged) else None)
+    job = await save(m, story)
+    assert job.state == JobState.DONE, job.reason
+    assert job.verdict == "ok"
+    note = "the 360p HEVC rendition has no sound; using the 270p H.264 one"
+    assert job.reason == note
+    assert (JobState.DOWNLOADING, note) in reasons  # said while it happened
+    saved = job.files[0]
+    assert await has_audio_stream(saved) is True
+    side = json.loads((saved.parent / (job.stem + ".info.json")).read_text())
+    checks = {c["name"]: c["status"] for c in side["verification"]["checks"]}
+    assert checks["audio_present"] == "ok" and checks["audio_level"] == "ok"
+    assert side["size"] == saved.stat().st_size
+    # the video-only rendition was fetched once, in full, then thrown away
+    hevc = _fetches(demo_server, 0)
+    assert [(r.status, r.range, r.cut) for r in hevc] == [(200, None, False)]
+    assert [r.status for r in _fetches(demo_server, 1)] == [200]
+    assert len(media_requests(demo_server)) == 2
+    assert leftovers(demo_settings.download_dir) == []
+    assert sorted(p.name for p in demo_settings.download_dir.iterdir()) == sorted(
+        [saved.name, job.stem + ".info.json"])
+    assert m.store.archive_get(DEMO_SILENT_HEVC_STORY, "video").verdict == "ok"
+    assert job.part_source is None and job.part_path is None
+
+
+@pytest.mark.parametrize("gears", [[], [DEMO_VIDEO_ONLY_MEDIA]], ids=["only-one", "two-silent"])
+async def test_every_rendition_video_only_fails_labelled(
+    hevc_first, demo_server: DemoServer, demo_settings: Settings, gears: list[str],
+) -> None:
+    m, client = hevc_first
+    demo_server.scenario.story(DEMO_SILENT_HEVC_STORY).gears = list(gears)
+    story = await _hostile_story(client)
+    job = await save(m, story)
+    assert job.state == JobState.FAILED
+    assert job.reason.startswith("verification failed (audio_present: no audio"), job.reason
+    assert "every listed rendition was video-only" in job.reason
+    assert ("(2 tried)" in job.reason) == bool(gears)
+    assert job.reason.endswith("the file is kept, labelled in its .info.json")
+    assert "\n" not in job.reason
+    kept = job.files[0]
+    assert kept.is_file() and job.verdict == "fail"
+    side = json.loads((kept.parent / (job.stem + ".info.json")).read_text())
+    assert side["verification"]["verdict"] == "fail"
+    assert m.store.archive_get(DEMO_SILENT_HEVC_STORY, "video").verdict == "fail"
+    # bounded: each rendition fetched exactly once; only the last file is kept
+    assert [r.status for r in media_requests(demo_server)] == [200] * (1 + len(gears))
+    for gear in range(1 + len(gears)):
+        assert len(_fetches(demo_server, gear)) == 1
+    assert leftovers(demo_settings.download_dir) == []
+    assert [p.suffix for p in demo_settings.download_dir.iterdir()].count(".mp4") == 1
+
+
+async def test_story_known_silent_keeps_its_video_only_rendition(
+    hevc_first, demo_server: DemoServer,
+) -> None:
+    """A story the listing says has no sound: a video-only file is what it is; no switch."""
+    m, client = hevc_first
+    story = dataclasses.replace(await _hostile_story(client), has_sound=False)
+    job = await save(m, story)
+    assert job.state == JobState.DONE, job.reason
+    assert job.reason == ""
+    assert len(_fetches(demo_server, 0)) == 1 and _fetches(demo_server, 1) == []
 
 
 async def test_verification_fail_keeps_the_file_labelled(plain, find_story, demo_server) -> None:

@@ -100,6 +100,8 @@ SPECS: tuple[MediaSpec, ...] = (
     _video("hevc_h264_360", 360, 640, 6, "pal100bars", 784, fps=15),
     # Video-only HEVC, as TikTok sometimes serves.
     _video("hevc_silent", 360, 640, 7, "yuvtestsrc", 0, codec="hevc", audio=False, fps=15),
+    # ... next to a smaller H.264 rendition of the same clip that has sound.
+    _video("h264_270", 270, 480, 7, "yuvtestsrc", 587, fps=15),
     _image("photo_1", 720, 960, "testsrc2", "jpeg"),
     _image("photo_2", 720, 960, "smptehdbars", "jpeg"),
     _image("photo_3", 720, 960, "rgbtestsrc", "webp"),

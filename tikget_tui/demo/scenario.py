@@ -28,7 +28,9 @@ DEMO_HOSTILE_CREATOR = "weird.names"
 DEMO_EXPIRING_STORY = "7440000000000000004"  # expires 90 s after the server starts
 DEMO_HEVC_STORY = "7440000000000000005"
 DEMO_PHOTO_STORY = "7440000000000000006"
-DEMO_SILENT_HEVC_STORY = "7440000000000000031"
+DEMO_SILENT_HEVC_STORY = "7440000000000000031"  # video-only HEVC 360p + H.264 270p with sound
+DEMO_VIDEO_ONLY_MEDIA = "hevc_silent"  # its best gear: HEVC, no audio stream
+DEMO_VIDEO_ONLY_FALLBACK = "h264_270"  # its second gear: H.264, lower resolution, AAC sound
 DEMO_POST = "7430000000000000001"
 DEMO_QUIET_POST = "7430000000000000002"
 DEMO_REMOVED_POST = "7430000000000000003"
@@ -251,9 +253,10 @@ def default_scenario() -> Scenario:
         user_id=_uid(5), sec_uid=_sec_uid(5),
         signature="[link=https://example.invalid]click[/link] $(rm -rf ~)",
         stories=[
-            DemoStory(DEMO_SILENT_HEVC_STORY, "hevc_silent",
+            # TikTok at times lists a video-only HEVC rendition above one with sound
+            DemoStory(DEMO_SILENT_HEVC_STORY, DEMO_VIDEO_ONLY_MEDIA,
                       "../../etc/passwd [red]not markup[/red] \x1b[2J\u202egpj.exe CON:nul? *|<>",
-                      created=-4 * HOUR),
+                      created=-4 * HOUR, gears=[DEMO_VIDEO_ONLY_FALLBACK]),
         ],
     )
     scenario = Scenario()

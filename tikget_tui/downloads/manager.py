@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from tikget_tui.downloads.transfer import (
     RetryPolicy,
     Transfer,
     TransferError,
+    TransferResult,
     disk_reason,
     finalize,
     image_identity,
@@ -39,7 +42,7 @@ from tikget_tui.downloads.transfer import (
     video_identity,
 )
 from tikget_tui.mediatools import MediaTools, ToolNotFound
-from tikget_tui.models import Codec, Kind, Story
+from tikget_tui.models import Codec, Kind, MediaSource, Story
 from tikget_tui.store import (
     ACTIVE_STATES,
     RUNNING_STATES,
@@ -65,6 +68,43 @@ class DownloadError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.state = state
+
+
+@dataclass
+class _Renditions:
+    """Video renditions of one job found to be video-only (kept for the manager's lifetime)."""
+
+    tried: set[str] = field(default_factory=set)  # identities whose file had no audio stream
+    note: str = ""  # "the 360p HEVC rendition has no sound; using the 270p H.264 one"
+    all_video_only: bool = False  # no listed rendition had sound: the last one was kept
+
+
+_CODEC_NAMES = {Codec.H264: "H.264", Codec.HEVC: "HEVC", Codec.BYTEVC2: "ByteVC2"}
+
+
+def _rendition_words(source: MediaSource) -> str:
+    """"360p HEVC" (what the listing says about a rendition; no listing text)."""
+    short = min(source.width, source.height)
+    words = [f"{short}p" if short > 0 else "", _CODEC_NAMES.get(source.codec, "")]
+    return " ".join(w for w in words if w)
+
+
+def _switch_note(silent: MediaSource | None, nxt: MediaSource) -> str:
+    """One line: which rendition had no sound and which one is fetched instead."""
+    old = _rendition_words(silent) if silent is not None else ""
+    new = _rendition_words(nxt)
+    first = f"the {old} rendition" if old else "the rendition just saved"
+    if nxt.watermarked:
+        then = "the watermarked download"
+    elif nxt.label == "playAddr":
+        then = "the default (playAddr) stream"
+    elif not new:
+        then = "another rendition"
+    elif new == old:
+        then = f"another {new} one"
+    else:
+        then = f"the {new} one"
+    return f"{first} has no sound; using {then}"
 
 
 def _variant(story: Story, audio: bool) -> str:
@@ -113,6 +153,7 @@ class DownloadManager:
         self._jobs: dict[int, Job] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._intent: dict[int, str] = {}
+        self._renditions: dict[int, _Renditions] = {}
         self._subscribers: list[Callback] = []
         self._queues: list[asyncio.Queue[Event]] = []
         self._wake = asyncio.Event()
@@ -485,13 +526,17 @@ class DownloadManager:
             await self._run_video(job_id)
         await self._verify_and_finish(job_id)
 
-    def _video_sources(self, story: Story) -> Sources:
+    def _ranked_video(self, story: Story) -> list[MediaSource]:
         sources = list(story.sources)
         if self.settings.prefer_h264:
             rank = {Codec.H264: 0, Codec.UNKNOWN: 1, Codec.HEVC: 2, Codec.BYTEVC2: 3}
             sources.sort(key=lambda s: rank.get(s.codec, 1))
         else:
             sources.sort(key=lambda s: s.codec == Codec.BYTEVC2)
+        return sources
+
+    def _video_sources(self, story: Story, skip: frozenset[str] = frozenset()) -> Sources:
+        sources = [s for s in self._ranked_video(story) if video_identity(s) not in skip]
         return ([s.url for s in sources], [s.data_size for s in sources],
                 [video_identity(s) for s in sources])
 
@@ -500,15 +545,51 @@ class DownloadManager:
         directory, stem = self._names(job)
         final = naming.inside(directory, stem + ".mp4")
         part = naming.inside(directory, stem + ".mp4.part")
+        seen = self._renditions.setdefault(job_id, _Renditions())
         if not (final.is_file() and not part.exists()):
             self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final,
-                      reason="")
-            await self._fetch(job_id, part, "video", self._video_sources)
+                      reason=seen.note)
+            while True:
+                untried = functools.partial(self._video_sources, skip=frozenset(seen.tried))
+                result = await self._fetch(job_id, part, "video", untried)
+                if not await self._video_only_switch(job_id, part, result, seen):
+                    break
             await asyncio.to_thread(finalize, part, final)
         self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final,
-                  part_path=None, part_source=None, reason="")
+                  part_path=None, part_source=None, reason=seen.note)
         if self.write_metadata:
             await convert.tag(final, self._metadata(self._jobs[job_id]), self._tools_or_find())
+
+    async def _video_only_switch(self, job_id: int, part: Path, result: TransferResult,
+                                 seen: _Renditions) -> bool:
+        """The file in ``part`` has no audio stream and another listed rendition has not
+        been tried in this job: throw the file away and say so (True: fetch again).
+
+        Each rendition (identity) is tried at most once per job. When every listed one
+        turned out video-only, the last file is kept and verified as usual (it fails
+        ``audio_present``; the reason says no rendition had sound).
+        """
+        from tikget_tui.verify.verifier import has_audio_stream
+
+        job = self._jobs[job_id]
+        if job.story.has_sound is False or result.identity is None:
+            return False  # a silent story is fine silent; an unknown source cannot be skipped
+        if await has_audio_stream(part, self._tools_or_find()) is not False:
+            return False  # sound, or unreadable: the verifier says what is wrong
+        seen.tried.add(result.identity)
+        ranked = self._ranked_video(job.story)
+        silent = next((s for s in ranked if video_identity(s) == result.identity), None)
+        nxt = next((s for s in ranked if video_identity(s) not in seen.tried), None)
+        if nxt is None:
+            seen.all_video_only = True
+            log.info("job %s: every listed rendition is video-only (%d tried)", job_id,
+                     len(seen.tried))
+            return False
+        seen.note = _switch_note(silent, nxt)
+        log.info("job %s: %s", job_id, seen.note)
+        part.unlink(missing_ok=True)  # never kept, never under a final name
+        self._set(job_id, reason=seen.note, part_source=None, bytes_done=0, bytes_total=None)
+        return True
 
     async def _run_audio(self, job_id: int) -> None:
         job = self._jobs[job_id]
@@ -531,7 +612,7 @@ class DownloadManager:
                                    sound_sources if use_sound else self._video_sources)
         self._set(job_id, state=JobState.CONVERTING)
         meta = self._metadata(self._jobs[job_id]) if self.write_metadata else {}
-        if result == "mp3":
+        if result.media_type == "mp3":
             await asyncio.to_thread(finalize, part, final)
             if meta:
                 await convert.tag(final, meta, self._tools_or_find())
@@ -559,7 +640,7 @@ class DownloadManager:
                 return (urls, [None] * len(urls),
                         [image_identity(i, n) for n in range(len(urls))])
 
-            kind = await self._fetch(job_id, part, "image", image_sources)
+            kind = (await self._fetch(job_id, part, "image", image_sources)).media_type
             final = naming.inside(directory, prefix + EXTENSIONS.get(kind, ".jpg"))
             await asyncio.to_thread(finalize, part, final)
             files.append(final)
@@ -570,7 +651,7 @@ class DownloadManager:
     async def _fetch(
         self, job_id: int, part: Path, want: str,
         sources_of: Callable[[Story], Sources],
-    ) -> str:
+    ) -> TransferResult:
         """Transfer into ``part``; on an expired/refused link look the story up once again."""
         reresolved = False
         limiter = RateLimiter(self._progress_rate)
@@ -634,7 +715,7 @@ class DownloadManager:
             self._jobs[job_id] = self.store.update_job(
                 job_id, bytes_done=result.size, bytes_total=result.size
             )
-            return result.media_type
+            return result
 
     def _is_expired(self, job: Job) -> bool:
         exp = job.story.expires_at
@@ -745,15 +826,24 @@ class DownloadManager:
             sha256=main["sha256"], size=sum(e["size"] for e in entries), verdict=worst,
             saved_at=saved_at, creator=job.story.creator.unique_id, job_id=job_id,
         ))
+        seen = self._renditions.get(job_id, _Renditions())
         if worst == "fail":
             failed = [c for r in reports for c in r.get("checks", []) if c.get("status") == "fail"]
             detail = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in failed[:2])
+            why = ""
+            if seen.all_video_only and any(c.get("name") == "audio_present" for c in failed):
+                n = len(seen.tried)
+                why = "; every listed rendition was video-only" + (f" ({n} tried)" if n > 1
+                                                                     else "")
             self._set(job_id, state=JobState.FAILED, verdict=worst, sha256=main["sha256"],
-                      reason=f"verification failed ({detail}); the file is kept, labelled in "
-                             "its .info.json")
+                      reason=f"verification failed ({detail}){why}; the file is kept, "
+                             "labelled in its .info.json")
         else:
+            reason = seen.note if worst == "ok" else "saved; verification has warnings"
+            if worst != "ok" and seen.note:
+                reason += f"; {seen.note}"
             self._set(job_id, state=JobState.DONE, verdict=worst, sha256=main["sha256"],
-                      reason="" if worst == "ok" else "saved; verification has warnings")
+                      reason=reason)
 
     def _remove_parts(self, job: Job) -> None:
         """Remove this job's partial files: STEM.mp4.part, STEM.mp3.src.part, STEM-NN.part."""

@@ -190,6 +190,7 @@ class TransferResult:
     media_type: str  # from :func:`sniff`
     source_index: int
     url: str
+    identity: str | None = None  # identities[source_index]: the rendition the file came from
 
 
 @dataclass
@@ -316,7 +317,7 @@ class Transfer:
         if kind is None or kind not in WANTED[self.want]:
             return None
         return TransferResult(size=have, media_type=kind, source_index=index,
-                              url=self.urls[index])
+                              url=self.urls[index], identity=self._identity(index))
 
     def _discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -418,7 +419,8 @@ class Transfer:
         self._check_head(head, url)
         if self.want == "video" and done < MIN_VIDEO_BYTES:
             raise _BadBody(f"the server sent a {done}-byte file, too small to be the video")
-        return TransferResult(size=done, media_type=sniff(head) or "", source_index=index, url=url)
+        return TransferResult(size=done, media_type=sniff(head) or "", source_index=index, url=url,
+                              identity=self._identity(index))
 
     def _check_head(self, head: bytes, url: str) -> None:
         kind = sniff(head)

@@ -291,6 +291,21 @@ async def _image(report: Report, path: Path, tools: MediaTools, deadline: Deadli
         report.add(*_fields(c))
 
 
+async def has_audio_stream(path: Path, tools: MediaTools | None = None, *,
+                           timeout: float = 30.0) -> bool | None:
+    """Does ffprobe list an audio stream in ``path``? One container probe, no decoding.
+
+    ``None`` when ffprobe cannot read the file (or runs out of time): the caller cannot
+    tell, and :func:`verify` will say what is wrong. Raises ``ToolNotFound`` only.
+    """
+    tools = tools or MediaTools.find()
+    try:
+        data = await probe(tools, Path(path).resolve(), Deadline(timeout))
+    except (ProbeFailed, ToolTimeout):
+        return None
+    return any(s.codec_type == "audio" for s in data.streams)
+
+
 def verify_sync(path: Path, expected: Expected | None = None, *,
                 tools: MediaTools | None = None, timeout: float = 60.0) -> Report:
     """:func:`verify` for callers without an event loop (not from inside a running loop)."""
