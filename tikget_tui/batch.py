@@ -161,13 +161,17 @@ def lookup_state(exc: BaseException) -> str:
 
 
 def result_for_job(target: str, job: Job) -> ItemResult:
+    # a job reserves its final name before the file exists: report only files that do
+    path = job.final_path if job.final_path is not None and job.final_path.exists() else None
+    if path is None and job.files:
+        path = job.files[0]
     return ItemResult(
         target=target,
         state=str(job.state),
         reason=job.reason,
         story_id=job.story_id,
         creator=job.creator.unique_id or job.creator.user_id,
-        path=job.final_path or (job.files[0] if job.files else None),
+        path=path,
         files=job.files,
         verdict=job.verdict,
         job_id=job.id,

@@ -58,6 +58,12 @@ def when(moment: datetime | None, now: datetime) -> str:
     return f"in {_span(seconds)}"
 
 
+def ago(moment: datetime, now: datetime) -> str:
+    """'just now', '12m ago', '3h 05m ago' (a past moment, e.g. the last poll)."""
+    seconds = int((now - moment).total_seconds())
+    return "just now" if seconds < 60 else f"{_span(seconds)} ago"
+
+
 def _span(seconds: int) -> str:
     h, rem = divmod(seconds, 3600)
     m = rem // 60
@@ -137,7 +143,7 @@ def _list(store: Store, as_json: bool, clock: Clock, out: TextIO) -> int:
     rows = [("CREATOR", "NEXT POLL", "LAST POLL", "LAST RESULT", "NOTE")]
     for w in entries:
         rows.append((visible("@" + w.username, 30), when(w.next_poll_at, now),
-                     when(w.last_poll_at, now) if w.last_poll_at else "never",
+                     ago(w.last_poll_at, now) if w.last_poll_at else "never",
                      visible(w.last_result or "-", 80), visible(w.note or "", 40)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

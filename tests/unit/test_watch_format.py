@@ -1,0 +1,22 @@
+"""How `tikget watch list` words poll times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tikget_tui.commands.watch import ago, when
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_next_poll_is_worded_as_the_future() -> None:
+    assert when(None, NOW) == "due now"
+    assert when(NOW + timedelta(hours=3, minutes=5), NOW) == "in 3h 05m"
+    assert when(NOW + timedelta(minutes=12), NOW) == "in 12m"
+    assert when(NOW - timedelta(minutes=5), NOW) == "5m ago (due)"
+
+
+def test_last_poll_is_worded_as_the_past() -> None:
+    assert ago(NOW - timedelta(seconds=20), NOW) == "just now"
+    assert ago(NOW - timedelta(minutes=12), NOW) == "12m ago"
+    assert ago(NOW - timedelta(hours=3, minutes=5), NOW) == "3h 05m ago"
