@@ -11,6 +11,7 @@ import pytest
 
 from tikget_tui import __version__
 from tikget_tui.cli import EXIT_USAGE, main
+from tikget_tui.demo import MediaCatalog
 
 
 def run_module(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -146,3 +147,20 @@ def test_bad_service_subprocess() -> None:
     assert len(lines) == 1
     assert lines[0].startswith("tikget: service origin 'not-a-url'")
     assert "Traceback" not in result.stderr
+
+
+def test_global_demo_flag_points_a_command_at_the_built_in_stand_in(
+    demo_media: MediaCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tikget --demo stories @x` starts the stand-in, runs the command against it, stops it."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "demo-media").symlink_to(demo_media.folder.parent)  # reuse the generated media
+    monkeypatch.setenv("TIKGET_CACHE_DIR", str(cache))
+    assert main(["--demo", "stories", "@studio.photos"]) == 0
+    out, err = capsys.readouterr()
+    assert "starting the demo service" in err
+    assert "@studio.photos" in out and "2 active stories" in out
+    assert main(["--demo", "stories", "@secret.garden"]) == 1
+    assert "private account" in capsys.readouterr().err
