@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.models import Kind, Story
+from tikget_tui.models import Creator, Kind, Story
 from tikget_tui.store import Store, WatchEntry
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class PollResult:
     known: int = 0  # already saved or already queued
     error: str = ""  # the reason when the look-up failed
     retryable: bool = False
+    stories: tuple[Story, ...] = ()  # what the look-up listed (a UI shows them)
+    creator: Creator | None = None  # who was looked up (None when the look-up failed)
 
     @property
     def ok(self) -> bool:
@@ -206,7 +208,8 @@ class Watcher:
             new.append(job.id)
         result = PollResult(entry.username, now,
                             now + timedelta(seconds=self.next_delay()),
-                            found=len(listing.stories), new_jobs=tuple(new), known=known)
+                            found=len(listing.stories), new_jobs=tuple(new), known=known,
+                            stories=tuple(listing.stories), creator=listing.creator)
         return self._record(result)
 
     def _record(self, result: PollResult) -> PollResult:
@@ -236,6 +239,8 @@ class Watcher:
         self._wake = asyncio.Event()
         try:
             while not stop.is_set():
+                # a wake() that comes while this round runs is kept: the wait after it ends at once
+                self._wake.clear()
                 await self.poll_once()
                 if stop.is_set():
                     return
@@ -250,7 +255,6 @@ class Watcher:
 
     async def _wait(self, delay: float, stop: asyncio.Event) -> None:
         assert self._wake is not None
-        self._wake.clear()
         waiters = [asyncio.ensure_future(self._sleep(delay)),
                    asyncio.ensure_future(stop.wait()),
                    asyncio.ensure_future(self._wake.wait())]

@@ -6,6 +6,7 @@ nothing machine-specific (ports, temp paths) is on screen.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from textual.pilot import Pilot
 from tests.plugins.ui import wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
+from tikget_tui.store import Store
 from tikget_tui.ui.app import TikGetApp
 
 pytestmark = pytest.mark.usefixtures("utc_local_time")
@@ -56,3 +58,24 @@ def test_help_screen_80x24(snap_compare: Any, thread_settings: Settings,
                            demo_clock: FakeClock) -> None:
     app = TikGetApp(thread_settings, clock=demo_clock)
     assert snap_compare(app, terminal_size=(80, 24), press=["tab", "question_mark"])
+
+
+def test_watched_creator_80x24(snap_compare: Any, thread_settings: Settings,
+                               demo_clock: FakeClock) -> None:
+    """A watched creator not looked up yet: its header says when it is polled next."""
+    now = demo_clock.now()
+    with Store.open(thread_settings.state_db) as store:
+        store.watch_add("studio.photos")
+        store.watch_update("studio.photos", last_poll_at=now - timedelta(hours=3),
+                           next_poll_at=now + timedelta(hours=1, minutes=23, seconds=45),
+                           last_result="2 active stories, 2 new queued, 0 already saved or queued")
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, TikGetApp)
+        await wait_until(pilot, lambda: app.watch_task is not None, "the watch list")
+        await pilot.press("tab")
+        await pilot.pause()
+
+    app = TikGetApp(thread_settings, clock=demo_clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

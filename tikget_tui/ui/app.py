@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -12,7 +15,7 @@ from tikget_tui.config import Settings
 from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui import keymap
 from tikget_tui.ui.commands import ActionCommands
-from tikget_tui.ui.messages import CoreEvent, CoreFailed, CoreReady
+from tikget_tui.ui.messages import CoreEvent, CoreFailed, CoreReady, WatchPolled
 from tikget_tui.ui.resources import stylesheet_paths
 from tikget_tui.ui.screens.main import MainScreen, error_line
 
@@ -27,13 +30,25 @@ class TikGetApp(App[int]):
     BINDINGS: ClassVar[list[Any]] = []
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 demo_origin: str | None = None) -> None:
+                 demo_origin: str | None = None,
+                 watch_sleep: Callable[[float], Awaitable[None]] | None = None,
+                 watch_pause: float | None = None) -> None:
+        """``watch_sleep``/``watch_pause`` go to the :class:`~tikget_tui.watch.Watcher`
+        (tests run its loop in fake time; the defaults are real seconds)."""
         super().__init__()
         self.settings = settings
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.demo_origin = demo_origin
         self.client = TikTokClient(settings, clock=self.clock)
         self.manager: Any | None = None
+        self.watcher: Any | None = None
+        """The watch list's poller (a ``watch.Watcher``), once the queue has started."""
+        self.watch_task: asyncio.Task[None] | None = None
+        """The watcher's loop: an app-long task, not a worker (``workers.wait_for_complete``
+        in tests and elsewhere waits for units of work, and this one runs until quit)."""
+        self._watch_sleep = watch_sleep
+        self._watch_pause = watch_pause
+        self._watch_stop: asyncio.Event | None = None
         self.fatal_error: str | None = None
         self.user_keymap, self._keymap_problems = keymap.check_keymap(dict(settings.keymap))
         self._unsubscribe: Any | None = None
@@ -105,7 +120,53 @@ class TikGetApp(App[int]):
             await manager.stop()
             return
         self.manager = manager
+        self._make_watcher(manager)
         self._post(CoreReady())
+
+    # -- the watch list --------------------------------------------------------------
+
+    def _make_watcher(self, manager: Any) -> None:
+        from tikget_tui.watch import DEFAULT_PAUSE, Watcher
+
+        try:
+            self.watcher = Watcher(
+                manager, client=self.client, clock=self.clock, sleep=self._watch_sleep,
+                pause=DEFAULT_PAUSE if self._watch_pause is None else self._watch_pause,
+                on_poll=self._on_watch_poll)
+        except ValueError as exc:  # a bad poll interval: downloads still work
+            self.notify(f"the watch list is off: {error_line(exc)}", title="Watch list",
+                        severity="error", markup=False, timeout=15)
+            return
+        self._watch_stop = asyncio.Event()
+
+    def _on_watch_poll(self, result: Any) -> None:
+        self._post(WatchPolled(result))
+
+    def start_watching(self) -> None:
+        """Start polling the watched creators (once the main screen shows the watch list)."""
+        watcher, stop = self.watcher, self._watch_stop
+        if watcher is None or stop is None or stop.is_set() or self.watch_task is not None:
+            return
+        self.watch_task = asyncio.create_task(watcher.run(stop), name="tikget watch list")
+        self.watch_task.add_done_callback(self._watch_ended)
+
+    def _watch_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        screen = self.main_screen
+        if error is not None and screen is not None:
+            screen.task_failed("the watch list", error)
+
+    async def _stop_watcher(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+        task, self.watch_task = self.watch_task, None
+        if task is None or task.done():
+            return
+        task.cancel()  # a look-up in flight is dropped; that creator stays due
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, timeout=5)
 
     # -- reports -------------------------------------------------------------------
 
@@ -129,6 +190,7 @@ class TikGetApp(App[int]):
         if self._core_closed:
             return
         self._core_closed = True
+        await self._stop_watcher()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -68,6 +68,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Download every active story of the creator under the cursor", "stories"),
     ActionSpec("note", "n", "note", "Note",
                "Add a note (why you save it) to the selected stories before saving", "stories"),
+    ActionSpec("watch", "w", "watch", "Watch",
+               "Watch or stop watching the creator under the cursor: new stories are saved "
+               "automatically before they expire", "stories"),
     ActionSpec("pause", "p", "pause", "Pause", "Pause the download under the cursor", "queue"),
     ActionSpec("resume", "u", "resume", "Resume", "Resume the paused download", "queue"),
     ActionSpec("cancel", "x", "cancel", "Cancel",

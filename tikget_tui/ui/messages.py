@@ -64,3 +64,11 @@ class CoreFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class WatchPolled(Message):
+    """The watcher polled a watched creator (``result`` is a ``watch.PollResult``)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result

@@ -30,6 +30,7 @@ from tikget_tui.ui.messages import (
     LookupRefused,
     StoriesListed,
     StoryResolved,
+    WatchPolled,
 )
 from tikget_tui.ui.screens.help import HelpScreen
 from tikget_tui.ui.screens.note import NoteScreen
@@ -37,7 +38,7 @@ from tikget_tui.ui.text import safe_line
 from tikget_tui.ui.widgets.input_pane import InputPane
 from tikget_tui.ui.widgets.queue_table import QueueTable
 from tikget_tui.ui.widgets.report_view import ReportView
-from tikget_tui.ui.widgets.stories_table import StoriesTable
+from tikget_tui.ui.widgets.stories_table import StoriesTable, format_wait
 
 if TYPE_CHECKING:
     from tikget_tui.ui.app import TikGetApp
@@ -303,11 +304,15 @@ class MainScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
-        error = event.worker.error
+        self.task_failed(event.worker.name or "a task", event.worker.error,
+                         lookup=event.worker.group == "lookup")
+
+    def task_failed(self, what: str, error: BaseException | None, *,
+                    lookup: bool = False) -> None:
+        """A worker or background task failed: one line in a toast."""
         line = error_line(error) if error is not None else "something failed"
-        what = event.worker.name or "a task"
         self.notify(f"{what}: {line}", severity="error", markup=False, timeout=10)
-        if event.worker.group == "lookup":
+        if lookup:
             self.input_pane.set_status(f"{what}: {line}", error=True)
 
     # -- downloads -----------------------------------------------------------------
@@ -401,6 +406,56 @@ class MainScreen(Screen[None]):
                                                      "verifying")]
         if active:
             self.notify(f"resuming {len(active)} download(s) from last time", markup=False)
+        app = self.tikget
+        if app.watcher is not None:
+            self.stories.set_watching(manager.store.watch_list())
+            app.start_watching()
+
+    # -- the watch list --------------------------------------------------------------
+
+    @on(WatchPolled)
+    def _watch_polled(self, message: WatchPolled) -> None:
+        result = message.result
+        manager = self.tikget.manager
+        entry = manager.store.watch_get(result.username) if manager is not None else None
+        self.stories.apply_poll(result, entry)
+        new = len(result.new_jobs)
+        if new:
+            self.notify(f"@{safe_line(result.username, 60)}: {new} new "
+                        f"{'story' if new == 1 else 'stories'} queued (watch list)",
+                        title="Watch list", markup=False)
+
+    @on(StoriesTable.WatchRequested)
+    def _watch_requested(self, message: StoriesTable.WatchRequested) -> None:
+        from tikget_tui.store import StoreError
+
+        app = self.tikget
+        manager, watcher = app.manager, app.watcher
+        name = safe_line(message.username, 60)
+        if manager is None or watcher is None:
+            self.notify("the watch list starts with the download queue; try again in a moment",
+                        severity="warning", markup=False)
+            return
+        try:
+            if message.watch:
+                entry = manager.store.watch_add(message.username)
+            else:
+                manager.store.watch_remove(message.username)
+                entry = None
+        except (StoreError, ValueError) as exc:
+            self.notify(f"the watch list could not be changed: {error_line(exc)}",
+                        severity="error", markup=False, timeout=10)
+            return
+        self.stories.watch_changed(message.username, entry)
+        if entry is None:
+            self.notify(f"stopped watching @{name}", title="Watch list", markup=False)
+            return
+        watcher.wake()
+        now = app.clock.now()
+        when = ("in a moment" if entry.next_poll_at is None or entry.next_poll_at <= now
+                else f"in {format_wait((entry.next_poll_at - now).total_seconds())}")
+        self.notify(f"watching @{name}: next poll {when}; new stories are saved "
+                    "automatically before they expire", title="Watch list", markup=False)
 
     @on(CoreFailed)
     def _core_failed(self, message: CoreFailed) -> None:

@@ -2,7 +2,9 @@
 
 One ``set_interval`` ticks the whole table; deadlines are stored as
 timestamps (``Story.expires_at``) and each tick updates only the countdown
-cells whose text or urgency changed. Untrusted text (captions, nicknames)
+cells whose text or urgency changed. A watched creator's header row also
+says when the watcher polls it next (``WatchEntry.next_poll_at``), ticking
+with the same interval, and what the last poll found. Untrusted text (captions, nicknames)
 is sanitised and rendered as ``rich.text.Text``, never as markup.
 """
 
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -23,6 +26,10 @@ from tikget_tui.clock import Clock
 from tikget_tui.models import Creator, Story, StoryList, format_time_left
 from tikget_tui.ui import keymap
 from tikget_tui.ui.text import format_duration, format_posted, safe_line
+
+if TYPE_CHECKING:
+    from tikget_tui.store import WatchEntry
+    from tikget_tui.watch import PollResult
 
 URGENT = 10 * 60  # seconds left below which the countdown turns red
 SOON = 60 * 60  # ... and yellow below this
@@ -42,10 +49,27 @@ class CreatorGroup:
     creator: Creator | None
     story_ids: list[str] = field(default_factory=list)
     reason: str = ""
+    refused: bool = False  # TikTok refused the look-up (private, unknown...): ``reason`` says why
 
 
 def group_key(name: str) -> str:
     return name.lstrip("@").lower()
+
+
+def format_wait(seconds: float) -> str:
+    """Fixed-format wait until a poll: '0:00:05', '1:23:45' (never negative)."""
+    s = max(0, int(seconds + 0.999))  # round up: 'in 0:00:00' only once it is due
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}"
+
+
+def next_poll_text(next_poll_at: datetime | None, now: datetime) -> str:
+    """'next poll 16:00 (in 3:59:59)', or 'next poll now' when it is due."""
+    if next_poll_at is None or next_poll_at <= now:
+        return "next poll now"
+    local = next_poll_at.astimezone().strftime("%H:%M")
+    return f"next poll {local} (in {format_wait((next_poll_at - now).total_seconds())})"
 
 
 class StoriesTable(DataTable[Any]):
@@ -75,6 +99,14 @@ class StoriesTable(DataTable[Any]):
             super().__init__()
             self.story = story
 
+    class WatchRequested(Message):
+        """Start (``watch``) or stop watching ``username``."""
+
+        def __init__(self, username: str, watch: bool) -> None:
+            super().__init__()
+            self.username = username
+            self.watch = watch
+
     def __init__(self, clock: Clock, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
@@ -83,6 +115,9 @@ class StoriesTable(DataTable[Any]):
         self.selected: set[str] = set()
         self.notes: dict[str, str] = {}
         self._shown: dict[str, tuple[str, str]] = {}  # story id -> (countdown text, level)
+        self.watching: dict[str, WatchEntry] = {}
+        """Watched creators by group key (the store's rows: next poll, last result)."""
+        self._watch_shown: dict[str, str] = {}  # group key -> the next-poll line shown
         self._caption_width = 40
         self.ticks = 0
 
@@ -134,7 +169,7 @@ class StoriesTable(DataTable[Any]):
         for sid in old.story_ids if old else []:
             self.stories.pop(sid, None)
         self.groups[key] = CreatorGroup(key=key, creator=old.creator if old else None,
-                                        reason=reason)
+                                        reason=reason, refused=True)
         self.selected &= set(self.stories)
         self._rebuild()
 
@@ -158,6 +193,57 @@ class StoriesTable(DataTable[Any]):
         self.stories[story.id] = story
         self._rebuild()
         self.move_to(story.id)
+
+    # -- the watch list ------------------------------------------------------------
+
+    def set_watching(self, entries: list[WatchEntry]) -> None:
+        """The whole watch list (at start): every watched creator gets a group, looked up or not."""
+        self.watching = {group_key(e.username): e for e in entries}
+        for key in self.watching:
+            if key not in self.groups:
+                self.groups[key] = CreatorGroup(key=key, creator=None)
+        self._rebuild()
+
+    def watch_changed(self, username: str, entry: WatchEntry | None) -> None:
+        """One creator was watched (``entry``) or is no longer watched (``None``)."""
+        key = group_key(username)
+        if entry is not None:
+            self.watching[key] = entry
+            self.groups.setdefault(key, CreatorGroup(key=key, creator=None))
+        else:
+            self.watching.pop(key, None)
+            self._watch_shown.pop(key, None)
+            group = self.groups.get(key)
+            if group is not None and group.creator is None and not group.story_ids \
+                    and not group.reason:
+                del self.groups[key]  # a watched name never looked up: nothing left to show
+        self._rebuild()
+
+    def apply_poll(self, result: PollResult, entry: WatchEntry | None) -> None:
+        """A poll of a watched creator returned: its rows show what the poll listed."""
+        key = group_key(result.username)
+        if entry is not None:
+            self.watching[key] = entry
+        if result.ok and result.creator is not None:
+            from tikget_tui.models import StoryList
+
+            self.show_list(StoryList(creator=result.creator, stories=result.stories,
+                                     reason="" if result.stories else "no active story right now"))
+            return
+        if result.error and not result.retryable:
+            self.show_refusal(result.username, result.error)
+            return
+        self.groups.setdefault(key, CreatorGroup(key=key, creator=None))
+        self._rebuild()  # a passing failure: the rows stay, the header says what happened
+
+    def watch_target(self) -> tuple[str, CreatorGroup] | None:
+        """The creator under the cursor: (username, group)."""
+        key = self._cursor_key()
+        group = self._row_group(key) if key else None
+        if group is None:
+            return None
+        name = group.creator.unique_id if group.creator and group.creator.unique_id else group.key
+        return name.lower(), group
 
     def creators(self) -> list[str]:
         """Usernames listed (for refresh), in display order."""
@@ -199,9 +285,15 @@ class StoriesTable(DataTable[Any]):
         return Text(("●" if story_id in self.selected else " ")
                     + ("✎" if story_id in self.notes else " "))
 
+    def _watch_line(self, key: str) -> str:
+        entry = self.watching[key]
+        return "watching · " + next_poll_text(entry.next_poll_at, self.clock.now())
+
     def _header_cells(self, group: CreatorGroup) -> list[Any]:
         creator = group.creator
-        caption = Text(no_wrap=True, overflow="ellipsis")
+        watched = group.key in self.watching
+        # a watched creator's header grows (the row is as tall as its lines); others stay one line
+        caption = Text(no_wrap=not watched, overflow="fold" if watched else "ellipsis")
         if creator is not None:
             caption.append(safe_line(creator.handle, 60), style="bold")
             nick = safe_line(creator.nickname, 40)
@@ -212,7 +304,18 @@ class StoriesTable(DataTable[Any]):
                 caption.append(f" · {n} {'story' if n == 1 else 'stories'}", style="dim")
         else:
             caption.append("@" + safe_line(group.key, 60), style="bold")
+        if watched:
+            line = self._watch_line(group.key)
+            self._watch_shown[group.key] = line
+            caption.append("\n" + line)
+            caption.append("\n" + self._last_poll_line(self.watching[group.key]), style="dim")
         return [Text(""), Text(""), Text(""), Text(""), Text(""), caption]
+
+    def _last_poll_line(self, entry: WatchEntry) -> str:
+        if entry.last_poll_at is None:
+            return "not polled yet"
+        when = format_posted(entry.last_poll_at, self.clock.now())
+        return f"last poll {when}: {safe_line(entry.last_result, 200) or 'done'}"
 
     def _story_cells(self, story: Story) -> list[Any]:
         text, level = self._countdown(story)
@@ -237,7 +340,8 @@ class StoriesTable(DataTable[Any]):
             self.clear(columns=True)
             self._add_columns()
             for group in self.groups.values():
-                self.add_row(*self._header_cells(group), key=f"@{group.key}")
+                self.add_row(*self._header_cells(group), key=f"@{group.key}",
+                             height=None if group.key in self.watching else 1)
                 if group.reason:
                     reason = Text(safe_line(group.reason, 300))
                     colour = "" if self.app.no_color else self.app.theme_variables.get("warning")
@@ -289,7 +393,39 @@ class StoriesTable(DataTable[Any]):
                 self.selected.discard(story.id)
                 self._refresh_mark(story.id)
             self.post_message(self.StoryExpired(story))
+        return changed + self._tick_watch()
+
+    def _tick_watch(self) -> int:
+        """Update the next-poll line of watched creators whose text changed."""
+        changed = 0
+        rebuild = False
+        for key in self.watching:
+            group = self.groups.get(key)
+            if group is None:
+                continue
+            line = self._watch_line(key)
+            old = self._watch_shown.get(key)
+            if old == line:
+                continue
+            if old is None or len(old) != len(line):
+                rebuild = True  # the line may wrap differently: the row's height may change
+                continue
+            try:
+                self.update_cell(f"@{key}", "caption", self._header_cells(group)[-1])
+            except (RowDoesNotExist, KeyError):
+                continue
+            changed += 1
+        if rebuild:
+            self._rebuild()
+            changed += 1
         return changed
+
+    def watch_text(self, username: str) -> str:
+        """The header caption of a creator as shown (for tests)."""
+        with contextlib.suppress(RowDoesNotExist, KeyError):
+            cell = self.get_cell(f"@{group_key(username)}", "caption")
+            return cell.plain if isinstance(cell, Text) else str(cell)
+        return ""
 
     def countdown_text(self, story_id: str) -> str:
         """What the countdown cell shows now (for tests and the report)."""
@@ -390,6 +526,25 @@ class StoriesTable(DataTable[Any]):
             self._warn("pick a story (or select some with space) to add a note to")
             return
         self.post_message(self.NoteRequested(targets))
+
+    def action_watch(self) -> None:
+        target = self.watch_target()
+        if target is None:
+            self._warn("nothing to watch here: look up a @user first, then press w on it")
+            return
+        name, group = target
+        if group.key in self.watching:
+            self.post_message(self.WatchRequested(name, watch=False))
+            return
+        if group.refused:
+            self._warn(f"cannot watch @{safe_line(name, 60)}: "
+                       f"{safe_line(group.reason, 200) or 'TikTok refused the look-up'}")
+            return
+        if group.creator is None:
+            self._warn(f"@{safe_line(name, 60)} is still being looked up; "
+                       "press w again once it is listed")
+            return
+        self.post_message(self.WatchRequested(name, watch=True))
 
     def set_note(self, story_ids: list[str], note: str) -> None:
         for sid in story_ids:
