@@ -288,6 +288,9 @@ async def test_panes_switch_and_layout_adapts(
         assert screen.active_pane == "stories"
         await pilot.press("1")
         assert screen.active_pane == "input"
+        # in the input, digits are text (usernames have them); tab leaves it
+        await pilot.press("2")
+        assert screen.active_pane == "input" and screen.input_pane.input.value == "2"
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert screen.has_class("-wide") and screen.has_class("-tall")
