@@ -67,6 +67,9 @@ class TikGetApp(App[int]):
         self.set_keymap(self.user_keymap)
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        # messages quote captions, nicknames and file names: plain text unless a caller
+        # explicitly asks for markup
+        kwargs.setdefault("markup", False)
         self.recent_notices.append(message)
         super().notify(message, *args, **kwargs)
 
