@@ -112,10 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.demo and command in DEMO_COMMANDS:
             # `tikget --demo COMMAND`: the same command against a built-in stand-in
-            from tikget_tui.demo import DemoServerThread
+            from tikget_tui.demo import DemoServerThread, people_scenario
 
             print("tikget: starting the demo service…", file=sys.stderr)
-            with DemoServerThread(media_dir=settings.cache_dir / "demo-media") as demo:
+            with DemoServerThread(people_scenario(),
+                                  media_dir=settings.cache_dir / "demo-media") as demo:
                 args.demo = False  # handled here; the command sees a plain service origin
                 return int(module.run(args, settings.replace(service_origin=demo.origin)))
         return int(module.run(args, settings))

@@ -16,7 +16,7 @@ from tests.plugins.tiktok import ClientFactory, Redirector, SleepLog
 from tikget_tui.clock import FakeClock
 from tikget_tui.commands import stories as stories_cmd
 from tikget_tui.config import Settings, load
-from tikget_tui.demo import DemoServer, DemoServerThread
+from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, people_scenario
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
@@ -550,3 +550,15 @@ def test_stories_command_json_and_failures(
     assert f"{MIKA_STORIES} active stories" in out
     code, out, err = _run(demo_thread, demo_clock, "https://example.com/@x")
     assert code == 2 and err.startswith("tikget: ") and out == ""
+
+
+async def test_the_demo_people_see_walks_the_challenge_like_the_real_site(
+    demo_media: MediaCatalog,
+) -> None:
+    """`tikget --demo` / `demo-server` serve the proof-of-work page on a first visit."""
+    async with DemoServer(people_scenario(), media_dir=demo_media.folder.parent) as server:
+        settings = load().replace(service_origin=server.origin, api_min_interval=0.0)
+        async with TikTokClient(settings) as client:
+            listing = await client.lookup_stories(UserTarget(DEMO_CREATOR))
+            assert client.challenges_solved == 1
+            assert len(listing.stories) == MIKA_STORIES

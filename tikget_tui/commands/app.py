@@ -28,12 +28,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     demo = None
     origin: str | None = None
     if getattr(args, "demo", False):
-        from tikget_tui.demo import DemoServerThread, MediaGenerationError
+        from tikget_tui.demo import DemoServerThread, MediaGenerationError, people_scenario
         from tikget_tui.mediatools import ToolNotFound
 
         print("tikget: starting the demo service (the first run makes its media, "
               "a few seconds)…", file=sys.stderr)
-        demo = DemoServerThread()
+        demo = DemoServerThread(people_scenario())
         try:
             origin = demo.start()
         except (MediaGenerationError, ToolNotFound, OSError, TimeoutError) as exc:

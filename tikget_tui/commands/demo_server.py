@@ -10,7 +10,7 @@ from tikget_tui.config import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tikget_tui.demo import DemoServer, MediaGenerationError, NotLoopback
+    from tikget_tui.demo import DemoServer, MediaGenerationError, NotLoopback, people_scenario
     from tikget_tui.demo.scenario import DEMO_SHORT_POST
     from tikget_tui.mediatools import MediaTools, ToolNotFound
 
@@ -18,8 +18,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     port = int(getattr(args, "port", 0) or 0)
     try:
         tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
-        server = DemoServer(media_dir=settings.cache_dir / "demo-media", host=host, port=port,
-                            tools=tools)
+        server = DemoServer(people_scenario(), media_dir=settings.cache_dir / "demo-media",
+                            host=host, port=port, tools=tools)
     except (NotLoopback, ToolNotFound) as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return 2

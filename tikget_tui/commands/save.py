@@ -44,10 +44,10 @@ def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Setti
     if not getattr(args, "demo", False):
         yield settings
         return
-    from tikget_tui.demo import DemoServerThread
+    from tikget_tui.demo import DemoServerThread, people_scenario
 
     print("tikget: starting the demo service…", file=sys.stderr)
-    with DemoServerThread() as demo:
+    with DemoServerThread(people_scenario()) as demo:
         yield settings.replace(service_origin=demo.origin)
 
 

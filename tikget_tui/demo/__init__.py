@@ -16,6 +16,7 @@ from tikget_tui.demo.scenario import (
     Quirk,
     Scenario,
     default_scenario,
+    people_scenario,
 )
 from tikget_tui.demo.server import DemoServer, NotLoopback, RequestRecord, ServerStats
 from tikget_tui.demo.thread import DemoServerThread
@@ -40,4 +41,5 @@ __all__ = [
     "ServerStats",
     "default_scenario",
     "ensure_media",
+    "people_scenario",
 ]

@@ -203,6 +203,16 @@ def _sec_uid(n: int) -> str:
     return f"MS4wLjABAAAAdemo{n:04d}Zk9vYmFyX2RlbW9fc2VjX3VpZF9mb3JfdGlrZ2V0"
 
 
+def people_scenario() -> Scenario:
+    """What a person meets in ``tikget --demo`` and ``tikget demo-server``: the default
+    scenario, plus TikTok's proof-of-work page on a client's first visit (as the real
+    site does), so the demo walks the same path as the real thing."""
+    scenario = default_scenario()
+    scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    scenario.faults.challenge_max = 200_000
+    return scenario
+
+
 def default_scenario() -> Scenario:
     """The built-in demo: what a new user sees with ``tikget --demo``."""
     m = DemoCreator(
