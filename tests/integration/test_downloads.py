@@ -238,6 +238,7 @@ async def test_idempotent_archive_deleted_file_and_again(plain, find_story, demo
     third = await save(plain, story)
     assert third.id != first.id and third.state == JobState.DONE
     assert third.files[0].is_file()
+    assert third.files[0] == first.files[0]  # restored under its own name, not NAME-ID
     assert len(media_requests(demo_server)) == n + 1
     again = await save(plain, story, again=True)
     assert again.state == JobState.DONE and again.files[0] != third.files[0]

@@ -45,6 +45,7 @@ from tikget_tui.mediatools import MediaTools, ToolNotFound
 from tikget_tui.models import Codec, Kind, MediaSource, Story
 from tikget_tui.store import (
     ACTIVE_STATES,
+    FINAL_STATES,
     RUNNING_STATES,
     ArchiveEntry,
     InstanceLock,
@@ -509,12 +510,36 @@ class DownloadManager:
         directory = self._download_dir()
         if job.stem:
             return directory, job.stem
+        restored = self._restorable_stem(job)
+        if restored is not None:
+            # the same story saved before, its files since deleted: put it back where it was
+            # (the old sidecar, describing the same story, is rewritten)
+            self._set(job.id, stem=restored)
+            return directory, restored
         taken = {j.stem for j in self._jobs.values() if j.stem and j.id != job.id}
         stem = naming.build_stem(job.story, self.settings.filename_template, kind=job.variant)
         stem = naming.choose_stem(directory, stem, job.story.id, taken=taken)
         naming.inside(directory, stem + ".info.json")
         self._set(job.id, stem=stem)
         return directory, stem
+
+    def _restorable_stem(self, job: Job) -> str | None:
+        """The stem of an earlier finished job for the same story and variant whose files
+        are all gone from disk (and not claimed by another live job), else None."""
+        earlier = sorted(
+            (j for j in self._jobs.values()
+             if j.id != job.id and j.stem and j.story_id == job.story_id
+             and j.variant == job.variant and j.state == JobState.DONE),
+            key=lambda j: j.id, reverse=True)
+        for prior in earlier:
+            paths = [*prior.files, *([prior.final_path] if prior.final_path else [])]
+            if not paths or any(p.exists() for p in paths):
+                continue
+            if any(j.stem == prior.stem and j.id not in (job.id, prior.id)
+                   and j.state not in FINAL_STATES for j in self._jobs.values()):
+                continue
+            return prior.stem
+        return None
 
     async def _run(self, job_id: int) -> None:
         job = self._jobs[job_id]
