@@ -54,9 +54,10 @@ argument raises ``TypeError`` (a programming error, not user input).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
@@ -135,6 +136,8 @@ class PostTarget:
     post_id: str
     username: str | None = None
     kind: Literal["video", "photo"] | str = "video"
+    origin: str = field(default="", compare=False, repr=False)
+    """The custom service origin the link was on (the demo), for display only."""
 
     @property
     def path(self) -> str:
@@ -144,7 +147,7 @@ class PostTarget:
 
     @property
     def display(self) -> str:
-        return "https://www.tiktok.com" + self.path
+        return (self.origin or "https://www.tiktok.com") + self.path
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,13 @@ class ShortLink:
 
     code: str
     host_kind: Literal["vm", "vt", "t"] | str
+    origin: str = field(default="", compare=False, repr=False)
+    """The custom service origin the link was on (the demo), for display only."""
 
     @property
     def display(self) -> str:
+        if self.origin:
+            return f"{self.origin}/t/{self.code}"
         if self.host_kind in ("vm", "vt"):
             return f"{self.host_kind}.tiktok.com/{self.code}"
         return f"www.tiktok.com/t/{self.code}"
@@ -358,7 +365,10 @@ def _parse_link(token: str, service: Service | None) -> Target:
             (service_parts.hostname or "").lower(),
             service_port,
         ):
-            return _parse_web_path(segments, shown)
+            target = _parse_web_path(segments, shown)
+            if isinstance(target, PostTarget | ShortLink):
+                target = dataclasses.replace(target, origin=service.origin)
+            return target
 
     is_tiktok = host in WEB_HOSTS or host in SHARE_HOSTS or host in SHORT_HOSTS
     if not is_tiktok:

@@ -576,3 +576,16 @@ def test_parse_detailed_reports_ignored_words() -> None:
     assert parse_detailed("@mika.travels").ignored_note() == ""
     # bare words alone are usernames, nothing ignored
     assert parse_detailed("mika.travels quiet.creator").ignored == ()
+
+
+def test_links_on_a_custom_service_are_shown_on_that_origin() -> None:
+    service = Service.from_origin("http://127.0.0.1:8765")
+    short, post = parse(
+        "http://127.0.0.1:8765/t/ZMgone000/ http://127.0.0.1:8765/@quiet.creator/video/7430000000000000003",
+        service,
+    )
+    assert short.display == "http://127.0.0.1:8765/t/ZMgone000"
+    assert post.display == "http://127.0.0.1:8765/@quiet.creator/video/7430000000000000003"
+    # the origin is for display only: the same post from TikTok is the same target
+    assert post == PostTarget("7430000000000000003", "quiet.creator")
+    assert parse("https://vm.tiktok.com/ZMabc/", service)[0].display == "vm.tiktok.com/ZMabc"
