@@ -178,3 +178,15 @@ async def test_progress_bars_on_a_terminal_and_quiet_otherwise(manager, find_sto
     assert f"mika.travels …{STORY_B[-6:]} video" in shown
     assert "done (ok)" in shown and "looking up @mika.travels ?[2J" in shown
     assert "\x1b[2J" not in shown  # untrusted text never reaches the terminal raw
+
+
+def test_audio_mp3_setting_makes_save_keep_the_sound_as_mp3(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The audio_mp3 setting is the default of --audio (as it is of the app's MP3 toggle)."""
+    monkeypatch.setenv("TIKGET_AUDIO_MP3", "true")
+    result = run_cli("save", "--json", f"{demo_thread.origin}/@{DEMO_CREATOR}/video/{STORY_A}")
+    assert result.rc == 0, result
+    (item,) = [json.loads(line) for line in result.out.splitlines()]
+    assert item["state"] == "done" and item["verdict"] == "ok"
+    assert item["path"].endswith(".mp3") and Path(item["path"]).is_file()

@@ -79,7 +79,9 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
     if not targets:
         _fail(err, "nothing to save; name a link or @user, use --from-file FILE, or - for stdin")
         return EXIT_USAGE
-    options = BatchOptions(audio=bool(args.audio), note=args.note or "", again=bool(args.again))
+    # --audio, or the audio_mp3 setting (the same default the app's MP3 toggle starts from)
+    options = BatchOptions(audio=bool(args.audio) or settings.audio_mp3, note=args.note or "",
+                           again=bool(args.again))
     with demo_service(args, settings) as settings:
         outcome = asyncio.run(_save(targets, settings, options, clock, err))
     if isinstance(outcome, str):

@@ -193,7 +193,7 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
                 return EXIT_OK
             manager.subscribe(on_event)
             watcher = Watcher(manager, client, clock=clock, sleep=sleep, interval=interval,
-                              on_poll=on_poll)
+                              audio=settings.audio_mp3, on_poll=on_poll)
             with CliProgress(err) as progress:
                 progress.attach(manager)
                 if once:

@@ -135,7 +135,7 @@ class TikGetApp(App[int]):
             self.watcher = Watcher(
                 manager, client=self.client, clock=self.clock, sleep=self._watch_sleep,
                 pause=DEFAULT_PAUSE if self._watch_pause is None else self._watch_pause,
-                on_poll=self._on_watch_poll)
+                audio=self.settings.audio_mp3, on_poll=self._on_watch_poll)
         except ValueError as exc:  # a bad poll interval: downloads still work
             self.notify(f"the watch list is off: {error_line(exc)}", title="Watch list",
                         severity="error", markup=False, timeout=15)
