@@ -554,7 +554,9 @@ class DownloadManager:
     def _ranked_video(self, story: Story) -> list[MediaSource]:
         sources = list(story.sources)
         if self.settings.prefer_h264:
-            rank = {Codec.H264: 0, Codec.UNKNOWN: 1, Codec.HEVC: 2, Codec.BYTEVC2: 3}
+            # the client's order (tiktok/parse.rank_sources); re-applied here because a
+            # restored job may have been listed before the setting changed
+            rank = {Codec.H264: 0, Codec.HEVC: 1, Codec.UNKNOWN: 2, Codec.BYTEVC2: 3}
             sources.sort(key=lambda s: rank.get(s.codec, 1))
         else:
             sources.sort(key=lambda s: s.codec == Codec.BYTEVC2)
