@@ -114,11 +114,12 @@ class QueueTable(DataTable[Any]):
     def _job_name(self, job: Any) -> Text:
         story = job.story
         caption = safe_line(story.caption) or story.id
+        # the caption first: in a narrow column it is what tells jobs apart
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(safe_line(story.creator.handle), style="bold")
-        text.append(" " + caption)
         if getattr(job, "audio", False):
-            text.append(" [MP3]", style="dim")
+            text.append("MP3 ", style="bold")
+        text.append(caption)
+        text.append(" · " + safe_line(story.creator.handle), style="dim")
         return text
 
     def _job_state(self, job: Any) -> Text:
