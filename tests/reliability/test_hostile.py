@@ -4,7 +4,6 @@ redirects and media links to foreign hosts, and no credentials ever sent."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import json
 import re
@@ -21,6 +20,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import mutate
 from tests.plugins.reliability import final_media_files, run_e2e
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings, load
@@ -111,57 +111,6 @@ def captured(demo_thread: DemoServerThread) -> Captured:
                 break
             cursor = str(data["MaxCursor"])
     return Captured(origin, profile, post, home, pages)
-
-
-JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["", "0", "-1", "1e400", "NaN", "http://evil.example/x.mp4",
-                     "javascript:alert(1)", "../../etc/passwd", "[bold]x[/]", "\x1b[2J"]),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(),
-                                                         max_size=2),
-)
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
-def mutate(doc: Any, data: st.DataObject, label: str) -> Any:
-    doc = copy.deepcopy(doc)
-    paths = [p for p in _paths(doc) if p]
-    count = data.draw(st.integers(min_value=0, max_value=5), label=f"{label} mutations")
-    for _ in range(count):
-        path = data.draw(st.sampled_from(paths), label=f"{label} path")
-        parent = doc
-        try:
-            for step in path[:-1]:
-                parent = parent[step]
-            key = path[-1]
-            action = data.draw(st.sampled_from(
-                ["replace", "delete", "wrap", "stringify", "nest", "empty"]), label="action")
-            if action == "replace":
-                parent[key] = data.draw(JUNK, label="junk")
-            elif action == "delete":
-                del parent[key]
-            elif action == "wrap":
-                parent[key] = [parent[key]]
-            elif action == "stringify":
-                parent[key] = str(parent[key])
-            elif action == "nest":
-                parent[key] = {"x": parent[key]}
-            else:
-                parent[key] = type(parent[key])() if isinstance(parent[key], list | dict) else ""
-        except (KeyError, IndexError, TypeError):
-            continue
-    return doc
 
 
 WIRE = st.sampled_from(["ok"] * 6 + ["truncate", "garbage", "latin1", "empty", "500", "404",

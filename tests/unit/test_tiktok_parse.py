@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import mutate
 from tikget_tui.models import Codec, Creator, Kind, Story
 from tikget_tui.service import Service
 from tikget_tui.tiktok import parse
@@ -374,49 +374,8 @@ def test_expiry_from_url() -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-_JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(),
-                                                         max_size=2),
-)
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 def _mutate(base: Any, data: st.DataObject) -> Any:
-    doc = copy.deepcopy(base)
-    paths = _paths(doc)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
-        path = data.draw(st.sampled_from(paths))
-        if not path:
-            continue
-        parent = doc
-        try:
-            for step in path[:-1]:
-                parent = parent[step]
-            action = data.draw(st.sampled_from(["replace", "delete", "wrap", "stringify"]))
-            key = path[-1]
-            if action == "replace":
-                parent[key] = data.draw(_JUNK)
-            elif action == "delete":
-                del parent[key]
-            elif action == "wrap":
-                parent[key] = [parent[key]]
-            else:
-                parent[key] = str(parent[key])
-        except (KeyError, IndexError, TypeError):
-            continue
-    return doc
+    return mutate(base, data, least=1, most=6)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
