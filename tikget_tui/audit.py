@@ -17,7 +17,6 @@ with the reason, in the store's audit marks (``Store.audit_mark``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.store import ArchiveEntry, Job, JobState, Store
+from tikget_tui.verify.verifier import sha256_file
 
 UNRECOVERABLE = "unrecoverable"
 SIDECAR_SUFFIX = ".info.json"
@@ -94,14 +94,6 @@ class Finding:
             "action": self.action or None,
             "requeued_job": self.requeued_job,
         }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sidecar_for(entry: ArchiveEntry, job: Job | None) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import ffmpeg  # ffmpeg-python
 
 from tikget_tui.downloads.naming import truncate_bytes
-from tikget_tui.downloads.transfer import fsync_dir
+from tikget_tui.downloads.transfer import finalize
 from tikget_tui.mediatools import MediaTools
 
 TIMEOUT = 300.0
@@ -54,13 +54,7 @@ async def _produce(stream: object, dst: Path, timeout: float) -> None:
     args: list[str] = stream.compile()  # type: ignore[attr-defined]
     try:
         await _run(args, timeout)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, dst)
-        fsync_dir(dst.parent)
+        finalize(tmp, dst)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 import os
 import re
@@ -112,14 +111,6 @@ def _variant(story: Story, audio: bool) -> str:
     if audio:
         return "audio"
     return "photo" if story.kind == Kind.PHOTO else "video"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class DownloadManager:
@@ -817,6 +808,7 @@ class DownloadManager:
 
     async def _verify_and_finish(self, job_id: int) -> None:
         from tikget_tui.verify import verify
+        from tikget_tui.verify.verifier import sha256_file
 
         job = self._set(job_id, state=JobState.VERIFYING, part_path=None)
         directory = self._download_dir()
@@ -836,7 +828,7 @@ class DownloadManager:
             verdict = str(d.get("verdict", "fail"))
             if order.get(verdict, 2) > order[worst]:
                 worst = verdict
-            sha = d.get("sha256") or await asyncio.to_thread(_sha256, path)
+            sha = d.get("sha256") or await asyncio.to_thread(sha256_file, path)
             entries.append({"name": path.name, "sha256": sha, "size": path.stat().st_size,
                             "verdict": verdict})
         saved_at = datetime.now(UTC)
