@@ -18,9 +18,6 @@ from pathlib import Path
 from tikget_tui import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-# subcommands that talk to TikTok, so `--demo` points them at the built-in stand-in
-# (the app itself, the default command, starts its own)
-DEMO_COMMANDS = frozenset({"stories", "save", "watch", "audit"})
 
 DESCRIPTION = (
     "Save public TikTok stories before they expire: verified files, names for humans, "
@@ -110,15 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "app"
     module = importlib.import_module(f"tikget_tui.commands.{command.replace('-', '_')}")
     try:
-        if args.demo and command in DEMO_COMMANDS:
-            # `tikget --demo COMMAND`: the same command against a built-in stand-in
-            from tikget_tui.demo import DemoServerThread, people_scenario
-
-            print("tikget: starting the demo service…", file=sys.stderr)
-            with DemoServerThread(people_scenario(),
-                                  media_dir=settings.cache_dir / "demo-media") as demo:
-                args.demo = False  # handled here; the command sees a plain service origin
-                return int(module.run(args, settings.replace(service_origin=demo.origin)))
         return int(module.run(args, settings))
     except KeyboardInterrupt:
         print("tikget: interrupted; the queue is saved and resumes next time", file=sys.stderr)

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from tikget_tui.audit import Finding, audit, requeue, resolved
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands.save import demo_service
+from tikget_tui.commands import demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.store import Store, StoreError

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tikget_tui.batch import (
@@ -31,24 +30,12 @@ from tikget_tui.batch import (
     read_sources,
 )
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.commands import demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-@contextlib.contextmanager
-def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Settings]:
-    """With the global ``--demo``: run the stand-in service and point the settings at it."""
-    if not getattr(args, "demo", False):
-        yield settings
-        return
-    from tikget_tui.demo import DemoServerThread, people_scenario
-
-    print("tikget: starting the demo service…", file=sys.stderr)
-    with DemoServerThread(people_scenario()) as demo:
-        yield settings.replace(service_origin=demo.origin)
 
 
 def _fail(err: TextIO, message: str) -> None:

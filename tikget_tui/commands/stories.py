@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any, TextIO
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.commands import demo_service
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
 from tikget_tui.models import Kind, Story, StoryList
@@ -167,4 +168,5 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
     if not targets:
         print("tikget: no creator given; name one like @username", file=err)
         return EXIT_USAGE
-    return asyncio.run(_lookup(targets, settings, clock, bool(args.json), out, err))
+    with demo_service(args, settings) as settings:
+        return asyncio.run(_lookup(targets, settings, clock, bool(args.json), out, err))

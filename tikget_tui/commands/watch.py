@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands.save import demo_service
+from tikget_tui.commands import demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
