@@ -131,6 +131,9 @@ def parse_sources(sources: Iterable[SourceText], service: Service | None = None,
             parsed = parse_detailed(src.text, service)
         except ParseError as exc:
             raise ParseError(f"{src.origin}: {exc}" if src.origin else str(exc)) from None
+        if parsed.rejected:  # a batch names every bad entry before anything is fetched
+            bad = parsed.rejected[0]
+            raise ParseError(f"{src.origin}: {bad}" if src.origin else bad)
         if parsed.ignored and warn is not None:
             note = parsed.ignored_note()
             warn(f"{src.origin}: {note}" if src.origin else note)

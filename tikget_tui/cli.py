@@ -95,11 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load()
-        settings = settings.replace(
-            service_origin=args.service,
-            download_dir=args.dir.expanduser() if args.dir else None,
-            concurrency=args.concurrency,
-        )
+        settings = settings.replace(service_origin=args.service, concurrency=args.concurrency)
+        if args.dir:
+            settings = settings.with_download_dir(args.dir)
     except ConfigError as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,6 +8,7 @@ environment variables < command-line flags (applied by the caller through
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import string
@@ -48,6 +49,9 @@ class Settings:
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
+    download_dir_chosen: bool = False
+    """The user named ``download_dir`` (config file, ``TIKGET_DOWNLOAD_DIR``, ``--dir`` or the
+    app): it must exist or have a parent that does. The default folder is simply created."""
 
     @property
     def service(self) -> Service:
@@ -56,6 +60,10 @@ class Settings:
     @property
     def state_db(self) -> Path:
         return self.data_dir / "state.sqlite3"
+
+    def with_download_dir(self, path: Path) -> Settings:
+        """These settings with a download folder the user chose."""
+        return self.replace(download_dir=path.expanduser(), download_dir_chosen=True)
 
     def replace(self, **changes: Any) -> Settings:
         clean = {k: v for k, v in changes.items() if v is not None}
@@ -128,7 +136,7 @@ _ENV: dict[str, tuple[str, type]] = {
 
 # names accepted in the TOML file (a flat table, or under [tikget])
 _FILE_KEYS = {f.name for f in dataclasses.fields(Settings)} - {
-    "data_dir", "cache_dir", "config_file"
+    "data_dir", "cache_dir", "config_file", "download_dir_chosen"
 }
 _ALIASES = {"service": "service_origin", "template": "filename_template", "ffprobe": "ffprobe_path",
             "ffmpeg": "ffmpeg_path", "download_directory": "download_dir", "keys": "keymap"}
@@ -218,6 +226,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
     for name, (var, kind) in _ENV.items():
         if var in environ and environ[var].strip() != "":
             values[name] = _coerce(name, kind, environ[var], f"${var}")
+    values["download_dir_chosen"] = "download_dir" in values
     values.setdefault("download_dir", locs.download_dir)
     settings = Settings(
         data_dir=locs.data_dir,
@@ -227,3 +236,36 @@ def load(env: dict[str, str] | None = None) -> Settings:
     )
     settings.validate()
     return settings
+
+
+def save_download_dir(config_file: Path, path: Path) -> None:
+    """Write ``download_dir = "PATH"`` into the config file (created when missing), replacing
+    an earlier top-level ``download_dir``; every other line is kept as it was. Atomic."""
+    try:
+        lines = config_file.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+    entry = "download_dir = " + json.dumps(str(path), ensure_ascii=False)  # a TOML basic string
+    first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
+                       len(lines))
+    for i in range(first_table):
+        key = lines[i].split("=", 1)[0].strip()
+        if "=" in lines[i] and key in ("download_dir", "download_directory"):
+            lines[i] = entry
+            break
+    else:
+        lines.insert(first_table, entry)
+    text = "\n".join(lines) + "\n"
+    try:
+        tomllib.loads(text)  # never write a file the next start could not read
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+    try:
+        config_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = config_file.with_name(f".{config_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, config_file)
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {config_file}: {exc.strerror}") from None

@@ -426,6 +426,15 @@ class ParseResult:
 
     targets: tuple[Target, ...]
     ignored: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    """One line per link or @handle that could not be used, while others could."""
+
+    def rejected_note(self) -> str:
+        """One line naming the refused entries ('' when none)."""
+        if not self.rejected:
+            return ""
+        more = f" (and {len(self.rejected) - 1} more)" if len(self.rejected) > 1 else ""
+        return f"skipped {len(self.rejected)}: {self.rejected[0]}{more}"
 
     def ignored_note(self, limit: int = 3) -> str:
         """One line telling the user which bare words were not looked up ('' when none)."""
@@ -468,20 +477,26 @@ def parse_detailed(text: str, service: Service | None = None) -> ParseResult:
     prose_mode = "link" in kinds or "handle" in kinds
     targets: list[Target] = []
     ignored: list[str] = []
+    rejected: list[str] = []
     for token, kind in zip(tokens, kinds, strict=True):
-        if kind == "link":
-            targets.append(_parse_link(token, service))
-        elif kind == "handle":
-            targets.append(UserTarget(_parse_username(token[1:], original=token)))
-        elif not prose_mode:
-            targets.append(_parse_bare_word(token))
-        else:
-            ignored.append(token)
+        try:
+            if kind == "link":
+                targets.append(_parse_link(token, service))
+            elif kind == "handle":
+                targets.append(UserTarget(_parse_username(token[1:], original=token)))
+            elif not prose_mode:
+                targets.append(_parse_bare_word(token))
+            else:
+                ignored.append(token)
+        except ParseError as exc:  # one bad entry among good ones: the good ones go on
+            rejected.append(str(exc))
     if not targets:
+        if rejected:
+            raise ParseError(rejected[0])
         raise ParseError(EMPTY_MESSAGE)
     targets = _dedupe(targets)
     if len(targets) > MAX_TARGETS:
         raise ParseError(
             f"the text names {len(targets)} targets; paste at most {MAX_TARGETS} at a time"
         )
-    return ParseResult(tuple(targets), tuple(ignored))
+    return ParseResult(tuple(targets), tuple(ignored), tuple(rejected))

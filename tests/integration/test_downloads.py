@@ -338,12 +338,23 @@ async def test_disk_errors_fail_clearly_and_retry_resumes(
 
 async def test_missing_download_dir(demo_settings, demo_clock, dl_client, fast_retry,
                                     find_story, tmp_path) -> None:
-    nowhere = demo_settings.replace(download_dir=tmp_path / "no" / "such" / "dir")
+    # a folder the user named, whose parent is missing: refused, saying how to choose another
+    nowhere = demo_settings.with_download_dir(tmp_path / "no" / "such" / "dir")
     async with DownloadManager(nowhere, client=dl_client, clock=demo_clock,
                                retry=fast_retry) as m:
         job = await save(m, await find_story(STORY_B))
         assert job.state == JobState.FAILED
         assert "does not exist" in job.reason and str(tmp_path / "no") in job.reason
+        assert "--dir" in job.reason and "o in the app" in job.reason
+    assert not (tmp_path / "no").exists()
+    # the default folder (a new machine has no ~/Downloads): created with its parents
+    default = demo_settings.replace(download_dir=tmp_path / "home" / "Downloads" / "TikGet",
+                                    download_dir_chosen=False)
+    async with DownloadManager(default, client=dl_client, clock=demo_clock,
+                               retry=fast_retry) as m:
+        job = await save(m, await find_story(STORY_B))
+        assert job.state == JobState.DONE, job.reason
+        assert job.files[0].parent == tmp_path / "home" / "Downloads" / "TikGet"
     fresh = demo_settings.replace(download_dir=tmp_path / "fresh")
     async with DownloadManager(fresh, client=dl_client, clock=demo_clock,
                                retry=fast_retry) as m:

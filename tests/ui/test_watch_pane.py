@@ -78,20 +78,21 @@ async def test_watched_creator_is_listed_at_start_with_its_next_poll(
         await wait_until(pilot, lambda: DEMO_PHOTO_CREATOR in table.watching,
                          "the watch list in the stories pane")
         await pilot.pause()
-        header = table.watch_text(DEMO_PHOTO_CREATOR)
-        assert header.splitlines() == [
-            f"@{DEMO_PHOTO_CREATOR}",
-            "watching · next poll 13:00 (in 1:00:00)",
-            "last poll 09:00: [bold]2 active stories[/], 2 new queued",  # text, not markup
-        ]
+        header = table.header_text(DEMO_PHOTO_CREATOR)
+        assert header == (
+            f"@{DEMO_PHOTO_CREATOR} · watching · next poll 13:00 (in 1:00:00) · "
+            "last poll 09:00: [bold]2 active stories[/], 2 new queued")  # text, not markup
         assert table.groups[DEMO_PHOTO_CREATOR].creator is None  # not looked up yet
-        assert table.rows[RowKey(f"@{DEMO_PHOTO_CREATOR}")].height >= 3  # the row grew
+        # across the whole width (it starts in the first column, not after them): at most
+        # two lines in this 70-column pane, where it used to take six
+        assert table.rows[RowKey(f"@{DEMO_PHOTO_CREATOR}")].height <= 2
+        assert table.row_text(f"@{DEMO_PHOTO_CREATOR}").replace("\n", " ") == header
 
         # the 1 s countdown moves the next-poll line, and only that cell
         demo_clock.advance(61)
         ticks = table.ticks
         await wait_until(pilot, lambda: table.ticks > ticks, "the countdown to tick")
-        assert "watching · next poll 13:00 (in 0:58:59)" in table.watch_text(DEMO_PHOTO_CREATOR)
+        assert "watching · next poll 13:00 (in 0:58:59)" in table.header_text(DEMO_PHOTO_CREATOR)
         assert table.tick() == 0  # nothing new within the same second
 
         # not due: nothing was looked up, nothing queued
@@ -132,19 +133,19 @@ async def test_w_watches_and_unwatches_the_creator_under_the_cursor(
         assert store.watch_get(DEMO_EMPTY_CREATOR) is not None
         assert any(n.startswith(f"watching @{DEMO_EMPTY_CREATOR}: next poll in a moment")
                    for n in notifications(app))
-        assert "watching · " in table.watch_text(DEMO_EMPTY_CREATOR)
+        assert "watching · " in table.header_text(DEMO_EMPTY_CREATOR)
         await wait_until(pilot, lambda: "last poll 12:00: no active story"
-                         in table.watch_text(DEMO_EMPTY_CREATOR), "the first poll")
+                         in table.header_text(DEMO_EMPTY_CREATOR), "the first poll")
         entry = store.watch_get(DEMO_EMPTY_CREATOR)
         assert entry is not None and entry.next_poll_at is not None
         local = entry.next_poll_at.strftime("%H:%M")  # local time is UTC here
-        assert f"watching · next poll {local} (in " in table.watch_text(DEMO_EMPTY_CREATOR)
+        assert f"watching · next poll {local} (in " in table.header_text(DEMO_EMPTY_CREATOR)
 
         # w again stops watching: the header is as before
         await pilot.press("w")
         await pilot.pause()
         assert store.watch_get(DEMO_EMPTY_CREATOR) is None
-        assert table.watch_text(DEMO_EMPTY_CREATOR) == f"@{DEMO_EMPTY_CREATOR} · Quiet Creator"
+        assert table.header_text(DEMO_EMPTY_CREATOR) == f"@{DEMO_EMPTY_CREATOR} · Quiet Creator"
         assert table.rows[RowKey(f"@{DEMO_EMPTY_CREATOR}")].height == 1
         assert notifications(app)[-1] == f"stopped watching @{DEMO_EMPTY_CREATOR}"
         assert app.manager.jobs() == []
@@ -164,7 +165,7 @@ async def test_story_posted_between_polls_is_queued_and_saved(
         await wait_until(pilot, lambda: all(str(j.state) == "done"
                                             for j in screen.queue.jobs.values()),
                          "the first poll's downloads")
-        assert "2 stories" in table.watch_text(DEMO_PHOTO_CREATOR)
+        assert "2 stories" in table.header_text(DEMO_PHOTO_CREATOR)
         assert len(table.groups[DEMO_PHOTO_CREATOR].story_ids) == 2
         assert app.manager is not None
         entry = app.manager.store.watch_get(DEMO_PHOTO_CREATOR)
@@ -194,12 +195,12 @@ async def test_story_posted_between_polls_is_queued_and_saved(
         job = new_job()
         assert getattr(job, "verdict", None) == "ok"
         assert len(screen.queue.jobs) == 3  # the two saved ones were not queued again
-        await wait_until(pilot, lambda: "3 stories" in table.watch_text(DEMO_PHOTO_CREATOR),
+        await wait_until(pilot, lambda: "3 stories" in table.header_text(DEMO_PHOTO_CREATOR),
                          "the header to show the new poll")
         assert NEW_STORY in table.groups[DEMO_PHOTO_CREATOR].story_ids
         assert any(n == f"@{DEMO_PHOTO_CREATOR}: 1 new story queued (watch list)"
                    for n in notifications(app))
-        assert "1 new queued, 2 already saved or queued" in table.watch_text(DEMO_PHOTO_CREATOR)
+        assert "1 new queued, 2 already saved or queued" in table.header_text(DEMO_PHOTO_CREATOR)
     # quitting stopped the watcher's loop
     assert app.watch_task is None
 
@@ -220,5 +221,5 @@ async def test_a_failing_watch_loop_is_one_line_toast(
                          "the failure toast")
         table = main_screen(app).stories
         # the poll before the failure still reached the pane; the app keeps running
-        assert "last poll 12:00: no active story" in table.watch_text(DEMO_EMPTY_CREATOR)
+        assert "last poll 12:00: no active story" in table.header_text(DEMO_EMPTY_CREATOR)
         await pilot.press("q")

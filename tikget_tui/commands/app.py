@@ -28,11 +28,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     demo = None
     origin: str | None = None
     if getattr(args, "demo", False):
+        from tikget_tui import locations
         from tikget_tui.demo import DemoServerThread, MediaGenerationError, people_scenario
+        from tikget_tui.demo.media import media_ready
         from tikget_tui.mediatools import ToolNotFound
 
-        print("tikget: starting the demo service (the first run makes its media, "
-              "a few seconds)…", file=sys.stderr)
+        if not media_ready(locations.resolve().demo_media_dir):
+            print("tikget: making the demo's media (first run only, a few seconds)…",
+                  file=sys.stderr)
         demo = DemoServerThread(people_scenario())
         try:
             origin = demo.start()

@@ -479,23 +479,31 @@ class DownloadManager:
         return self._tools
 
     def _download_dir(self) -> Path:
+        """The download folder, created when missing: the default one always (as yt-dlp and
+        gallery-dl do; a new machine or an SSH server has no ~/Downloads), a folder the user
+        named only when its parent exists (a typo must not grow a tree of folders)."""
         d = self.settings.download_dir
         if d.is_dir():
             return d
+        how = ("choose another (--dir DIR, download_dir in the config file, "
+               "or o in the app)")
         if d.exists():
-            raise DownloadError(f"the download folder {d} is not a folder; choose another (--dir)")
-        if not d.parent.is_dir():
+            raise DownloadError(f"the download folder {d} is not a folder; {how}")
+        if self.settings.download_dir_chosen and not d.parent.is_dir():
             raise DownloadError(
-                f"the download folder {d} does not exist (nor its parent); "
-                "create it or choose another (--dir)"
+                f"the download folder {d} does not exist, nor its parent {d.parent}; "
+                f"create it, or {how}"
             )
         try:
-            d.mkdir()
-        except FileExistsError:
-            pass
+            d.mkdir(parents=not self.settings.download_dir_chosen, exist_ok=True)
         except OSError as exc:
-            raise DownloadError(f"cannot create the download folder {d}: {exc.strerror}") from None
+            raise DownloadError(
+                f"cannot create the download folder {d}: {exc.strerror}; {how}") from None
         return d
+
+    def set_download_dir(self, path: Path) -> None:
+        """Save the next downloads into ``path`` (a folder the user chose in the app)."""
+        self.settings = self.settings.with_download_dir(path)
 
     def _names(self, job: Job) -> tuple[Path, str]:
         directory = self._download_dir()
@@ -717,7 +725,9 @@ class DownloadManager:
             try:
                 result = await transfer.run()
             except TransferError as exc:
-                if exc.kind in ("expired", "forbidden") and not reresolved:
+                # refused, expired or no source left: the links are stale (a restored job,
+                # a signature that expired, the service moved): look the story up once more
+                if exc.kind in ("expired", "forbidden", "gone") and not reresolved:
                     reresolved = True
                     await self._reresolve(job_id, exc.reason)
                     continue

@@ -67,10 +67,17 @@ class TikGetApp(App[int]):
         self.set_keymap(self.user_keymap)
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
-        # messages quote captions, nicknames and file names: plain text unless a caller
-        # explicitly asks for markup
+        """Every notice goes to the main screen's message line (under the input), which
+        wraps long lines and never covers a pane; a toast only before that screen exists.
+        Plain text: messages quote captions, nicknames and file names (markup only when a
+        caller explicitly asks, and only in a toast)."""
         kwargs.setdefault("markup", False)
         self.recent_notices.append(message)
+        screen = self.main_screen
+        if screen is not None and screen.is_mounted and not kwargs["markup"]:
+            screen.show_notice(message, title=kwargs.get("title", "") or "",
+                               severity=kwargs.get("severity", "information"))
+            return
         super().notify(message, *args, **kwargs)
 
     # -- start ---------------------------------------------------------------------
@@ -96,11 +103,16 @@ class TikGetApp(App[int]):
         return None
 
     def _post(self, message: Any) -> None:
+        """Post a core message to the main screen (and nowhere else: ``bubble=False``)."""
         screen = self.main_screen
         if screen is not None:
             screen.post_message(message)
 
-    def _on_core_event(self, event: Any) -> None:
+    def forward_core_event(self, event: Any) -> None:
+        """The manager's subscriber: one core event becomes one ``CoreEvent`` on the screen.
+
+        (Not named ``_on_core_event``: Textual would make that the app's handler of the
+        ``CoreEvent`` message, which re-posted every event forever.)"""
         self._post(CoreEvent(event))
 
     async def _start_core(self) -> None:
@@ -109,7 +121,7 @@ class TikGetApp(App[int]):
         from tikget_tui.store import AlreadyRunning
 
         manager = DownloadManager(self.settings, client=self.client, clock=self.clock)
-        self._unsubscribe = manager.subscribe(self._on_core_event)
+        self._unsubscribe = manager.subscribe(self.forward_core_event)
         try:
             await manager.start()
         except AlreadyRunning as exc:
@@ -135,14 +147,15 @@ class TikGetApp(App[int]):
             self.watcher = Watcher(
                 manager, client=self.client, clock=self.clock, sleep=self._watch_sleep,
                 pause=DEFAULT_PAUSE if self._watch_pause is None else self._watch_pause,
-                audio=self.settings.audio_mp3, on_poll=self._on_watch_poll)
+                audio=self.settings.audio_mp3, on_poll=self.watchlist_polled)
         except ValueError as exc:  # a bad poll interval: downloads still work
             self.notify(f"the watch list is off: {error_line(exc)}", title="Watch list",
                         severity="error", markup=False, timeout=15)
             return
         self._watch_stop = asyncio.Event()
 
-    def _on_watch_poll(self, result: Any) -> None:
+    def watchlist_polled(self, result: Any) -> None:
+        """The watcher's callback: one poll result becomes one ``WatchPolled`` on the screen."""
         self._post(WatchPolled(result))
 
     def start_watching(self) -> None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
+from tikget_tui.units import format_size
+
+__all__ = ["format_duration", "format_posted", "format_size", "format_speed", "progress_bar",
+           "safe_line"]
+
 _KEEP_FORMAT = {"\u200d"}  # zero-width joiner: emoji sequences need it
 # Variation selectors make terminals disagree on a character's width (✈ vs ✈️),
 # which shifts the rest of the line; the base character alone is unambiguous.
@@ -51,27 +56,21 @@ def format_posted(when: datetime, now: datetime) -> str:
     return local.strftime("%m-%d")
 
 
-def format_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
-
-
 def format_speed(bps: float | None) -> str:
     if not bps or bps <= 0:
         return ""
     return format_size(int(bps)) + "/s"
 
 
-def progress_bar(done: int, total: int | None, width: int = 10) -> str:
-    """A fixed-width text bar with a percentage: '█████░░░░░  50%'."""
+def progress_bar(done: int, total: int | None, width: int = 10, *,
+                 complete: bool = True) -> str:
+    """A fixed-width text bar with a percentage: '█████░░░░░  50%'.
+
+    ``complete=False``: the file is not finished yet, so the bar stops at 99 %."""
     if not total or total <= 0:
         return "░" * width + "    "
     frac = max(0.0, min(1.0, done / total))
+    if not complete:
+        frac = min(frac, 0.99)
     filled = int(frac * width)
     return "█" * filled + "░" * (width - filled) + f" {int(frac * 100):3d}%"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tikget_tui.mediatools import MediaTools
+from tikget_tui.units import format_size
 from tikget_tui.verify import checks as C
 from tikget_tui.verify.probe import (
     AudioWindow,
@@ -64,15 +65,6 @@ def _read_ends(path: Path) -> tuple[bytes, bytes]:
         f.seek(max(0, size - TAIL_BYTES))
         tail = f.read(TAIL_BYTES)
     return head, tail
-
-
-def _human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
 
 
 def _stream_info(s: RawStream, format_name: str) -> StreamInfo:
@@ -125,7 +117,7 @@ async def verify(path: Path, expected: Expected | None = None, *,
                    f"{st.st_size} bytes, the source said {expected.size}"
                    + (" (download incomplete?)" if short else ""))
     else:
-        report.add("size", Verdict.OK, _human_size(st.st_size))
+        report.add("size", Verdict.OK, format_size(st.st_size))
 
     try:
         head, tail = await asyncio.to_thread(_read_ends, path)

@@ -9,6 +9,8 @@ turns any failure into a one-line error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -21,7 +23,7 @@ from textual.widgets import Footer, Header, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tikget_tui import links
-from tikget_tui.models import Story
+from tikget_tui.models import Kind, Story
 from tikget_tui.ui import keymap
 from tikget_tui.ui.messages import (
     CoreEvent,
@@ -32,6 +34,7 @@ from tikget_tui.ui.messages import (
     StoryResolved,
     WatchPolled,
 )
+from tikget_tui.ui.screens.folder import FolderScreen
 from tikget_tui.ui.screens.help import HelpScreen
 from tikget_tui.ui.screens.note import NoteScreen
 from tikget_tui.ui.text import safe_line
@@ -41,6 +44,7 @@ from tikget_tui.ui.widgets.report_view import ReportView
 from tikget_tui.ui.widgets.stories_table import StoriesTable, format_wait
 
 if TYPE_CHECKING:
+    from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
 
 PANES = ("input", "stories", "queue", "report")
@@ -72,6 +76,9 @@ class MainScreen(Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._job_states: dict[int, str] = {}
+        self._batch: dict[int, str | None] = {}
+        """Jobs of the current batch: None while unfinished, else 'state:verdict'."""
+        self._reverifying: set[int] = set()
         self.lookups_started = 0
         """How many lookups this screen has started (tests wait on it)."""
 
@@ -104,6 +111,8 @@ class MainScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # 16 colours (TERM=xterm): the accent maps to bright red; see app.tcss
+        self.set_class(self.app.console.color_system == "standard", "-few-colors")
         self.audio_only = self.tikget.settings.audio_mp3
         self._show_audio()
         self.query_one("#query").focus()
@@ -155,6 +164,7 @@ class MainScreen(Screen[None]):
 
     @on(Tabs.TabActivated, "#pane-bar")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        event.stop()
         if event.tab.id:
             pane = event.tab.id.removeprefix("tab-")
             if pane != self.active_pane:
@@ -205,11 +215,36 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#pane-stories")
         pane.border_subtitle = "MP3: on" if self.audio_only else "MP3: off"
 
-    def action_folder(self) -> None:
-        path = str(self.tikget.settings.download_dir)
-        self.app.copy_to_clipboard(path)
-        self.notify(f"download folder: {path} (path copied to the clipboard)",
-                    title="Folder", markup=False, timeout=8)
+    def action_folder(self, problem: str = "") -> None:
+        """Show the download folder (path copied to the clipboard) and let the user change it."""
+        from tikget_tui.config import ConfigError, save_download_dir
+
+        app = self.tikget
+        current = app.settings.download_dir
+        app.copy_to_clipboard(str(current))
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                self.notify(f"download folder: {current} (path copied to the clipboard)",
+                            markup=False)
+                return
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError as exc:
+                self.action_folder(f"cannot create {path}: {exc.strerror}")
+                return
+            app.settings = app.settings.with_download_dir(path)
+            if app.manager is not None:
+                app.manager.set_download_dir(path)
+            try:
+                save_download_dir(app.settings.config_file, path)
+                kept = f"saved in {app.settings.config_file}"
+            except ConfigError as exc:
+                kept = f"for this session only: {exc}"
+            self.notify(f"downloads now go to {path} ({kept}); t retries a failed one",
+                        markup=False)
+
+        self.app.push_screen(FolderScreen(current, app.settings.config_file, problem), chosen)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.tikget.user_keymap))
@@ -222,35 +257,48 @@ class MainScreen(Screen[None]):
         target: Any = {"screen": self, "stories": self.stories, "queue": self.queue}[spec.scope]
         await self.app.run_action(spec.action, default_namespace=target)
 
+    # -- messages to the user --------------------------------------------------------
+
+    def show_notice(self, message: str, *, title: str = "", severity: str = "information") -> None:
+        """Every notice goes to the message line under the input: it wraps when long and
+        never covers the pane the user works in (the app's ``notify`` comes here)."""
+        text = f"{title}: {message}" if title else message
+        self.input_pane.set_status(text, error=severity == "error",
+                                   warning=severity == "warning")
+
     # -- lookups -------------------------------------------------------------------
 
     @on(InputPane.LookupRequested)
     def _lookup_requested(self, event: InputPane.LookupRequested) -> None:
+        event.stop()
         try:
             parsed = links.parse_detailed(event.text, self.tikget.settings.service)
         except links.ParseError as exc:
             self.input_pane.set_status(str(exc), error=True)
             return
         targets = list(parsed.targets)
-        if parsed.ignored:
-            self.notify(parsed.ignored_note(), severity="warning", markup=False)
         self.input_pane.accepted()
         shown = ", ".join(safe_line(t.display, 40) for t in targets[:3])
         more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
-        self.input_pane.set_status(f"looking up {shown}{more}…")
+        notes = [n for n in (parsed.rejected_note(), parsed.ignored_note()) if n]
+        status = f"looking up {shown}{more}…"
+        if notes:
+            self.notify(f"{status} {'; '.join(notes)}", severity="warning", markup=False)
+        else:
+            self.input_pane.set_status(status)
         for target in targets:
-            self._start_lookup(target, target.display)
+            self._start_lookup(target, target.display, reveal=True)
         if self.active_pane == "input":
             self.shown_pane = "stories"
 
-    def _start_lookup(self, target: links.Target, query: str) -> None:
+    def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False) -> None:
         self.lookups_started += 1
         if isinstance(target, links.UserTarget) and target.username:
             self.stories.expect(target.username)
-        self.run_worker(self._lookup(target, query), group="lookup",
+        self.run_worker(self._lookup(target, query, reveal), group="lookup",
                         name=f"look up {query}", exit_on_error=False)
 
-    async def _lookup(self, target: links.Target, query: str) -> None:
+    async def _lookup(self, target: links.Target, query: str, reveal: bool) -> None:
         from tikget_tui.tiktok.errors import (
             LoginRequired,
             PostUnavailable,
@@ -265,7 +313,8 @@ class MainScreen(Screen[None]):
         client = self.tikget.client
         try:
             if isinstance(target, links.UserTarget):
-                self.post_message(StoriesListed(await client.lookup_stories(target), query))
+                listed = await client.lookup_stories(target)
+                self.post_message(StoriesListed(listed, query, reveal=reveal))
             else:
                 self.post_message(StoryResolved(await client.resolve(target), query))
         except refusals as exc:
@@ -275,33 +324,54 @@ class MainScreen(Screen[None]):
 
     @on(StoriesListed)
     def _listed(self, message: StoriesListed) -> None:
+        message.stop()
         story_list = message.story_list
         self.stories.show_list(story_list)
+        self._mark_archived(story_list.stories)
         n = len(story_list.stories)
         who = safe_line(story_list.creator.handle or message.query, 60)
         if n:
             self.input_pane.set_status(
                 f"{who}: {n} active {'story' if n == 1 else 'stories'} "
                 "(space selects, d downloads, a takes all)")
-            if self.active_pane == "input" and not self.input_pane.input.value:
-                self.stories.move_to(story_list.stories[0].id)
         else:
-            self.input_pane.set_status(
-                f"{who}: {safe_line(story_list.reason) or 'no active story right now'}")
+            reason = safe_line(story_list.reason) or "no active story right now"
+            # the reason often names the creator already ('@x has no active story right now')
+            self.input_pane.set_status(reason if who and who in reason else f"{who}: {reason}")
+        if message.reveal:
+            self.stories.reveal(story_list.creator.unique_id or story_list.creator.user_id)
 
     @on(StoryResolved)
     def _resolved(self, message: StoryResolved) -> None:
+        message.stop()
         self.stories.add_story(message.story)
+        self._mark_archived([message.story])
         self.input_pane.set_status(f"found {safe_line(message.query, 60)}")
 
     @on(LookupRefused)
     def _refused(self, message: LookupRefused) -> None:
+        message.stop()
         self.stories.show_refusal(message.query, message.reason)
         self.input_pane.set_status(safe_line(message.reason), error=True)
+
+    def _mark_archived(self, stories: Sequence[Story]) -> None:
+        """Mark the listed stories already in the archive (✓ in the stories pane)."""
+        manager = self.tikget.manager
+        if manager is None or not stories:
+            return
+        saved: dict[str, Path] = {}
+        for story in stories:
+            for variant in ("photo" if story.kind == Kind.PHOTO else "video", "audio"):
+                entry = manager.store.archive_get(story.id, variant)
+                if entry is not None and not entry.missing_files():
+                    saved[story.id] = entry.path
+                    break
+        self.stories.mark_saved(saved)
 
     # -- failures of any worker ----------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        event.stop()
         if event.state != WorkerState.ERROR:
             return
         self.task_failed(event.worker.name or "a task", event.worker.error,
@@ -309,16 +379,15 @@ class MainScreen(Screen[None]):
 
     def task_failed(self, what: str, error: BaseException | None, *,
                     lookup: bool = False) -> None:
-        """A worker or background task failed: one line in a toast."""
+        """A worker or background task failed: one line on the message line."""
         line = error_line(error) if error is not None else "something failed"
-        self.notify(f"{what}: {line}", severity="error", markup=False, timeout=10)
-        if lookup:
-            self.input_pane.set_status(f"{what}: {line}", error=True)
+        self.notify(f"{what}: {line}", severity="error", markup=False)
 
     # -- downloads -----------------------------------------------------------------
 
     @on(StoriesTable.DownloadRequested)
     def _download(self, message: StoriesTable.DownloadRequested) -> None:
+        message.stop()
         manager = self.tikget.manager
         if manager is None:
             self.notify("the download queue is still starting; try again in a moment",
@@ -330,24 +399,37 @@ class MainScreen(Screen[None]):
         notes = dict(message.notes)
 
         async def enqueue() -> None:
-            queued = 0
+            from tikget_tui.store import ACTIVE_STATES, JobState
+
+            before = {job.id: job.state for job in manager.jobs()}
+            new = queued_before = 0
+            saved: list[str] = []
+            silent: list[str] = []
             for story in stories:
+                if audio and not has_sound_to_save(story):
+                    silent.append(safe_line(story.caption, 30) or story.id)
+                    continue
                 job = await manager.enqueue(story, audio=audio,
                                             note=notes.get(story.id, default_note))
                 self.queue.job_changed(job, [j.id for j in manager.jobs()])
-                if str(job.state) == "done" and job.reason:
-                    self.notify(safe_line(job.reason), markup=False)
+                was = before.get(job.id)
+                if job.state == JobState.DONE:
+                    saved.append(job.final_path.name if job.final_path else story.id)
+                elif was is not None and (was in ACTIVE_STATES or was == JobState.PAUSED):
+                    queued_before += 1
                 else:
-                    queued += 1
-            if queued:
-                self.notify(f"queued {queued} {'download' if queued == 1 else 'downloads'}"
-                            + (" as MP3" if audio else ""), markup=False)
+                    new += 1
+                    self._batch[job.id] = None
+            self.notify(enqueue_summary(new, queued_before, saved, silent, audio),
+                        severity="warning" if silent and not new else "information",
+                        markup=False)
 
         self.run_worker(enqueue(), group="enqueue", name="queue the download",
                         exit_on_error=False)
 
     @on(StoriesTable.NoteRequested)
     def _note(self, message: StoriesTable.NoteRequested) -> None:
+        message.stop()
         ids = message.story_ids
         current = self.stories.notes.get(ids[0], "") if len(ids) == 1 else ""
 
@@ -363,23 +445,42 @@ class MainScreen(Screen[None]):
 
     @on(StoriesTable.StoryExpired)
     def _expired(self, message: StoriesTable.StoryExpired) -> None:
+        message.stop()
         story: Story = message.story
         self.notify(f"expired: {safe_line(story.creator.handle)} "
-                    f"{safe_line(story.caption, 50)}", title="Story expired",
-                    severity="warning", markup=False)
+                    f"{safe_line(story.caption, 50)}", severity="warning", markup=False)
 
     @on(QueueTable.JobAction)
     def _job_action(self, message: QueueTable.JobAction) -> None:
+        message.stop()
         manager = self.tikget.manager
         if manager is None:
+            self.notify("the download queue is still starting; try again in a moment",
+                        severity="warning", markup=False)
             return
         action, job_id = message.action, message.job_id
+        job = manager.job(job_id)
+        if job is None:
+            return
+        refusal = job_action_refusal(action, job)
+        if refusal:
+            self.notify(refusal, severity="warning", markup=False)
+            return
+        name = job_name(job)
+        if action == "reverify":
+            self._reverifying.add(job_id)
+            self.input_pane.set_status(f"verifying {name} again…")
 
         async def act() -> None:
-            job = await getattr(manager, action)(job_id)
-            self.queue.job_changed(job, [j.id for j in manager.jobs()])
+            changed = await getattr(manager, action)(job_id)
+            self.queue.job_changed(changed, [j.id for j in manager.jobs()])
+            done = {"pause": f"paused {name}", "resume": f"resumed {name}",
+                    "cancel": f"cancelled {name}; its partial file was removed",
+                    "retry": f"trying {name} again"}.get(action)
+            if done:
+                self.notify(done, markup=False)
             if action == "reverify":
-                self._show_report(job)
+                self._show_report(changed)
 
         names = {"reverify": "verify again"}
         self.run_worker(act(), group="job", name=names.get(action, action),
@@ -387,6 +488,7 @@ class MainScreen(Screen[None]):
 
     @on(QueueTable.JobHighlighted)
     def _job_highlighted(self, message: QueueTable.JobHighlighted) -> None:
+        message.stop()
         self._show_report(message.job)
 
     def _show_report(self, job: Any) -> None:
@@ -395,17 +497,22 @@ class MainScreen(Screen[None]):
     # -- core events ---------------------------------------------------------------
 
     @on(CoreReady)
-    def _core_ready(self) -> None:
+    def _core_ready(self, message: CoreReady) -> None:
+        message.stop()
+        from tikget_tui.store import ACTIVE_STATES
+
         manager = self.tikget.manager
         if manager is None:
             return
         jobs = manager.jobs()
         self._job_states = {job.id: str(job.state) for job in jobs}
         self.queue.set_jobs(jobs)
-        active = [j for j in jobs if str(j.state) in ("queued", "downloading", "converting",
-                                                     "verifying")]
+        active = [j for j in jobs if j.state in ACTIVE_STATES]
+        for job in active:
+            self._batch[job.id] = None
         if active:
             self.notify(f"resuming {len(active)} download(s) from last time", markup=False)
+        self._mark_archived(list(self.stories.stories.values()))
         app = self.tikget
         if app.watcher is not None:
             self.stories.set_watching(manager.store.watch_list())
@@ -414,19 +521,23 @@ class MainScreen(Screen[None]):
     # -- the watch list --------------------------------------------------------------
 
     @on(WatchPolled)
-    def _watch_polled(self, message: WatchPolled) -> None:
+    def watchlist_poll_shown(self, message: WatchPolled) -> None:
+        message.stop()
         result = message.result
         manager = self.tikget.manager
         entry = manager.store.watch_get(result.username) if manager is not None else None
         self.stories.apply_poll(result, entry)
+        if result.ok:
+            self._mark_archived(list(result.stories))
         new = len(result.new_jobs)
         if new:
             self.notify(f"@{safe_line(result.username, 60)}: {new} new "
                         f"{'story' if new == 1 else 'stories'} queued (watch list)",
-                        title="Watch list", markup=False)
+                        markup=False)
 
     @on(StoriesTable.WatchRequested)
     def _watch_requested(self, message: StoriesTable.WatchRequested) -> None:
+        message.stop()
         from tikget_tui.store import StoreError
 
         app = self.tikget
@@ -444,35 +555,36 @@ class MainScreen(Screen[None]):
                 entry = None
         except (StoreError, ValueError) as exc:
             self.notify(f"the watch list could not be changed: {error_line(exc)}",
-                        severity="error", markup=False, timeout=10)
+                        severity="error", markup=False)
             return
-        self.stories.watch_changed(message.username, entry)
+        self.stories.watchlist_changed(message.username, entry)
         if entry is None:
-            self.notify(f"stopped watching @{name}", title="Watch list", markup=False)
+            self.notify(f"stopped watching @{name}", markup=False)
             return
         watcher.wake()
         now = app.clock.now()
         when = ("in a moment" if entry.next_poll_at is None or entry.next_poll_at <= now
                 else f"in {format_wait((entry.next_poll_at - now).total_seconds())}")
         self.notify(f"watching @{name}: next poll {when}; new stories are saved "
-                    "automatically before they expire", title="Watch list", markup=False)
+                    "automatically before they expire", markup=False)
 
     @on(CoreFailed)
     def _core_failed(self, message: CoreFailed) -> None:
-        self.notify(message.reason, title="Downloads unavailable", severity="error",
-                    markup=False, timeout=15)
-        self.input_pane.set_status(message.reason, error=True)
+        message.stop()
+        self.notify(message.reason, severity="error", markup=False)
 
     @on(CoreEvent)
     def _core_event(self, message: CoreEvent) -> None:
+        message.stop()
+        from tikget_tui.downloads.events import JobChanged, Progress
+
         event = message.event
-        kind = type(event).__name__
-        if kind == "Progress":
+        if isinstance(event, Progress):
             self.queue.progress(event.job_id, event.done, event.total, event.speed, event.eta)
-            return
-        if kind != "JobChanged":
-            return
-        job = event.job
+        elif isinstance(event, JobChanged):
+            self._job_changed(event.job)
+
+    def _job_changed(self, job: Job) -> None:
         manager = self.tikget.manager
         order = [j.id for j in manager.jobs()] if manager is not None else None
         self.queue.job_changed(job, order)
@@ -483,13 +595,135 @@ class MainScreen(Screen[None]):
             self._show_report(job)
         if state == before:
             return
-        name = f"{safe_line(job.story.creator.handle)} {safe_line(job.story.caption, 40)}"
-        if state == "done":
-            verdict = f" (verified: {job.verdict})" if job.verdict else ""
-            self.notify(f"saved {name}{verdict}", title="Finished", markup=False)
-        elif state == "failed":
-            self.notify(f"{name}: {safe_line(job.reason)}", title="Failed",
-                        severity="error", markup=False, timeout=10)
-        elif state == "expired":
-            self.notify(f"{name}: {safe_line(job.reason) or 'expired before it was saved'}",
-                        title="Expired", severity="warning", markup=False)
+        if state == "done" and job.final_path is not None:
+            self.stories.mark_saved({job.story.id: job.final_path})
+        self._follow_batch(job, state)
+
+    def _follow_batch(self, job: Job, state: str) -> None:
+        """One summary for a batch of downloads, not one notice per file: the message line
+        counts the finished ones and says the outcome once the last one ends."""
+        if job.id in self._reverifying:
+            if state in FINISHED:
+                self._reverifying.discard(job.id)
+                report = self.tikget.load_report(job)
+                verdict = report.summary if report is not None else (job.verdict or state)
+                self.notify(f"verified {job_name(job)} again: {safe_line(verdict, 200)}",
+                            severity="information" if state == "done" else "error",
+                            markup=False)
+            return
+        if state in FINISHED:
+            if job.id not in self._batch:
+                return  # e.g. 'already saved' records
+            self._batch[job.id] = f"{state}:{job.verdict or ''}"
+        elif state in ("queued", "downloading", "converting", "verifying"):
+            self._batch[job.id] = None
+            return
+        else:  # paused: parked, not waited for
+            return
+        waiting = [jid for jid, outcome in self._batch.items()
+                   if outcome is None and self._job_states.get(jid) != "paused"]
+        outcomes = [o for o in self._batch.values() if o is not None]
+        if waiting:
+            self.input_pane.set_status(
+                f"{len(outcomes)} of {len(outcomes) + len(waiting)} finished…")
+            return
+        line, bad = batch_summary(outcomes)
+        if self._download_folder_missing():
+            folder = self.tikget.settings.download_dir
+            line += f"; the download folder {folder} is missing: press o to choose one"
+        self.notify(line, severity="error" if bad else "information", markup=False)
+        self._batch = {jid: None for jid, outcome in self._batch.items()
+                       if outcome is None}  # paused ones stay in the next summary
+
+    def _download_folder_missing(self) -> bool:
+        folder = self.tikget.settings.download_dir
+        return self.tikget.settings.download_dir_chosen and not folder.is_dir()
+
+
+FINISHED = ("done", "failed", "expired", "cancelled")
+
+
+def job_name(job: Any) -> str:
+    """'@creator “caption”' for one-line messages."""
+    caption = safe_line(job.story.caption, 30)
+    who = safe_line(job.story.creator.handle, 40)
+    return f"{who} “{caption}”" if caption else f"{who} {job.story.id}"
+
+
+def has_sound_to_save(story: Story) -> bool:
+    """Whether MP3 mode can save anything of this story (said before it is queued)."""
+    if story.has_sound is False:
+        return False
+    if story.kind == Kind.PHOTO or not story.sources:
+        return story.sound is not None
+    return True
+
+
+def enqueue_summary(new: int, queued_before: int, saved: list[str], silent: list[str],
+                    audio: bool) -> str:
+    """One line for what pressing d/a did: new downloads, already queued or saved, skipped."""
+    parts = []
+    if new:
+        parts.append(f"queued {new} {'download' if new == 1 else 'downloads'}"
+                     + (" as MP3" if audio else ""))
+    if queued_before:
+        parts.append(f"{queued_before} already in the queue")
+    if saved:
+        names = ", ".join(safe_line(n, 60) for n in saved[:2])
+        more = f" and {len(saved) - 2} more" if len(saved) > 2 else ""
+        parts.append(f"{len(saved)} already saved ({names}{more})")
+    if silent:
+        parts.append(f"{len(silent)} skipped: no sound to save as MP3 "
+                     f"({', '.join(silent[:2])}{' …' if len(silent) > 2 else ''})")
+    return "; ".join(parts) or "nothing new to queue"
+
+
+def batch_summary(outcomes: list[str]) -> tuple[str, bool]:
+    """'7 saved and verified', '5 saved and verified, 2 failed: see the queue (3)'."""
+    ok = sum(1 for o in outcomes if o == "done:ok")
+    warn = sum(1 for o in outcomes if o.startswith("done:") and o != "done:ok")
+    failed = sum(1 for o in outcomes if o.startswith("failed:"))
+    expired = sum(1 for o in outcomes if o.startswith("expired:"))
+    cancelled = sum(1 for o in outcomes if o.startswith("cancelled:"))
+    parts = []
+    if ok:
+        parts.append(f"{ok} saved and verified")
+    if warn:
+        parts.append(f"{warn} saved with verification warnings")
+    if failed:
+        parts.append(f"{failed} failed")
+    if expired:
+        parts.append(f"{expired} expired before they were saved")
+    if cancelled:
+        parts.append(f"{cancelled} cancelled")
+    line = ", ".join(parts) or "nothing finished"
+    bad = bool(failed or expired or warn)
+    if bad:
+        line += ": see the queue (3)"
+    return line, bool(failed or expired)
+
+
+def job_action_refusal(action: str, job: Any) -> str:
+    """Why a queue key does nothing for this job ('' when it applies)."""
+    from tikget_tui.store import JobState
+
+    state = job.state
+    allowed = {
+        "pause": {JobState.QUEUED, JobState.DOWNLOADING, JobState.CONVERTING,
+                  JobState.VERIFYING},
+        "resume": {JobState.PAUSED},
+        "cancel": {JobState.QUEUED, JobState.PAUSED, JobState.FAILED, JobState.DOWNLOADING,
+                   JobState.CONVERTING, JobState.VERIFYING},
+        "retry": {JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED},
+        "reverify": {JobState.DONE, JobState.FAILED},
+    }[action]
+    if state in allowed and (action != "reverify" or job.files):
+        return ""
+    hint = {
+        "pause": "only a queued or running download can be paused",
+        "resume": "only a paused download can be resumed (u)",
+        "cancel": "only an unfinished download can be cancelled",
+        "retry": "only a failed, expired or cancelled download can be tried again",
+        "reverify": "only a saved file can be verified again",
+    }[action]
+    return f"this download is {state}: {hint}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -26,6 +27,21 @@ class HistoryInput(Input):
         self.history: list[str] = self._load()
         self._position = len(self.history)
         self._draft = ""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A paste of several lines (links one per line) is kept whole: the lines are
+        joined with spaces, which the link parser reads as separators. (Textual's Input
+        keeps only the first line: ``prevent_default`` keeps its handler from running too.)"""
+        event.stop()
+        event.prevent_default()
+        text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        if not text:
+            return
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
 
     def _load(self) -> list[str]:
         if self.history_file is None:

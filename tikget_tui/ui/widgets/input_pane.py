@@ -56,9 +56,17 @@ class InputPane(Vertical):
         self.input.remember(self.input.value)
         self.input.value = ""
 
-    def set_status(self, text: str, *, error: bool = False) -> None:
-        """Show one line under the input; errors in the theme's error colour."""
+    def set_status(self, text: str, *, error: bool = False, warning: bool = False) -> None:
+        """Show a message under the input (it wraps when long); errors and warnings in the
+        theme's colours. Plain text: never parsed as markup."""
         line = " ".join(text.split())
         status = self.query_one("#input-status", Static)
-        status.update(Content.styled(line, "$text-error" if error else "$text-muted"))
+        style = "$text-error" if error else "$text-warning" if warning else "$text-muted"
+        status.update(Content.styled(line, style))
         status.set_class(error, "-error")
+
+    @property
+    def status_text(self) -> str:
+        """The message line as shown (plain text)."""
+        visual = self.query_one("#input-status", Static).visual
+        return str(getattr(visual, "plain", visual))

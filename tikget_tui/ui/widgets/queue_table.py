@@ -10,22 +10,22 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from rich.style import Style
 from rich.text import Text
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from tikget_tui.ui import keymap
 from tikget_tui.ui.text import format_duration, format_speed, progress_bar, safe_line
+from tikget_tui.ui.theme import state_style
 
 FIXED_COLUMNS = (("state", "state", 11), ("progress", "progress", 15), ("speed", "speed", 9),
                  ("eta", "ETA", 7), ("retries", "↻", 2))
 MIN_NAME = 12
 
-STATE_COLOURS = {"done": "success", "failed": "error", "expired": "error",
-                 "cancelled": "text-muted", "paused": "warning"}
+# what the progress column says in the states where no bytes are moving
+STEP_WORDS = {"converting": "converting…", "verifying": "verifying…", "queued": "waiting"}
 
 
 class QueueTable(DataTable[Any]):
@@ -94,9 +94,9 @@ class QueueTable(DataTable[Any]):
     def progress(self, job_id: int, done: int, total: int | None, speed: float,
                  eta: float | None) -> None:
         job = self.jobs.get(job_id)
-        if job is None:
-            return
-        self._set_cell(job_id, "progress", progress_bar(done, total))
+        if job is None or str(job.state) != "downloading":
+            return  # a late progress event never paints over 'verifying…' or 'done'
+        self._set_cell(job_id, "progress", progress_bar(done, total, complete=False))
         self._set_cell(job_id, "speed", format_speed(speed))
         self._set_cell(job_id, "eta", format_duration(eta) if eta else "")
 
@@ -124,16 +124,22 @@ class QueueTable(DataTable[Any]):
 
     def _job_state(self, job: Any) -> Text:
         state = str(job.state)
-        colour_name = STATE_COLOURS.get(state)
-        colour = (self.app.theme_variables.get(colour_name)
-                  if colour_name and not self.app.no_color else None)
-        return Text(state, style=Style.parse(colour) if colour else "")
+        return Text(state, style=state_style(self.app, state))
+
+    @staticmethod
+    def _progress_text(job: Any) -> str:
+        """The progress column: 100 % only for a finished file; words for the steps
+        after the download; where a stopped download got to otherwise."""
+        state = str(job.state)
+        if state == "done":
+            return progress_bar(1, 1)
+        done, total = job.bytes_done or 0, job.bytes_total
+        if state in STEP_WORDS and not (state == "queued" and done):
+            return STEP_WORDS[state]
+        return progress_bar(done, total, complete=False) if total else ""
 
     def _job_cells(self, job: Any) -> dict[str, Any]:
-        state = str(job.state)
-        done = job.bytes_done or 0
-        total = job.bytes_total
-        bar = progress_bar(1, 1) if state == "done" else progress_bar(done, total)
+        bar = self._progress_text(job)
         return {
             "name": self._job_name(job),
             "state": self._job_state(job),
@@ -148,7 +154,7 @@ class QueueTable(DataTable[Any]):
         if self._shown.get((job_id, column)) == plain:
             return
         self._shown[(job_id, column)] = plain
-        with contextlib.suppress(RowDoesNotExist, KeyError):
+        with contextlib.suppress(RowDoesNotExist, CellDoesNotExist, KeyError):
             self.update_cell(str(job_id), column,
                              value if isinstance(value, Text) else Text(value))
 
@@ -156,7 +162,9 @@ class QueueTable(DataTable[Any]):
         cells = self._job_cells(job)
         for column in ("name", "state", "retries"):
             self._set_cell(job.id, column, cells[column])
-        if str(job.state) in ("done", "failed", "expired", "cancelled", "paused", "queued"):
+        shown = self._shown.get((job.id, "progress"), "")
+        # while downloading, progress events own the bar (the job's bytes lag behind)
+        if str(job.state) != "downloading" or not shown or shown in STEP_WORDS.values():
             self._set_cell(job.id, "progress", cells["progress"])
             self._set_cell(job.id, "speed", "")
             self._set_cell(job.id, "eta", "")

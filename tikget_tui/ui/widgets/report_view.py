@@ -59,10 +59,11 @@ class ReportView(VerticalScroll):
             lines.extend(self._saved_context(job))
             return Content("\n").join(lines)
         verdict = str(report.verdict)
+        # the summary starts with the verdict itself: 'ok: 12 checks passed'
         lines.append(Content.assemble(
             ("verdict ", "bold"),
-            (f"{STATUS_MARK.get(verdict, '?')} {verdict}", f"bold {STATUS_STYLE.get(verdict, '')}"),
-            "  ", safe_line(report.summary, 200),
+            (f"{STATUS_MARK.get(verdict, '?')} {safe_line(report.summary, 200)}",
+             f"bold {STATUS_STYLE.get(verdict, '')}"),
         ))
         lines.append(self._row("file", safe_line(str(report.path))))
         lines.append(self._row("size", f"{format_size(report.size)} ({report.size:,} bytes)"))

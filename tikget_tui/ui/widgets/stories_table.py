@@ -6,6 +6,10 @@ cells whose text or urgency changed. A watched creator's header row also
 says when the watcher polls it next (``WatchEntry.next_poll_at``), ticking
 with the same interval, and what the last poll found. Untrusted text (captions, nicknames)
 is sanitised and rendered as ``rich.text.Text``, never as markup.
+
+The table has no cell padding: every column's width includes a one-cell gap on its
+right, so a creator's header row (and a refusal reason) can be cut at the column
+boundaries and read as one line across the whole width (:func:`span_cells`).
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from tikget_tui.clock import Clock
 from tikget_tui.models import Creator, Story, StoryList, format_time_left
 from tikget_tui.ui import keymap
 from tikget_tui.ui.text import format_duration, format_posted, safe_line
+from tikget_tui.ui.theme import theme_color
 
 if TYPE_CHECKING:
     from tikget_tui.store import WatchEntry
@@ -33,12 +40,13 @@ if TYPE_CHECKING:
 
 URGENT = 10 * 60  # seconds left below which the countdown turns red
 SOON = 60 * 60  # ... and yellow below this
-COUNTDOWN_WIDTH = 9  # format_time_left gives ' 23:59:59' / 'expired'
+COUNTDOWN_WIDTH = 10  # '! 0:09:59' (urgent), ' 23:59:59', 'expired'; plus the gap
 
-# (key, label, width); the caption column takes what is left of the pane width
-FIXED_COLUMNS = (("mark", "", 2), ("kind", "kind", 5), ("posted", "posted", 9),
-                 ("dur", "dur", 5), ("left", "time left", COUNTDOWN_WIDTH))
+# (key, label, width including the one-cell gap); the caption takes what is left
+FIXED_COLUMNS = (("mark", "", 4), ("kind", "kind", 6), ("posted", "posted", 10),
+                 ("dur", "dur", 6), ("left", "time left", COUNTDOWN_WIDTH + 1))
 MIN_CAPTION = 12
+HEADER_LINES = 2  # a header wraps over at most this many lines (a watched creator's can)
 
 
 @dataclass
@@ -70,6 +78,66 @@ def next_poll_text(next_poll_at: datetime | None, now: datetime) -> str:
         return "next poll now"
     local = next_poll_at.astimezone().strftime("%H:%M")
     return f"next poll {local} (in {format_wait((next_poll_at - now).total_seconds())})"
+
+
+def _cut(line: Text, widths: list[int]) -> list[Text]:
+    """Cut one line at the column boundaries (in cells; a wide character never straddles
+    one: it moves to the next column and the cell before it is padded)."""
+    offsets: list[int] = []
+    column, used, boundary = 0, 0, widths[0] if widths else 0
+    for index, ch in enumerate(line.plain):
+        w = cell_len(ch)
+        while column < len(widths) - 1 and used + w > boundary:
+            offsets.append(index)
+            column += 1
+            used = boundary
+            boundary += widths[column]
+        used += w
+    pieces = list(line.divide(offsets)) if offsets else [line]
+    pieces += [Text("")] * (len(widths) - len(pieces))
+    return pieces
+
+
+def span_cells(text: Text, widths: list[int], *, max_lines: int | None = 1) -> list[Text]:
+    """One cell per column that together read as ``text`` across the whole row.
+
+    ``max_lines`` 1: one line, cut with an ellipsis; more (or None): wrapped on words over
+    the total width, each column's cell holding its part of every line."""
+    total = max(1, sum(widths) - 1)  # the last column's gap stays free
+    if max_lines == 1:
+        lines = [text.copy()]
+        lines[0].truncate(total, overflow="ellipsis")
+    else:
+        from rich.console import Console
+
+        lines = list(text.wrap(Console(width=total, color_system=None), total,
+                               overflow="fold"))
+        if max_lines is not None and len(lines) > max_lines:
+            lines = lines[:max_lines]
+            lines[-1].truncate(total - 1)
+            lines[-1].append("…")
+    columns: list[list[Text]] = [[] for _ in widths]
+    for line in lines:
+        line.rstrip()
+        for i, piece in enumerate(_cut(line, widths)):
+            columns[i].append(piece)
+    cells = []
+    for parts in columns:
+        cell = Text("\n").join(parts)
+        cell.no_wrap = True
+        cell.overflow = "crop"
+        cells.append(cell)
+    return cells
+
+
+def _cell(value: str | Text, width: int, *, right: bool = False) -> Text:
+    """A cell's text fitted to ``width - 1`` cells (the last cell is the gap)."""
+    text = Text(value) if isinstance(value, str) else value.copy()
+    text.no_wrap = True
+    text.truncate(width - 1, overflow="ellipsis")
+    if right:
+        text.pad_left(width - 1 - text.cell_len)
+    return text
 
 
 class StoriesTable(DataTable[Any]):
@@ -108,16 +176,18 @@ class StoriesTable(DataTable[Any]):
             self.watch = watch
 
     def __init__(self, clock: Clock, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kwargs)
         self.clock = clock
         self.groups: dict[str, CreatorGroup] = {}
         self.stories: dict[str, Story] = {}
         self.selected: set[str] = set()
         self.notes: dict[str, str] = {}
+        self.saved: dict[str, Path] = {}
+        """Stories already in the archive (story id → the saved file), marked ✓."""
         self._shown: dict[str, tuple[str, str]] = {}  # story id -> (countdown text, level)
         self.watching: dict[str, WatchEntry] = {}
         """Watched creators by group key (the store's rows: next poll, last result)."""
-        self._watch_shown: dict[str, str] = {}  # group key -> the next-poll line shown
+        self._header_shown: dict[str, tuple[str, int]] = {}  # group key -> (text, lines)
         self._caption_width = 40
         self.ticks = 0
 
@@ -127,16 +197,18 @@ class StoriesTable(DataTable[Any]):
         self._add_columns()
         self.set_interval(1.0, self.tick, name="countdown")
 
+    def _widths(self) -> list[int]:
+        return [width for _, _, width in FIXED_COLUMNS] + [self._caption_width]
+
     def _add_columns(self) -> None:
         for key, label, width in FIXED_COLUMNS:
-            self.add_column(Text(label, justify="right" if key == "left" else "left"),
-                            key=key, width=width)
+            self.add_column(_cell(label, width, right=key in ("dur", "left")), key=key,
+                            width=width)
         self.add_column("caption", key="caption", width=self._caption_width)
 
     def on_resize(self, event: Resize) -> None:
-        fixed = sum(width + 2 * self.cell_padding for _, _, width in FIXED_COLUMNS)
-        room = event.size.width - fixed - 2 * self.cell_padding - 1
-        width = max(MIN_CAPTION, room)
+        fixed = sum(width for _, _, width in FIXED_COLUMNS)
+        width = max(MIN_CAPTION, event.size.width - fixed - 1)  # 1: the scrollbar
         if width != self._caption_width:
             self._caption_width = width
             self._rebuild()
@@ -188,11 +260,39 @@ class StoriesTable(DataTable[Any]):
             group = CreatorGroup(key=key, creator=story.creator)
             self.groups[key] = group
         group.reason = ""
+        group.refused = False
         if story.id not in group.story_ids:
             group.story_ids.append(story.id)
         self.stories[story.id] = story
         self._rebuild()
         self.move_to(story.id)
+
+    def remove_group(self, key: str) -> None:
+        """Take a creator (and their stories, selection and notes) off the pane."""
+        group = self.groups.pop(key, None)
+        if group is None:
+            return
+        for sid in group.story_ids:
+            self.stories.pop(sid, None)
+            self._shown.pop(sid, None)
+            self.selected.discard(sid)
+            self.notes.pop(sid, None)
+        self._header_shown.pop(key, None)
+        self._rebuild()
+
+    def reveal(self, key: str) -> None:
+        """Bring a creator's rows into view: the cursor on their first story (or header)."""
+        group = self.groups.get(group_key(key))
+        if group is None:
+            return
+        self.move_to(group.story_ids[0] if group.story_ids else f"@{group.key}")
+
+    def mark_saved(self, saved: dict[str, Path]) -> None:
+        """Stories found in the archive (story id → saved file): shown with ✓."""
+        changed = [sid for sid, path in saved.items() if self.saved.get(sid) != path]
+        self.saved.update(saved)
+        for sid in changed:
+            self._refresh_mark(sid)
 
     # -- the watch list ------------------------------------------------------------
 
@@ -204,7 +304,7 @@ class StoriesTable(DataTable[Any]):
                 self.groups[key] = CreatorGroup(key=key, creator=None)
         self._rebuild()
 
-    def watch_changed(self, username: str, entry: WatchEntry | None) -> None:
+    def watchlist_changed(self, username: str, entry: WatchEntry | None) -> None:
         """One creator was watched (``entry``) or is no longer watched (``None``)."""
         key = group_key(username)
         if entry is not None:
@@ -212,7 +312,6 @@ class StoriesTable(DataTable[Any]):
             self.groups.setdefault(key, CreatorGroup(key=key, creator=None))
         else:
             self.watching.pop(key, None)
-            self._watch_shown.pop(key, None)
             group = self.groups.get(key)
             if group is not None and group.creator is None and not group.story_ids \
                     and not group.reason:
@@ -225,8 +324,6 @@ class StoriesTable(DataTable[Any]):
         if entry is not None:
             self.watching[key] = entry
         if result.ok and result.creator is not None:
-            from tikget_tui.models import StoryList
-
             self.show_list(StoryList(creator=result.creator, stories=result.stories,
                                      reason="" if result.stories else "no active story right now"))
             return
@@ -236,7 +333,7 @@ class StoriesTable(DataTable[Any]):
         self.groups.setdefault(key, CreatorGroup(key=key, creator=None))
         self._rebuild()  # a passing failure: the rows stay, the header says what happened
 
-    def watch_target(self) -> tuple[str, CreatorGroup] | None:
+    def watchlist_target(self) -> tuple[str, CreatorGroup] | None:
         """The creator under the cursor: (username, group)."""
         key = self._cursor_key()
         group = self._row_group(key) if key else None
@@ -269,47 +366,55 @@ class StoriesTable(DataTable[Any]):
 
     def _countdown(self, story: Story) -> tuple[str, str]:
         seconds = story.seconds_left(self.clock.now())
-        return format_time_left(seconds).rjust(COUNTDOWN_WIDTH), self._urgency(seconds)
+        level = self._urgency(seconds)
+        text = format_time_left(seconds)
+        if level == "urgent":  # a mark that shows without colour too
+            text = "!" + text.lstrip().rjust(COUNTDOWN_WIDTH - 2)
+        return text.rjust(COUNTDOWN_WIDTH - 1), level
 
     def _countdown_text(self, text: str, level: str) -> Text:
-        if self.app.no_color or level in ("ok", "none"):
-            return Text(text, style="dim" if level == "expired" else "", justify="right")
-        colours = self.app.theme_variables
         if level == "expired":
-            return Text(text, style="dim", justify="right")
-        colour = colours.get("error" if level == "urgent" else "warning", "")
-        style = Style.parse(colour) if colour else Style()
-        return Text(text, style=style + Style(bold=level == "urgent"), justify="right")
+            style = Style(dim=True)
+        elif level == "urgent":
+            style = theme_color(self.app, "error") + Style(
+                bold=True, reverse=bool(self.app.no_color) or None)
+        elif level == "soon":
+            style = theme_color(self.app, "warning")
+        else:
+            style = Style()
+        return _cell(Text(text, style=style), COUNTDOWN_WIDTH + 1, right=True)
 
     def _mark_cell(self, story_id: str) -> Text:
         return Text(("●" if story_id in self.selected else " ")
-                    + ("✎" if story_id in self.notes else " "))
+                    + ("✎" if story_id in self.notes else " ")
+                    + ("✓" if story_id in self.saved else " "))
 
-    def _watch_line(self, key: str) -> str:
-        entry = self.watching[key]
-        return "watching · " + next_poll_text(entry.next_poll_at, self.clock.now())
-
-    def _header_cells(self, group: CreatorGroup) -> list[Any]:
+    def _header_text(self, group: CreatorGroup) -> Text:
         creator = group.creator
-        watched = group.key in self.watching
-        # a watched creator's header grows (the row is as tall as its lines); others stay one line
-        caption = Text(no_wrap=not watched, overflow="fold" if watched else "ellipsis")
+        text = Text()
         if creator is not None:
-            caption.append(safe_line(creator.handle, 60), style="bold")
+            text.append(safe_line(creator.handle, 60), style="bold")
             nick = safe_line(creator.nickname, 40)
             if nick:
-                caption.append(" · " + nick)
+                text.append(" · " + nick)
             if group.story_ids:
                 n = len(group.story_ids)
-                caption.append(f" · {n} {'story' if n == 1 else 'stories'}", style="dim")
+                text.append(f" · {n} {'story' if n == 1 else 'stories'}", style="dim")
         else:
-            caption.append("@" + safe_line(group.key, 60), style="bold")
-        if watched:
-            line = self._watch_line(group.key)
-            self._watch_shown[group.key] = line
-            caption.append("\n" + line)
-            caption.append("\n" + self._last_poll_line(self.watching[group.key]), style="dim")
-        return [Text(""), Text(""), Text(""), Text(""), Text(""), caption]
+            text.append("@" + safe_line(group.key, 60), style="bold")
+        entry = self.watching.get(group.key)
+        if entry is not None:
+            text.append(" · watching · " + next_poll_text(entry.next_poll_at, self.clock.now()))
+            text.append(" · " + self._last_poll_line(entry), style="dim")
+        return text
+
+    def _header_cells(self, group: CreatorGroup) -> tuple[list[Text], int]:
+        text = self._header_text(group)
+        watched = group.key in self.watching
+        cells = span_cells(text, self._widths(), max_lines=HEADER_LINES if watched else 1)
+        lines = max(len(c.plain.split("\n")) for c in cells)
+        self._header_shown[group.key] = (text.plain, lines)
+        return cells, lines
 
     def _last_poll_line(self, entry: WatchEntry) -> str:
         if entry.last_poll_at is None:
@@ -321,15 +426,21 @@ class StoriesTable(DataTable[Any]):
         text, level = self._countdown(story)
         self._shown[story.id] = (text, level)
         caption = safe_line(story.caption) or "(no caption)"
+        widths = self._widths()
         return [
             self._mark_cell(story.id),
-            Text(story.kind.value if story.is_story else "post"),
-            Text(format_posted(story.created_at, self.clock.now())),
-            Text(format_duration(story.duration), justify="right"),
+            _cell(story.kind.value if story.is_story else "post", widths[1]),
+            _cell(format_posted(story.created_at, self.clock.now()), widths[2]),
+            _cell(format_duration(story.duration), widths[3], right=True),
             self._countdown_text(text, level),
             Text(caption, no_wrap=True, overflow="ellipsis",
                  style="dim" if level == "expired" else ""),
         ]
+
+    def _reason_cells(self, group: CreatorGroup) -> tuple[list[Text], int]:
+        reason = Text("  " + safe_line(group.reason, 300), style=theme_color(self.app, "warning"))
+        cells = span_cells(reason, self._widths(), max_lines=None)
+        return cells, max(len(c.plain.split("\n")) for c in cells)
 
     def _rebuild(self) -> None:
         """Redraw all rows (on a new listing or a resize; the tick never does this)."""
@@ -340,16 +451,11 @@ class StoriesTable(DataTable[Any]):
             self.clear(columns=True)
             self._add_columns()
             for group in self.groups.values():
-                self.add_row(*self._header_cells(group), key=f"@{group.key}",
-                             height=None if group.key in self.watching else 1)
+                cells, lines = self._header_cells(group)
+                self.add_row(*cells, key=f"@{group.key}", height=lines)
                 if group.reason:
-                    reason = Text(safe_line(group.reason, 300))
-                    colour = "" if self.app.no_color else self.app.theme_variables.get("warning")
-                    if colour:
-                        reason.stylize(Style.parse(colour))
-                    # the whole reason, wrapped in the caption column (the row grows)
-                    self.add_row(Text(""), Text(""), Text(""), Text(""), Text(""), reason,
-                                 key=f"!{group.key}", height=None)
+                    cells, lines = self._reason_cells(group)
+                    self.add_row(*cells, key=f"!{group.key}", height=lines)
                 for sid in group.story_ids:
                     self.add_row(*self._story_cells(self.stories[sid]), key=sid)
             if cursor_key is not None:
@@ -383,7 +489,7 @@ class StoriesTable(DataTable[Any]):
                     self.update_cell(sid, "caption", Text(
                         safe_line(story.caption) or "(no caption)", style="dim",
                         no_wrap=True, overflow="ellipsis"))
-            except (RowDoesNotExist, KeyError):
+            except (RowDoesNotExist, CellDoesNotExist, KeyError):
                 continue
             changed += 1
             if level == "expired" and was not in ("expired", ""):
@@ -393,39 +499,48 @@ class StoriesTable(DataTable[Any]):
                 self.selected.discard(story.id)
                 self._refresh_mark(story.id)
             self.post_message(self.StoryExpired(story))
-        return changed + self._tick_watch()
+        return changed + self._tick_watchlist()
 
-    def _tick_watch(self) -> int:
-        """Update the next-poll line of watched creators whose text changed."""
+    def _tick_watchlist(self) -> int:
+        """Update the header of watched creators whose next-poll text changed."""
         changed = 0
-        rebuild = False
         for key in self.watching:
             group = self.groups.get(key)
             if group is None:
                 continue
-            line = self._watch_line(key)
-            old = self._watch_shown.get(key)
-            if old == line:
+            old = self._header_shown.get(key)
+            if old is not None and old[0] == self._header_text(group).plain:
                 continue
-            if old is None or len(old) != len(line):
-                rebuild = True  # the line may wrap differently: the row's height may change
-                continue
-            try:
-                self.update_cell(f"@{key}", "caption", self._header_cells(group)[-1])
-            except (RowDoesNotExist, KeyError):
-                continue
-            changed += 1
-        if rebuild:
-            self._rebuild()
-            changed += 1
+            cells, lines = self._header_cells(group)
+            if old is None or old[1] != lines:
+                self._rebuild()  # the row's height changes
+                return changed + 1
+            with contextlib.suppress(RowDoesNotExist, CellDoesNotExist, KeyError):
+                for (column, _, _), cell in zip(FIXED_COLUMNS, cells, strict=False):
+                    self.update_cell(f"@{key}", column, cell)
+                self.update_cell(f"@{key}", "caption", cells[-1])
+                changed += 1
         return changed
 
-    def watch_text(self, username: str) -> str:
-        """The header caption of a creator as shown (for tests)."""
-        with contextlib.suppress(RowDoesNotExist, KeyError):
-            cell = self.get_cell(f"@{group_key(username)}", "caption")
-            return cell.plain if isinstance(cell, Text) else str(cell)
-        return ""
+    def header_text(self, username: str) -> str:
+        """A creator's header as shown, one line (for tests and the report)."""
+        return self._header_shown.get(group_key(username), ("", 0))[0]
+
+    def row_text(self, row_key: str) -> str:
+        """A row as it reads across the columns, line by line (for tests)."""
+        try:
+            cells = self.get_row(row_key)
+        except (RowDoesNotExist, CellDoesNotExist, KeyError):
+            return ""
+        columns = [(c.plain if isinstance(c, Text) else str(c)).split("\n") for c in cells]
+        widths = self._widths()
+        lines = []
+        for i in range(max(len(c) for c in columns)):
+            parts = [col[i] if i < len(col) else "" for col in columns]
+            lines.append("".join(p.ljust(w) if n < len(parts) - 1 else p
+                                 for n, (p, w) in enumerate(zip(parts, widths, strict=False)))
+                         .rstrip())
+        return "\n".join(" ".join(line.split()) for line in lines)
 
     def countdown_text(self, story_id: str) -> str:
         """What the countdown cell shows now (for tests and the report)."""
@@ -434,7 +549,7 @@ class StoriesTable(DataTable[Any]):
     # -- actions -------------------------------------------------------------------
 
     def _refresh_mark(self, story_id: str) -> None:
-        with contextlib.suppress(RowDoesNotExist, KeyError):
+        with contextlib.suppress(RowDoesNotExist, CellDoesNotExist, KeyError):
             self.update_cell(story_id, "mark", self._mark_cell(story_id))
 
     def _row_group(self, key: str) -> CreatorGroup | None:
@@ -467,6 +582,7 @@ class StoriesTable(DataTable[Any]):
     def action_toggle_select(self) -> None:
         key = self._cursor_key()
         if key is None:
+            self._warn("nothing to select yet: look up a @user first")
             return
         if key in self.stories:
             story = self.stories[key]
@@ -528,7 +644,7 @@ class StoriesTable(DataTable[Any]):
         self.post_message(self.NoteRequested(targets))
 
     def action_watch(self) -> None:
-        target = self.watch_target()
+        target = self.watchlist_target()
         if target is None:
             self._warn("nothing to watch here: look up a @user first, then press w on it")
             return
@@ -545,6 +661,21 @@ class StoriesTable(DataTable[Any]):
                        "press w again once it is listed")
             return
         self.post_message(self.WatchRequested(name, watch=True))
+
+    def action_remove_creator(self) -> None:
+        key = self._cursor_key()
+        group = self._row_group(key) if key else None
+        if group is None:
+            self._warn("nothing to remove: the pane is empty")
+            return
+        name = "@" + safe_line(group.creator.unique_id if group.creator and
+                               group.creator.unique_id else group.key, 60)
+        if group.key in self.watching:
+            self._warn(f"{name} is on the watch list: press w to stop watching, then remove it")
+            return
+        self.remove_group(group.key)
+        self.app.notify(f"removed {name} from the pane (look it up again to bring it back)",
+                        markup=False)
 
     def set_note(self, story_ids: list[str], note: str) -> None:
         for sid in story_ids:
