@@ -13,14 +13,15 @@ from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.commands import app as app_command
 from tikget_tui.config import Settings
-from tikget_tui.demo import DemoServer
+from tikget_tui.demo import DemoServer, MediaCatalog
 from tikget_tui.demo.scenario import (
     DEMO_CREATOR,
     DEMO_EXPIRING_STORY,
     DEMO_HOSTILE_CREATOR,
     DEMO_PRIVATE_CREATOR,
+    default_scenario,
 )
-from tikget_tui.store import InstanceLock, Store
+from tikget_tui.store import InstanceLock, JobState, Store
 from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui import keymap
 from tikget_tui.ui.app import TikGetApp
@@ -321,6 +322,59 @@ async def test_restored_queue_resumes_on_start(
         await wait_until(pilot, lambda: str(queue.jobs[job_id].state) == "done",
                          "the restored job to finish")
         assert queue.jobs[job_id].note == "from last time"
+
+
+async def test_restored_jobs_from_an_old_origin_resume_and_are_never_queued_twice(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+    demo_media: MediaCatalog,
+) -> None:
+    """The demo's port changes between runs: jobs restored from the last run name links on an
+    origin the client now refuses. They look the story up again and finish; a cancelled job in
+    the saved queue renders (it once crashed every start); looking the creator up again and
+    pressing a adds no second row."""
+    old = DemoServer(default_scenario(), clock=demo_clock, media=demo_media,
+                     media_dir=demo_media.folder.parent)
+    await old.start()
+    try:
+        old_settings = demo_settings.replace(service_origin=old.origin)
+        async with TikTokClient(old_settings, clock=demo_clock) as client:
+            listing = await client.lookup_stories(DEMO_CREATOR)
+    finally:
+        await old.stop()
+    assert old.origin != demo_server.origin
+    first, second = listing.stories[1], listing.stories[2]
+    assert first.sources[0].url.startswith(old.origin)
+    with Store.open(demo_settings.state_db) as store:
+        store.add_job(first, variant="video", audio=False, note="from last time")
+        cancelled = store.add_job(second, variant="video", audio=False)
+        store.update_job(cancelled.id, state=JobState.CANCELLED, reason="cancelled")
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await core_ready(pilot, app)
+        screen = main_screen(app)
+        queue = screen.queue
+        await wait_until(pilot, lambda: len(queue.jobs) == 2, "the restored jobs in the queue")
+        assert str(queue.get_cell(str(cancelled.id), "state")) == "cancelled"
+        restored = next(j for j in queue.jobs if j != cancelled.id)
+        await wait_until(pilot, lambda: str(queue.jobs[restored].state) == "done",
+                         "the restored job to finish")
+        assert queue.jobs[restored].note == "from last time"
+        assert queue.jobs[restored].story.sources[0].url.startswith(demo_server.origin)
+
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
+        await pilot.press("tab")
+        screen.stories.move_to(first.id)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: any("queued" in m for m in notifications(app)),
+                         "the enqueue summary")
+        await app.workers.wait_for_complete()
+        assert app.manager is not None
+        per_story = [j.story_id for j in app.manager.jobs()]
+        assert len(per_story) == len(set(per_story)) == 7, per_story  # the cancelled one reused
+        assert len(queue.order) == len(set(queue.order))
+        # 7 stories: one was saved (restored), one cancelled (queued again), five new
+        assert any(m.startswith("queued 6 downloads; 1 already saved") for m in
+                   notifications(app)), notifications(app)
 
 
 async def test_no_color_countdowns_mark_urgency_without_colour(

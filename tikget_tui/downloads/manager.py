@@ -289,9 +289,9 @@ class DownloadManager:
             return self._jobs.get(active.id, active)
         reason = ""
         if not again:
-            earlier = [j for j in self.store.list_jobs([JobState.FAILED])
+            earlier = [j for j in self.store.list_jobs([JobState.FAILED, JobState.CANCELLED])
                        if j.story_id == story.id and j.variant == variant and not j.files]
-            if earlier:  # a failed attempt keeps its .part: go on from there
+            if earlier:  # a failed (or cancelled) attempt: the same job again, never a 2nd row
                 self._set(earlier[-1].id, story=story)
                 return await self.retry(earlier[-1].id)
             entry = self.store.archive_get(story.id, variant)

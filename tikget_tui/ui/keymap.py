@@ -2,7 +2,8 @@
 
 The footer (``BINDINGS`` on the screen and the two tables), the help screen
 and the command palette are all built from :data:`ACTIONS`, so they cannot
-disagree. Each binding has an ``id``: users remap keys in the config with a
+disagree. The footer shows the keys of the pane with the focus and ``tab`` (more
+would not fit 80 columns); the help screen and the palette list every action. Each binding has an ``id``: users remap keys in the config with a
 ``[keys]`` table (``download = "ctrl+d"``), applied through
 :meth:`textual.app.App.set_keymap`.
 """
@@ -38,14 +39,14 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("lookup", "l", "lookup", "Look up",
                "Look up the links or @users typed in the input (Enter there does the same)",
-               "screen"),
+               "screen", show=False),
     ActionSpec("refresh", "r", "refresh", "Refresh",
-               "List the shown creators' stories again", "screen"),
+               "List the shown creators' stories again", "screen", show=False),
     ActionSpec("audio", "m", "toggle_audio", "MP3",
-               "Toggle audio-only: save the next downloads as MP3", "screen"),
+               "Toggle audio-only: save the next downloads as MP3", "screen", show=False),
     ActionSpec("folder", "o", "folder", "Folder",
                "Show the download folder (its path is copied to the clipboard) and change it",
-               "screen"),
+               "screen", show=False),
     ActionSpec("next_pane", "tab", "next_pane", "Panes", "Go to the next pane", "screen",
                priority=True),
     ActionSpec("previous_pane", "shift+tab", "previous_pane", "Previous pane",
@@ -58,14 +59,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "screen", show=False),
     ActionSpec("pane_report", "4", "pane('report')", "Report",
                "Go to the verification report pane", "screen", show=False),
-    ActionSpec("help", "question_mark,f1", "help", "Help", "Show every key", "screen"),
+    ActionSpec("help", "question_mark,f1", "help", "Help", "Show every key", "screen", show=False),
     ActionSpec("quit", "q,ctrl+q", "quit", "Quit", "Quit (the queue resumes next time)",
-               "screen"),
+               "screen", show=False),
     ActionSpec("select", "space", "toggle_select", "Select",
                "Select or unselect the story (on a creator row: all their stories)", "stories"),
     ActionSpec("download", "d", "download", "Download",
                "Download the selected stories (or the one under the cursor)", "stories"),
-    ActionSpec("download_all", "a", "download_creator", "All of creator",
+    ActionSpec("download_all", "a", "download_creator", "All",
                "Download every active story of the creator under the cursor", "stories"),
     ActionSpec("note", "n", "note", "Note",
                "Add a note (why you save it) to the selected stories before saving", "stories"),
@@ -81,7 +82,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Cancel the download (its partial file is removed)", "queue"),
     ActionSpec("retry", "t", "retry", "Retry", "Try a failed or cancelled download again",
                "queue"),
-    ActionSpec("verify", "v", "verify", "Verify again",
+    ActionSpec("verify", "v", "verify", "Verify",
                "Run the verification of the finished file again", "queue"),
 )
 
