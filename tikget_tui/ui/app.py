@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
@@ -81,6 +82,12 @@ class TikGetApp(App[int]):
         super().notify(message, *args, **kwargs)
 
     # -- start ---------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, less its Quit: ours (with the queue saved) is in the palette."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()

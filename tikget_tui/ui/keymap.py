@@ -3,7 +3,8 @@
 The footer (``BINDINGS`` on the screen and the two tables), the help screen
 and the command palette are all built from :data:`ACTIONS`, so they cannot
 disagree. The footer shows the keys of the pane with the focus and ``tab`` (more
-would not fit 80 columns); the help screen and the palette list every action. Each binding has an ``id``: users remap keys in the config with a
+would not fit 80 columns); the help screen and the palette list every action.
+Each binding has an ``id``: users remap keys in the config with a
 ``[keys]`` table (``download = "ctrl+d"``), applied through
 :meth:`textual.app.App.set_keymap`.
 """

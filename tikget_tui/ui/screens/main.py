@@ -506,7 +506,13 @@ class MainScreen(Screen[None]):
             return
         jobs = manager.jobs()
         self._job_states = {job.id: str(job.state) for job in jobs}
-        self.queue.set_jobs(jobs)
+        try:
+            self.queue.set_jobs(jobs)
+        except Exception as exc:  # no restored row, whatever it holds, stops the app
+            self.queue.set_jobs([])
+            self.notify(f"the saved queue could not be shown: {error_line(exc)}; downloads "
+                        "still run (tikget audit lists the archive)", severity="error",
+                        markup=False)
         active = [j for j in jobs if j.state in ACTIVE_STATES]
         for job in active:
             self._batch[job.id] = None

@@ -195,7 +195,7 @@ class StoriesTable(DataTable[Any]):
 
     def on_mount(self) -> None:
         self._add_columns()
-        self.set_interval(1.0, self.tick, name="countdown")
+        self.countdown_timer = self.set_interval(1.0, self.tick, name="countdown")
 
     def _widths(self) -> list[int]:
         return [width for _, _, width in FIXED_COLUMNS] + [self._caption_width]
