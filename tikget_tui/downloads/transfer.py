@@ -439,9 +439,10 @@ class Transfer:
                            "trying the next source")
         return cap
 
-    def _over(self, total: int | None, cap: int) -> _BadBody:
+    def _over(self, total: int | None, cap: int, announced: int | None) -> _BadBody:
         if total is not None and total <= cap:
-            return _BadBody(f"the server sent more bytes than announced ({total}); "
+            said = "announced" if announced is not None else "the listing said"
+            return _BadBody(f"the server sent more bytes than {said} ({total}); "
                             "trying the next source")
         return _BadBody(f"the server sent more than {cap} bytes, more than the listing allows "
                         "(max_media_bytes, media_size_margin); trying the next source")
@@ -493,7 +494,7 @@ class Transfer:
                         if len(head) >= 16 or done + len(chunk) >= 16:
                             self._check_head(head, url)
                     if done + len(chunk) > ceiling:
-                        raise self._over(total, cap)
+                        raise self._over(total, cap, resp.total_size)
                     f.write(chunk)
                     done += len(chunk)
                     self.on_progress(done, total)
