@@ -245,7 +245,7 @@ async def test_media_redirect_hop_to_a_foreign_host_is_refused_by_the_hop_check(
         async with client.open_media(story.sources[0].url):
             pass
     # the hop check says "redirect"; the per-request check alone would say "fetch"
-    assert "refused redirect to a host outside TikTok: '127.0.0.1'" == info.value.reason
+    assert info.value.reason == "refused redirect to a host outside TikTok: '127.0.0.1'"
     job, _ = await run_job(tight, demo_clock, story_a)
     assert job.state == JobState.FAILED
     assert "refused redirect to a host outside TikTok" in one_line(job.reason)
@@ -278,7 +278,11 @@ async def test_author_names_from_the_server_never_break_a_header(
     assert all("%" in r.split("/@", 1)[1] for r in referers)  # percent-encoded, not dropped
 
 
-@pytest.mark.parametrize("digits", ["٧٤٤٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠١", "７４４００００００００００００００００１"])
+ARABIC_INDIC = "".join(chr(0x660 + int(d)) for d in "7440000000000000001")
+FULL_WIDTH = "".join(chr(0xFF10 + int(d)) for d in "7440000000000000001")
+
+
+@pytest.mark.parametrize("digits", [ARABIC_INDIC, FULL_WIDTH])
 async def test_ids_in_other_digits_are_not_ids(
     demo_server: DemoServer, client: TikTokClient, digits: str
 ) -> None:
