@@ -78,6 +78,7 @@ class _Renditions:
 
     tried: set[str] = field(default_factory=set)  # identities whose file had no audio stream
     note: str = ""  # "the 360p HEVC rendition has no sound; using the 270p H.264 one"
+    # (also any other line the done job keeps as its reason: a name taken meanwhile...)
     all_video_only: bool = False  # no listed rendition had sound: the last one was kept
 
 
@@ -643,9 +644,11 @@ class DownloadManager:
                 naming.inside(directory, name_of(fresh))
                 log.info("job %s: %s exists (not ours); saving as %s", job_id, final.name,
                          name_of(fresh))
-                self._set(job_id, stem=fresh, reason=(
-                    f"{final.name} appeared in the folder meanwhile (not made by this "
-                    f"download; left alone); saving as {name_of(fresh)}"))
+                why = (f"{final.name} appeared in the folder meanwhile (not made by this "
+                       f"download; left alone); saved as {name_of(fresh)}")
+                seen = self._renditions.setdefault(job_id, _Renditions())
+                seen.note = f"{seen.note}; {why}" if seen.note else why  # kept as the reason
+                self._set(job_id, stem=fresh, reason=seen.note)
         raise DownloadError("every name tried for this story was taken in the folder meanwhile; "
                             "retry later")
 
