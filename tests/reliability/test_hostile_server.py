@@ -42,7 +42,7 @@ async def measured(work: Awaitable[T]) -> tuple[T | BaseException, float, int]:
     tracemalloc.start()
     t0 = time.monotonic()
     try:
-        out: T | BaseException = await work
+        out: T | BaseException = await asyncio.wait_for(work, 30)  # a hang guard
     except Exception as exc:  # the attack's outcome, checked by the caller
         out = exc
     finally:
@@ -299,3 +299,16 @@ async def test_ids_in_other_digits_are_not_ids(
     with pytest.raises(TikTokError) as info2:  # a name to look up, not an author id
         await client.lookup_stories(digits)
     one_line(info2.value.reason)
+
+
+async def test_a_raw_referer_from_an_older_record_is_percent_encoded(
+    demo_server: DemoServer, client: TikTokClient
+) -> None:
+    """A Story saved by an older version may carry a canonical URL with raw server text."""
+    story = next(s for s in (await client.lookup_stories(DEMO_CREATOR)).stories
+                 if s.id == STORY_A)
+    raw = "http://127.0.0.1/@\u202eevil😀\x00name/video/7440000000000000001"
+    async with client.open_media(story.sources[0].url, referer=raw) as resp:
+        assert resp.status == 200
+    [sent] = [r.referer for r in demo_server.stats.requests if r.kind == "media"]
+    assert sent == "http://127.0.0.1/@%E2%80%AEevil%F0%9F%98%80%00name/video/7440000000000000001"

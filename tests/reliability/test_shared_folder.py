@@ -96,7 +96,7 @@ def names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-# ------------------------------------------------------------------ links at the temp and final names
+# ------------------------------------------------------------- links at the temp and final names
 
 
 @pytest.mark.parametrize("target", ["existing", "new"])
