@@ -185,6 +185,20 @@ async def test_endless_image_with_no_listed_size_stops_at_max_media_bytes(
     assert seconds < 30
 
 
+async def test_media_memory_stays_flat_up_to_max_media_bytes(
+    demo_server: DemoServer, tight: Settings, demo_clock: FakeClock
+) -> None:
+    settings = tight.replace(min_media_rate=0, max_media_bytes=48 * MiB)
+    attack(demo_server, Attack.ENDLESS, {"media"})
+    out, seconds, peak = await measured(run_job(settings, demo_clock, first_photo))
+    assert not isinstance(out, BaseException), out
+    job, _ = out
+    assert job.state == JobState.FAILED
+    assert f"more than {48 * MiB} bytes" in one_line(job.reason)
+    assert peak < 8 * MiB, f"peak {peak / MiB:.1f} MiB for a 48 MiB body"
+    assert seconds < 30
+
+
 async def test_body_announced_far_beyond_the_listed_size_is_refused_unread(
     demo_server: DemoServer, tight: Settings, demo_clock: FakeClock
 ) -> None:
@@ -307,8 +321,9 @@ async def test_a_raw_referer_from_an_older_record_is_percent_encoded(
     """A Story saved by an older version may carry a canonical URL with raw server text."""
     story = next(s for s in (await client.lookup_stories(DEMO_CREATOR)).stories
                  if s.id == STORY_A)
-    raw = "http://127.0.0.1/@\u202eevil😀\x00name/video/7440000000000000001"
+    raw = f"{demo_server.origin}/@\u202eevil😀\x00name/video/7440000000000000001"
     async with client.open_media(story.sources[0].url, referer=raw) as resp:
         assert resp.status == 200
     [sent] = [r.referer for r in demo_server.stats.requests if r.kind == "media"]
-    assert sent == "http://127.0.0.1/@%E2%80%AEevil%F0%9F%98%80%00name/video/7440000000000000001"
+    assert sent == (f"{demo_server.origin}/@%E2%80%AEevil%F0%9F%98%80%00name/video/"
+                    "7440000000000000001")

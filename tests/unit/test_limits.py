@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ import pytest
 
 from tikget_tui.demo.hostile import double_gzip
 from tikget_tui.tiktok.errors import MalformedResponse, NetworkError
-from tikget_tui.tiktok.limits import BoundedDecoder, RateFloor, TooLarge, paced, read_capped
+from tikget_tui.tiktok.limits import BoundedDecoder, RateFloor, TooLarge, read_capped
 
 MiB = 1024 * 1024
 
@@ -79,26 +80,19 @@ def test_broken_compression_is_one_line() -> None:
         read(b"\x1f\x8b\x08\x00garbage" * 10, "gzip")
 
 
-def test_rate_floor_fails_a_silent_or_trickling_body() -> None:
-    async def trickle() -> AsyncIterator[bytes]:
-        while True:
-            yield b"x"
-            await asyncio.sleep(0.05)
-
-    async def run() -> int:
-        floor = RateFloor(min_rate=1000, grace=0.3)
-        n = 0
-        async for chunk in paced(trickle(), floor):
-            n += len(chunk)
-        return n
-
+def test_rate_floor_fails_a_trickling_body() -> None:
+    floor = RateFloor(min_rate=1000, grace=0.3)
+    floor.add(100)  # within the grace: fine whatever the rate
+    time.sleep(0.35)
     with pytest.raises(NetworkError, match=r"too slow .* min_media_rate"):
-        asyncio.run(asyncio.wait_for(run(), 5))
+        floor.add(1)  # 101 bytes in 0.35 s is under 1000 B/s
 
 
-def test_rate_floor_lets_a_fast_body_through() -> None:
-    async def run() -> int:
-        floor = RateFloor(min_rate=1000, grace=0.1)
-        return sum([len(c) async for c in paced(chunks(b"y" * 100000, 1000), floor)])
-
-    assert asyncio.run(run()) == 100000
+def test_rate_floor_lets_a_fast_body_and_a_zero_floor_through() -> None:
+    floor = RateFloor(min_rate=1000, grace=0.1)
+    floor.add(10_000)  # enough for 10 s
+    time.sleep(0.2)
+    floor.add(1)
+    off = RateFloor(min_rate=0, grace=0.01)
+    time.sleep(0.05)
+    off.add(1)

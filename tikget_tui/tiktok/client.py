@@ -51,7 +51,7 @@ from tikget_tui.tiktok.errors import (
     TikTokError,
     UserNotFound,
 )
-from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, paced, read_capped
+from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
 
@@ -207,9 +207,11 @@ class MediaResponse:
 
     async def aiter_bytes(self, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
         """The body as it arrives; a dropped connection becomes NetworkError."""
-        raw = self._response.aiter_raw(chunk_size)
+        floor = self._floor
         try:
-            async for chunk in (paced(raw, self._floor) if self._floor else raw):
+            async for chunk in self._response.aiter_raw(chunk_size):
+                if floor is not None:
+                    floor.add(len(chunk))  # NetworkError under min_media_rate
                 yield chunk
         except httpx.TimeoutException:
             raise NetworkError(
@@ -357,6 +359,11 @@ class TikTokClient:
                 from None
         except httpx.InvalidURL:
             raise RefusedHost(f"refused to fetch an invalid URL: {url[:80]!r}") from None
+        except (UnicodeEncodeError, httpx.LocalProtocolError):
+            # never retried as "could not reach": the same text would fail the same way
+            raise RefusedHost(
+                f"refused to send a request to {_shown_host(url)} carrying characters HTTP "
+                "headers cannot hold; this is a bug in tikget, please report it") from None
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise NetworkError(
                 f"could not reach {_shown_host(url)} ({type(exc).__name__}); "

@@ -5,13 +5,12 @@ layer, with a bound on every layer's output (``zlib``'s ``max_length``), so a
 gzip bomb (even gzip inside gzip) stops at :class:`Settings.max_page_bytes`
 instead of being inflated by httpx in one call. A media body is paced by
 :class:`RateFloor`: once ``min_rate_grace`` seconds have passed it must have
-averaged ``min_media_rate`` bytes/s, checked on a timer so a server that sends
-nothing at all (or one byte every few seconds) is noticed too.
+averaged ``min_media_rate`` bytes/s (one byte every few seconds never does).
 """
 
 from __future__ import annotations
 
-import asyncio
+import math
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -125,8 +124,8 @@ async def read_capped(raw: AsyncIterator[bytes], content_encoding: str, limit: i
 class RateFloor:
     """Fail a media body that averages under ``min_rate`` bytes/s after ``grace`` seconds.
 
-    ``deadline()`` is the monotonic time at which the bytes received so far stop being
-    enough; the caller waits for the next chunk no longer than that.
+    Checked as each chunk arrives (cheap: one clock read); a server that sends nothing at
+    all is caught by the per-read ``request_timeout`` instead.
     """
 
     def __init__(self, min_rate: int, grace: float) -> None:
@@ -134,40 +133,21 @@ class RateFloor:
         self.grace = grace
         self.start = time.monotonic()
         self.received = 0
+        # the clock time the bytes so far stop being enough (inf: no floor)
+        self._deadline = self.start + grace if min_rate > 0 else math.inf
 
     def add(self, n: int) -> None:
+        """Count ``n`` more bytes; NetworkError when the average is under the floor."""
         self.received += n
+        now = time.monotonic()
+        if now > self._deadline:
+            raise self.too_slow(now)
+        if self.min_rate > 0:
+            self._deadline = self.start + max(self.grace, self.received / self.min_rate)
 
-    def deadline(self) -> float | None:
-        if self.min_rate <= 0:
-            return None
-        return self.start + max(self.grace, self.received / self.min_rate)
-
-    def too_slow(self) -> NetworkError:
-        spent = max(time.monotonic() - self.start, 1e-9)
+    def too_slow(self, now: float) -> NetworkError:
+        spent = max(now - self.start, 1e-9)
         return NetworkError(
             f"the media server is too slow ({self.received / spent / 1024:.1f} KB/s on "
             f"average over {spent:.0f} s, under the {self.min_rate / 1024:.3g} KB/s minimum, "
             "min_media_rate); retrying")
-
-
-async def paced(chunks: AsyncIterator[bytes], floor: RateFloor) -> AsyncIterator[bytes]:
-    """``chunks`` with the rate floor enforced between chunks (a silent server included)."""
-    it = aiter(chunks)
-    while True:
-        deadline = floor.deadline()
-        try:
-            if deadline is None:
-                chunk = await anext(it)
-            else:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    raise floor.too_slow()
-                async with asyncio.timeout(timeout):
-                    chunk = await anext(it)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            raise floor.too_slow() from None
-        floor.add(len(chunk))
-        yield chunk
