@@ -997,7 +997,7 @@ class DownloadManager:
         """Remove this job's partial files: STEM.mp4.part, STEM.mp3.src.part, STEM-NN.part."""
         paths = [job.part_path] if job.part_path else []
         if job.stem:
-            own = re.compile(re.escape(job.stem) + r"(?:\.mp4|\.mp3\.src|-\d{2})\.part")
+            own = re.compile(re.escape(job.stem) + r"(?:\.mp4|\.mp3\.src|-[0-9]{2})\.part")
             with contextlib.suppress(OSError):
                 for entry in os.scandir(self.settings.download_dir):
                     if own.fullmatch(entry.name):

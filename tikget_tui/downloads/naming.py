@@ -137,7 +137,7 @@ def build_stem(story: Story, template: str = DEFAULT_TEMPLATE, *, kind: str | No
 def _is_taken(stem: str, names: set[str], taken: set[str]) -> bool:
     if stem in taken:
         return True
-    numbered = re.compile(re.escape(stem) + r"(?:-\d{2})?\.")
+    numbered = re.compile(re.escape(stem) + r"(?:-[0-9]{2})?\.")
     return any(numbered.match(n) for n in names)
 
 

@@ -181,21 +181,30 @@ def write_new(directory: Path, data: bytes, *, prefix: str = ".tikget-",
     return Path(name)
 
 
+_IN_USE: set[str] = set()  # private folders of this process not yet removed
+
+
 def private_dir(directory: Path) -> Path:
     """A fresh 0700 folder inside ``directory`` (same filesystem, so placing is atomic);
     nobody else can put anything in it. The name carries our pid for :func:`cleanup`."""
-    return Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=directory))
+    path = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=directory))
+    _IN_USE.add(path.name)
+    return path
 
 
 def remove_private(path: Path) -> None:
     with contextlib.suppress(OSError):
         shutil.rmtree(path)
+    _IN_USE.discard(path.name)
 
 
 def cleanup(directory: Path) -> None:
-    """Remove private folders that dead tikget processes (ours) left behind."""
+    """Remove private folders that dead tikget processes (ours) left behind, and claims
+    nobody holds (a holder killed before it could remove its claim)."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
+            if entry.name.startswith(".tikget-") and entry.name.endswith(CLAIM_SUFFIX):
+                _drop_stale_claim(Path(entry.path))
             if not entry.name.startswith(PRIVATE_PREFIX):
                 continue
             pid_text = entry.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
@@ -204,14 +213,37 @@ def cleanup(directory: Path) -> None:
                 pid = int(pid_text)
             except (OSError, ValueError):
                 continue
-            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or _alive(pid):
+            if (not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or _alive(pid)
+                    or entry.name in _IN_USE):
                 continue
             remove_private(Path(entry.path))
 
 
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _drop_stale_claim(path: Path) -> None:
+    try:
+        fd = open_own(path, os.O_RDONLY)
+    except OSError:
+        return  # not ours, or not a plain file: left alone
+    try:
+        if _try_lock(fd) and stamp_of(os.lstat(path)) == stamp_of(os.fstat(fd)):
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
-        return False  # a folder of ours from before this start cannot be in use
+        return False  # ours, and not in _IN_USE: left by an earlier run with our pid
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -254,14 +286,6 @@ class Claim:
         return fd
 
     @staticmethod
-    def _locked(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    @staticmethod
     def _read(fd: int) -> dict[str, Any]:
         try:
             data = json.loads(os.pread(fd, 64 * 1024, 0).decode("utf-8"))
@@ -276,11 +300,11 @@ class Claim:
         waited = False
         while True:
             fd = self._open()
-            if not self._locked(fd):
+            if not _try_lock(fd):
                 if not waited:
                     waited = True
                     on_wait()
-                while not self._locked(fd):  # wait on this very file, even once unlinked
+                while not _try_lock(fd):  # wait on this very file, even once unlinked
                     await asyncio.sleep(self.POLL)
             if os.fstat(fd).st_nlink == 0:  # its holder finished and removed it
                 saved = self._read(fd)

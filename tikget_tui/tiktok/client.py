@@ -76,7 +76,6 @@ _POST_PATH_RE = re.compile(
 )
 
 
-
 def new_device_id() -> str:
     """A random 19-digit device id, as the web app makes one up."""
     return str(secrets.randbelow(9 * 10**18) + 10**18)
