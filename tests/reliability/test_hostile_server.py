@@ -327,3 +327,37 @@ async def test_a_raw_referer_from_an_older_record_is_percent_encoded(
     [sent] = [r.referer for r in demo_server.stats.requests if r.kind == "media"]
     assert sent == (f"{demo_server.origin}/@%E2%80%AEevil%F0%9F%98%80%00name/video/"
                     "7440000000000000001")
+
+
+async def test_the_real_service_never_follows_a_redirect_down_to_http(tmp_path: Path) -> None:
+    """Issue 13 §5, through the client (an httpx mock transport: no traffic leaves)."""
+    import httpx
+
+    from tikget_tui.config import load
+
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path.startswith("/video/"):
+            return httpx.Response(302, headers={"Location": "http://v16-webapp-prime.tiktok.com"
+                                                            "/video/tos/x.mp4?expire=9"})
+        return httpx.Response(302, headers={"Location": "http://www.tiktok.com/@someone"})
+
+    settings = load().replace(download_dir=tmp_path / "dl")
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    async with TikTokClient(settings, transport=httpx.MockTransport(handle), sleep=no_wait,
+                            backoff_base=0.0) as c:
+        with pytest.raises(RefusedHost) as info:
+            await c.lookup_stories("someone")
+        assert "refused a redirect over plain http" in one_line(info.value.reason)
+        c.auto_session = False
+        with pytest.raises(RefusedHost, match="refused a redirect over plain http"):
+            async with c.open_media("https://v16-webapp-prime.tiktok.com/video/tos/x.mp4"):
+                pass
+        with pytest.raises(RefusedHost, match="refused to fetch over plain http"):
+            async with c.open_media("http://v16-webapp-prime.tiktok.com/video/tos/x.mp4"):
+                pass
+    assert all(u.startswith("https://") for u in seen)

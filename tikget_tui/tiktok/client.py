@@ -51,7 +51,7 @@ from tikget_tui.tiktok.errors import (
     TikTokError,
     UserNotFound,
 )
-from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
+from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, TooLarge, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
 
@@ -312,6 +312,10 @@ class TikTokClient:
         except ValueError:
             accepted = False
         if not accepted:
+            if url[:7].lower() == "http://" and self.service.accepts_url("https://" + url[7:]):
+                what = "a redirect" if redirect else "to fetch"
+                raise RefusedHost(f"refused {what} over plain http (TikTok is used over https "
+                                  f"only): {_shown_host(url)}")
             if redirect:
                 raise RefusedHost(f"refused redirect to a host outside TikTok: {_shown_host(url)}")
             raise RefusedHost(f"refused to fetch a URL outside TikTok: {_shown_host(url)}")
@@ -341,11 +345,17 @@ class TikTokClient:
             response = await http.send(request, stream=True)
             if stream:
                 return response
+            what = "an answer" if "/api/" in url else "a page"
+            limit = int(self.settings.max_page_bytes)
+            if response.is_stream_consumed:  # an in-memory transport (tests) read it already
+                if len(response.content) > limit:
+                    raise TooLarge(f"TikTok sent {what} larger than the limit "
+                                   "(max_page_bytes); refusing it")
+                return response
             try:
-                what = "an answer" if "/api/" in url else "a page"
                 body = await read_capped(response.aiter_raw(),
                                          response.headers.get("content-encoding", ""),
-                                         int(self.settings.max_page_bytes), what)
+                                         limit, what)
             finally:
                 await response.aclose()
             kept = [(k, v) for k, v in response.headers.multi_items()
