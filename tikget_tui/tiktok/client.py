@@ -47,11 +47,13 @@ from tikget_tui.tiktok.errors import (
     PrivateAccount,
     RangeNotSatisfiable,
     RefusedHost,
+    SlowServer,
     Throttled,
     TikTokError,
+    TooLarge,
     UserNotFound,
 )
-from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, TooLarge, read_capped
+from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
 
@@ -220,10 +222,6 @@ class MediaResponse:
             raise NetworkError(
                 "the connection dropped during the download; it will resume from where it stopped"
             ) from None
-
-
-class SlowServer(NetworkError):
-    """A page or API request that did not finish within ``settings.request_deadline``."""
 
 
 @dataclass

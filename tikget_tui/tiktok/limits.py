@@ -15,17 +15,10 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 
-from tikget_tui.tiktok.errors import MalformedResponse, NetworkError
+from tikget_tui.tiktok.errors import MalformedResponse, NetworkError, TooLarge
 
 # what we ask for; a server answering with anything else is refused
 ACCEPT_ENCODING = "gzip, deflate"
-
-
-class TooLarge(MalformedResponse):
-    """A page or API answer over the size cap (not retried: it would be as large again)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, retryable=False)
 
 
 def _layers(content_encoding: str) -> list[str]:
