@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import stat
 from collections.abc import AsyncIterator
@@ -257,3 +258,21 @@ async def test_a_second_instance_later_takes_the_saved_copy_over(
     assert second.files == first.files
     assert "already saved by another tikget" in second.reason
     assert len([n for n in names(demo_settings.download_dir) if n.endswith(".mp4")]) == 1
+
+
+async def test_a_sidecar_of_another_story_under_the_usual_name_is_not_taken_over(
+    demo_settings: Settings, demo_clock: FakeClock, client: TikTokClient,
+) -> None:
+    s = await story(client, STORY_B)
+    from tikget_tui.downloads.naming import build_stem
+
+    stem = build_stem(s, demo_settings.filename_template, kind="video")
+    folder = demo_settings.download_dir
+    folder.mkdir()
+    (folder / "keepme.txt").write_text("not a video")
+    (folder / f"{stem}.info.json").write_text(json.dumps(
+        {"story_id": "1", "variant": "video", "files": [{"name": "keepme.txt"}]}))
+    job = await save(demo_settings, client, demo_clock, s)
+    assert job.state == JobState.DONE, job.reason
+    assert "another tikget" not in job.reason
+    assert job.files[0].name.startswith(stem) and job.files[0].suffix == ".mp4"

@@ -109,3 +109,16 @@ def test_a_failed_holder_hands_over_nothing_and_a_link_is_no_claim(tmp_path: Pat
     with pytest.raises(ForeignFile):
         asyncio.run(Claim(tmp_path, "9", "video").acquire(lambda: None))
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_claim_held_too_long_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        holder, waiter = Claim(tmp_path, "4", "video"), Claim(tmp_path, "4", "video")
+        await holder.acquire(lambda: None)
+        waiter.POLL, waiter.MAX_WAIT = 0.01, 0.05
+        with pytest.raises(safefile.ClaimHeld) as info:
+            await asyncio.wait_for(waiter.acquire(lambda: None), 5)
+        assert "\n" not in info.value.reason and ".tikget-4-video.claim" in info.value.reason
+        holder.release()
+
+    asyncio.run(scenario())

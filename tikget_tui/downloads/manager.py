@@ -61,6 +61,7 @@ Callback = Callable[[Event], None]
 # (urls, DataSizes, identities) of a story's ranked sources for one file
 Sources = tuple[Sequence[str], Sequence[int | None], Sequence[str | None]]
 _PERSIST_EVERY = 1.0  # seconds between bytes_done writes to the store while transferring
+_MAX_SIDECAR = 1024 * 1024  # a sidecar bigger than this is not one of ours: never read
 
 
 class DownloadError(Exception):
@@ -478,7 +479,7 @@ class DownloadManager:
             self._set(job_id, state=exc.state, reason=exc.reason)
         except TransferError as exc:
             self._set(job_id, state=JobState.FAILED, reason=exc.reason)
-        except safefile.ForeignFile as exc:
+        except (safefile.ForeignFile, safefile.ClaimHeld) as exc:
             self._set(job_id, state=JobState.FAILED, reason=exc.reason)
         except OSError as exc:
             where = self.settings.download_dir / "x"
@@ -584,36 +585,41 @@ class DownloadManager:
             claim.release(stem, files)
 
     def _saved_beside(self, job: Job, directory: Path) -> dict[str, Any]:
-        """What a sidecar under the story's usual name says another tikget saved
-        (``{"stem", "files"}``), when it describes this very story and variant; else {}."""
-        if job.files or job.stem or self.store.archive_get(job.story.id, job.variant):
-            return {}  # ours, or saved by us before: "again" makes a new copy on purpose
-        stem = naming.build_stem(job.story, self.settings.filename_template, kind=job.variant)
-        try:
-            side = naming.inside(directory, stem + sidecar.SUFFIX)
-        except naming.UnsafePath:
-            return {}
-        if not _regular(side):
-            return {}
-        data = sidecar.read(side) or {}
-        if (data.get("story_id"), data.get("variant")) != (job.story.id, job.variant):
-            return {}
-        names = [e.get("name") for e in data.get("files") or [] if isinstance(e, dict)]
-        return {"stem": stem, "files": names}
+        """``{"stem": ...}`` when a sidecar under the story's usual name may show that
+        another tikget saved it (checked by :meth:`_adopt`); else {}."""
+        if job.files or job.stem:
+            return {}  # this job has its own name already
+        return {"stem": naming.build_stem(job.story, self.settings.filename_template,
+                                          kind=job.variant)}
 
     def _adopt(self, job_id: int, saved: dict[str, Any], directory: Path) -> bool:
-        """Another tikget saved this story into the folder (its claim, or the sidecar under
-        the usual name, lists the files, all still there as regular files): take them over
-        instead of saving a second copy."""
+        """Another tikget saved this story into the folder: take its files over instead of
+        saving a second copy. Only when the sidecar ``STEM.info.json`` (a regular file of
+        sane size) describes this very story and variant, every file it lists (named after
+        STEM) is there as a regular file, the claim (when it names files) lists the same, and
+        this instance never archived the story (``again`` makes a new copy on purpose)."""
         job = self._jobs[job_id]
-        stem, names = saved.get("stem"), saved.get("files")
-        if job.files or not isinstance(stem, str) or not isinstance(names, list) or not names:
+        stem = saved.get("stem")
+        if job.files or not isinstance(stem, str) or not stem:
             return False
         if self.store.archive_get(job.story.id, job.variant) is not None:
             return False
         try:
-            paths = [naming.inside(directory, n) for n in names if isinstance(n, str)]
-            naming.inside(directory, stem + sidecar.SUFFIX)
+            side = naming.inside(directory, stem + sidecar.SUFFIX)
+        except naming.UnsafePath:
+            return False
+        st = safefile.lstat_or_none(side)
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SIDECAR:
+            return False
+        data = sidecar.read(side) or {}
+        if (data.get("story_id"), data.get("variant")) != (job.story.id, job.variant):
+            return False
+        names = [e.get("name") for e in data.get("files") or [] if isinstance(e, dict)]
+        if not names or saved.get("files", names) != names:
+            return False
+        try:
+            paths = [naming.inside(directory, n) for n in names if isinstance(n, str)
+                     and n.startswith(stem)]
         except naming.UnsafePath:
             return False
         if len(paths) != len(names) or not all(_regular(p) for p in paths):

@@ -54,6 +54,17 @@ class ForeignFile(OSError):
         super().__init__(errno.EEXIST, self.reason)
 
 
+class ClaimHeld(Exception):
+    """Another program held a story's claim for too long; ``reason`` is one line."""
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        self.reason = (
+            f"another program has been saving this story into {path.parent} for "
+            f"{seconds / 60:.0f} min (it holds {path.name}); retry later"
+        )
+        super().__init__(self.reason)
+
+
 def stamp_of(st: os.stat_result) -> Stamp:
     return (st.st_dev, st.st_ino)
 
@@ -264,6 +275,7 @@ class Claim:
     """
 
     POLL = 0.5
+    MAX_WAIT = 600.0  # a claim held longer than this (a hung or hostile holder) is an error
 
     def __init__(self, directory: Path, story_id: str, variant: str) -> None:
         self.path = directory / f".tikget-{story_id}-{variant}{CLAIM_SUFFIX}"
@@ -304,8 +316,13 @@ class Claim:
                 if not waited:
                     waited = True
                     on_wait()
+                waited_for = 0.0
                 while not _try_lock(fd):  # wait on this very file, even once unlinked
+                    if waited_for >= self.MAX_WAIT:
+                        os.close(fd)
+                        raise ClaimHeld(self.path, waited_for)
                     await asyncio.sleep(self.POLL)
+                    waited_for += self.POLL
             if os.fstat(fd).st_nlink == 0:  # its holder finished and removed it
                 saved = self._read(fd)
                 os.close(fd)
