@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from tikget_tui.config import ConfigError, load
+    from tikget_tui.store import StoreError
 
     try:
         settings = load()
@@ -109,3 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tikget: interrupted; the queue is saved and resumes next time", file=sys.stderr)
         return 130
+    except StoreError as exc:  # e.g. the state database locked by another program
+        print(f"tikget: {exc}", file=sys.stderr)
+        return 1

@@ -46,6 +46,13 @@ class Settings:
     api_min_interval: float = 0.5
     max_retries: int = 5
     request_timeout: float = 30.0
+    # limits against a broken or hostile server (README "Limits")
+    max_page_bytes: int = 8 * 1024 * 1024  # decoded size of one page or API answer
+    max_media_bytes: int = 1024 * 1024 * 1024  # one media file when no size is listed
+    media_size_margin: float = 0.5  # media may exceed the listed DataSize by this fraction
+    request_deadline: float = 60.0  # whole page/API request; media: until the headers
+    min_media_rate: int = 8 * 1024  # bytes/s on average over a media body ...
+    min_rate_grace: float = 30.0  # ... checked once this many seconds have passed
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
@@ -78,13 +85,20 @@ class Settings:
             raise ConfigError(
                 f"per_host_concurrency must be between 1 and 32, not {self.per_host_concurrency}"
             )
-        for name in ("poll_interval", "api_min_interval", "request_timeout"):
+        for name in ("poll_interval", "api_min_interval", "request_timeout",
+                     "media_size_margin", "request_deadline", "min_rate_grace"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{name} must be a finite number of seconds")
         if self.api_min_interval < 0:
             raise ConfigError("api_min_interval must be 0 or more seconds")
         if self.request_timeout <= 0:
             raise ConfigError("request_timeout must be more than 0 seconds")
+        if self.request_deadline <= 0 or self.min_rate_grace <= 0:
+            raise ConfigError("request_deadline and min_rate_grace must be more than 0 seconds")
+        if self.max_page_bytes < 1024 or self.max_media_bytes < 1024:
+            raise ConfigError("max_page_bytes and max_media_bytes must be at least 1024")
+        if self.media_size_margin < 0 or self.min_media_rate < 0:
+            raise ConfigError("media_size_margin and min_media_rate must be 0 or more")
         if not 0 <= self.max_retries <= 100:
             raise ConfigError(f"max_retries must be between 0 and 100, not {self.max_retries}")
         if self.poll_interval < 60:
@@ -132,6 +146,12 @@ _ENV: dict[str, tuple[str, type]] = {
     "per_host_concurrency": ("TIKGET_PER_HOST_CONCURRENCY", int),
     "api_min_interval": ("TIKGET_API_MIN_INTERVAL", float),
     "theme": ("TIKGET_THEME", str),
+    "max_page_bytes": ("TIKGET_MAX_PAGE_BYTES", int),
+    "max_media_bytes": ("TIKGET_MAX_MEDIA_BYTES", int),
+    "media_size_margin": ("TIKGET_MEDIA_SIZE_MARGIN", float),
+    "request_deadline": ("TIKGET_REQUEST_DEADLINE", float),
+    "min_media_rate": ("TIKGET_MIN_MEDIA_RATE", int),
+    "min_rate_grace": ("TIKGET_MIN_RATE_GRACE", float),
 }
 
 # names accepted in the TOML file (a flat table, or under [tikget])
@@ -187,6 +207,8 @@ def _field_types() -> dict[str, type]:
         "service_origin": str, "poll_interval": float, "per_host_concurrency": int,
         "api_min_interval": float, "max_retries": int, "request_timeout": float,
         "theme": str, "keymap": dict, "default_note": str,
+        "max_page_bytes": int, "max_media_bytes": int, "media_size_margin": float,
+        "request_deadline": float, "min_media_rate": int, "min_rate_grace": float,
     }
     return hints
 

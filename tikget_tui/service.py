@@ -150,9 +150,8 @@ class Service:
             return parts.scheme in ("http", "https") and (
                 parts.netloc.lower() == self.netloc or host in self.extra_hosts
             )
-        return parts.scheme in ("https", "http") and (
-            is_tiktok_host(host) or host in self.extra_hosts
-        )
+        # the real service: https only, so no redirect can downgrade to plain http
+        return parts.scheme == "https" and (is_tiktok_host(host) or host in self.extra_hosts)
 
     def accepts_link_host(self, host: str, port: int | None = None) -> bool:
         """May a pasted link use this host? TikTok hosts always; the service origin too."""

@@ -35,6 +35,53 @@ class StoreError(RuntimeError):
     """The state database cannot be used; the message is one line that says what to do."""
 
 
+BUSY_TIMEOUT = 10.0  # seconds to wait for another program's lock on the database
+
+
+class StoreLocked(StoreError):
+    """Another program holds a lock on the database past :data:`BUSY_TIMEOUT`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pid = lock_holder(path)
+        who = f"process {self.pid}" if self.pid else "another program"
+        super().__init__(
+            f"the state database {path} is locked by {who}; close that program (or let it "
+            "finish), then try again"
+        )
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of another process holding a write lock on ``path`` (or its -wal/-shm), from
+    /proc/locks (Linux); None when unknown."""
+    inodes: set[tuple[int, int, int]] = set()
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            st = os.stat(p)
+            inodes.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        # "1: POSIX  ADVISORY  WRITE 12345 08:01:1234567 0 EOF" ("->" marks a waiter)
+        if len(fields) < 6 or "->" in fields[1] or fields[3] != "WRITE":
+            continue
+        with contextlib.suppress(ValueError):
+            pid = int(fields[4])
+            major, minor, ino = fields[5].split(":")
+            if (int(major, 16), int(minor, 16), int(ino)) in inodes and pid != os.getpid():
+                return pid
+    return None
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
 class JobState(StrEnum):
     QUEUED = "queued"
     DOWNLOADING = "downloading"
@@ -238,12 +285,12 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                str(path), timeout=10.0, isolation_level=None, check_same_thread=False
+                str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the state database {path}: {exc}") from None
         try:
-            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -251,6 +298,8 @@ class Store:
             store._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _is_locked(exc):
+                raise StoreLocked(path) from None
             raise StoreError(
                 f"the state database {path} is unreadable ({exc}); move it aside to start afresh"
             ) from None
@@ -286,19 +335,30 @@ class Store:
         self.close()
 
     @contextlib.contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        """A database another program keeps locked becomes one line (:class:`StoreLocked`)."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise StoreLocked(self.path) from None
+            raise
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._unlocked():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
                 self._conn.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._lock, self._unlocked():
             cur = self._conn.execute(sql, tuple(args))
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -311,3 +311,34 @@ def test_as_dict_is_plain(tmp_path: Path) -> None:
     assert data["download_dir"] == str(tmp_path / "dl")
     assert data["concurrency"] == 3
     assert all(not isinstance(v, Path) for v in data.values())
+
+
+def test_limits_from_file_and_environment(isolated_home: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(isolated_home, "max_page_bytes = 2097152\nrequest_deadline = 20.0\n")
+    monkeypatch.setenv("TIKGET_MAX_MEDIA_BYTES", "52428800")
+    monkeypatch.setenv("TIKGET_MEDIA_SIZE_MARGIN", "0.2")
+    monkeypatch.setenv("TIKGET_MIN_MEDIA_RATE", "1024")
+    monkeypatch.setenv("TIKGET_MIN_RATE_GRACE", "5")
+    monkeypatch.setenv("TIKGET_REQUEST_DEADLINE", "25")
+    s = load()
+    assert (s.max_page_bytes, s.max_media_bytes, s.media_size_margin) == (2097152, 52428800, 0.2)
+    assert (s.min_media_rate, s.min_rate_grace, s.request_deadline) == (1024, 5.0, 25.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"max_page_bytes": 10}, "max_page_bytes"),
+        ({"max_media_bytes": 0}, "max_media_bytes"),
+        ({"media_size_margin": -0.5}, "media_size_margin"),
+        ({"min_media_rate": -1}, "min_media_rate"),
+        ({"request_deadline": 0.0}, "request_deadline"),
+        ({"request_deadline": float("inf")}, "finite"),
+        ({"min_rate_grace": 0.0}, "min_rate_grace"),
+    ],
+)
+def test_limit_validation(tmp_path: Path, changes: dict[str, object], words: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        base_settings(tmp_path).replace(**changes)
+    assert words in one_line_error(exc)

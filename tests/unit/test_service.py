@@ -88,7 +88,6 @@ def test_urls_on_the_origin() -> None:
         "https://api16-normal-c-useast1a.tiktokv.com/x",
         "https://www.tiktok.com./@u",
         "https://WWW.TIKTOK.COM/@u",
-        "http://www.tiktok.com/@u",
     ],
 )
 def test_real_tiktok_hosts_accepted(url: str) -> None:
@@ -118,6 +117,10 @@ def test_real_tiktok_hosts_accepted(url: str) -> None:
         "/relative/path",
         "",
         "http://127.0.0.1:8123/x",
+        # plain http to the real service: a redirect must not downgrade (issue 13)
+        "http://www.tiktok.com/@u",
+        "http://v16-webapp-prime.tiktok.com/video/tos/x.mp4?expire=1&signature=s",
+        "http://p16-sign-va.tiktokcdn.com/obj/photo~tplv-photomode-image.jpeg",
     ],
 )
 def test_look_alikes_and_tricks_refused(url: str) -> None:
@@ -175,3 +178,9 @@ def test_accepts_link_host() -> None:
     assert svc.accepts_link_host("127.0.0.1", 8123)
     assert svc.accepts_link_host("www.tiktok.com")
     assert not svc.accepts_link_host("127.0.0.1", 8124)
+
+
+def test_the_stand_in_keeps_its_http_origin() -> None:
+    demo = Service.from_origin("http://127.0.0.1:8700")
+    assert demo.accepts_url("http://127.0.0.1:8700/video/x.mp4")
+    assert not demo.accepts_url("http://127.0.0.1:8701/video/x.mp4")

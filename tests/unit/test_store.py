@@ -20,6 +20,7 @@ from tikget_tui.store import (
     JobState,
     Store,
     StoreError,
+    StoreLocked,
 )
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -194,3 +195,38 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
     conn.close()
     with Store.open(path) as s:  # opening again migrates nothing and loses nothing
         assert s.get_job(job.id).part_source == "sound"
+
+
+def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 §4: another process holds BEGIN EXCLUSIVE; no sqlite3 traceback."""
+    import tikget_tui.store as store_mod
+    from tikget_tui import cli
+
+    monkeypatch.setattr(store_mod, "BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "data" / "state.sqlite3"
+    Store.open(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time\n"
+         f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+         "c.execute('BEGIN EXCLUSIVE'); c.execute('CREATE TABLE IF NOT EXISTS x (y)')\n"
+         "print('locked', flush=True); time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with Store.open(path) as s, pytest.raises(StoreLocked) as info:
+            s.add_job(story(), variant="video")
+        message = str(info.value)
+        assert "\n" not in message and str(path) in message
+        assert f"locked by process {holder.pid}" in message
+        assert "close that program" in message
+        # the same through the command line: one line on stderr, exit status 1
+        monkeypatch.setenv("TIKGET_DATA_DIR", str(path.parent))
+        assert cli.main(["watch", "add", "@someone"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "Traceback" not in err and "is locked by process" in err
+    finally:
+        holder.kill()
+        holder.wait()

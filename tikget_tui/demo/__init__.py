@@ -4,6 +4,7 @@ Loopback only. Everything it serves is generated locally (ffmpeg test
 patterns and tones); nothing here talks to TikTok.
 """
 
+from tikget_tui.demo.hostile import Attack
 from tikget_tui.demo.media import MediaCatalog, MediaFile, MediaGenerationError, ensure_media
 from tikget_tui.demo.scenario import (
     ChallengeMode,
@@ -22,6 +23,7 @@ from tikget_tui.demo.server import DemoServer, NotLoopback, RequestRecord, Serve
 from tikget_tui.demo.thread import DemoServerThread
 
 __all__ = [
+    "Attack",
     "ChallengeMode",
     "DemoCreator",
     "DemoPost",

@@ -100,6 +100,15 @@ class Faults:
     server_errors: int = 0  # next N matching requests: 503
     fault_kinds: set[str] = field(default_factory=lambda: {"api"})  # "page", "api", "media"
     media: MediaFaults = field(default_factory=MediaFaults)
+    # hostile mode (demo/hostile.py): an Attack value, the request kinds it hits, how often
+    attack: str | None = None
+    attack_kinds: set[str] = field(default_factory=lambda: {"page", "api", "media"})
+    attack_times: int | None = None  # None: every matching request
+    bomb_size: int = 1 << 30  # GZIP_BOMB: decoded size
+    slow_interval: float = 10.0  # SLOW: seconds between bytes
+    oversize_bytes: int = 329 * 1000 * 1000  # OVERSIZE: announced and sent
+    redirect_to: str = "http://127.0.0.1:9"  # REDIRECT_AWAY: origin outside TikTok
+    author_name: str | None = None  # every item's author.uniqueId (server text)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
 
 from tikget_tui.clock import Clock, SystemClock
+from tikget_tui.demo import hostile
 from tikget_tui.demo.challenge import (
     COOKIE_NAME,
     RCI_COOKIE_NAME,
@@ -363,7 +364,9 @@ class DemoServer:
         )
         self.stats.enter(record)
         try:
-            response = self._throttled(kind) or await handler(request)
+            response = (self._throttled(kind)
+                        or await hostile.respond(self.scenario.faults, request, kind)
+                        or await handler(request))
             record.status = response.status
             # Send the body inside the middleware, so "current" covers the transfer.
             try:
@@ -637,7 +640,8 @@ class DemoServer:
             "id": entry.id,
             "createTime": created,
             "desc": entry.caption,
-            "author": {"id": creator.user_id, "uniqueId": creator.username,
+            "author": {"id": creator.user_id,
+                       "uniqueId": self.scenario.faults.author_name or creator.username,
                        "nickname": creator.nickname, "secUid": creator.sec_uid,
                        "avatarThumb": self._user(creator)["avatarThumb"],
                        "signature": creator.signature, "verified": creator.verified,

@@ -1,8 +1,11 @@
 """ffmpeg steps after a transfer, through ffmpeg-python: MP3 extraction and metadata tags.
 
 Commands are built with ffmpeg-python and run as asyncio subprocesses
-(stdin from /dev/null, output captured, killed on timeout), writing to a
-temporary name that is renamed into place only on success.
+(stdin from /dev/null, output captured, killed on timeout). ffmpeg reads the
+source through a descriptor we opened (``/dev/fd/N``: a link swapped in under the
+source's name is never read) and writes only into a fresh private folder
+(:func:`safefile.private_dir`); the result gets its final name with
+:func:`safefile.place`, which never replaces anything (``FileExistsError``).
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import ffmpeg  # ffmpeg-python
 
-from tikget_tui.downloads.naming import truncate_bytes
-from tikget_tui.downloads.transfer import finalize
+from tikget_tui.downloads import safefile
+from tikget_tui.downloads.safefile import open_own, place, private_dir, remove_private
 from tikget_tui.mediatools import MediaTools
 
 TIMEOUT = 300.0
@@ -26,15 +29,10 @@ class ConvertError(RuntimeError):
     """ffmpeg failed; the message is one line."""
 
 
-def _tmp_for(dst: Path) -> Path:
-    # same directory (atomic rename), the real extension last (ffmpeg picks the muxer by it)
-    return dst.with_name(f".{truncate_bytes(dst.stem, 150)}.tmp{dst.suffix}")
-
-
-async def _run(args: list[str], timeout: float) -> None:
+async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = ()) -> None:
     proc = await asyncio.create_subprocess_exec(
         *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds,
     )
     try:
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -49,15 +47,19 @@ async def _run(args: list[str], timeout: float) -> None:
         raise ConvertError(f"ffmpeg failed: {last}")
 
 
-async def _produce(stream: object, dst: Path, timeout: float) -> None:
-    tmp = _tmp_for(dst)
-    args: list[str] = stream.compile()  # type: ignore[attr-defined]
+async def _produce(build: Callable[[str, Path], _Compiled], src: Path, dst: Path,
+                   timeout: float) -> None:
+    """Run ffmpeg from ``src`` (our file, by descriptor) to a private folder, then place the
+    result at ``dst`` (never replacing anything there)."""
+    fd = open_own(src, os.O_RDONLY)
+    work = private_dir(dst.parent)
     try:
-        await _run(args, timeout)
-        finalize(tmp, dst)
+        out = work / ("out" + dst.suffix)  # the real extension: ffmpeg picks the muxer by it
+        await _run(build(f"/dev/fd/{fd}", out).compile(), timeout, (fd,))
+        place(out, dst)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        os.close(fd)
+        remove_private(work)
 
 
 def _meta_args(metadata: Mapping[str, str]) -> list[str]:
@@ -77,35 +79,44 @@ async def extract_mp3(
     src: Path, dst: Path, tools: MediaTools, metadata: Mapping[str, str] | None = None,
     *, timeout: float = TIMEOUT,
 ) -> None:
-    """Audio of ``src`` as MP3 (VBR ~190 kb/s) into ``dst``, tags included."""
-    stream = (
-        ffmpeg.input(str(src))
-        .output(str(_tmp_for(dst)), vn=None, acodec="libmp3lame", **{"q:a": 2},
-                id3v2_version=3, map_metadata=-1)
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-        .overwrite_output()
-    )
-    await _produce(_Compiled(stream, tools.ffmpeg, _meta_args(metadata or {}), _tmp_for(dst)),
-                   dst, timeout)
+    """Audio of ``src`` as MP3 (VBR ~190 kb/s) into the new file ``dst``, tags included."""
+
+    def build(source: str, out: Path) -> _Compiled:
+        stream = (
+            ffmpeg.input(source)
+            .output(str(out), vn=None, acodec="libmp3lame", **{"q:a": 2},
+                    id3v2_version=3, map_metadata=-1)
+            .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+            .overwrite_output()
+        )
+        return _Compiled(stream, tools.ffmpeg, _meta_args(metadata or {}), out)
+
+    await _produce(build, src, dst, timeout)
 
 
 async def tag(
-    path: Path, metadata: Mapping[str, str], tools: MediaTools, *, timeout: float = TIMEOUT
+    src: Path, dst: Path, metadata: Mapping[str, str], tools: MediaTools, *,
+    timeout: float = TIMEOUT,
 ) -> None:
-    """Rewrite ``path`` with ``metadata`` tags, streams copied (no re-encode), atomically."""
+    """``src`` with ``metadata`` tags, streams copied (no re-encode), as the new file ``dst``
+    (its suffix picks the container)."""
     kwargs: dict[str, object] = {"c": "copy", "map": 0}
-    if path.suffix.lower() in (".mp4", ".m4a", ".mov"):
+    suffix = dst.suffix.lower()
+    if suffix in (".mp4", ".m4a", ".mov"):
         kwargs["movflags"] = "+faststart"
-    if path.suffix.lower() == ".mp3":
+    if suffix == ".mp3":
         kwargs["id3v2_version"] = 3
-    stream = (
-        ffmpeg.input(str(path))
-        .output(str(_tmp_for(path)), **kwargs)
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-        .overwrite_output()
-    )
-    await _produce(_Compiled(stream, tools.ffmpeg, _meta_args(metadata), _tmp_for(path)),
-                   path, timeout)
+
+    def build(source: str, out: Path) -> _Compiled:
+        stream = (
+            ffmpeg.input(source)
+            .output(str(out), **kwargs)
+            .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+            .overwrite_output()
+        )
+        return _Compiled(stream, tools.ffmpeg, _meta_args(metadata), out)
+
+    await _produce(build, src, dst, timeout)
 
 
 class _Compiled:
@@ -122,9 +133,12 @@ class _Compiled:
 
 
 def cleanup_temp(directory: Path) -> None:
-    """Remove temp files a killed ffmpeg step left (``.NAME.tmp.EXT``)."""
+    """Remove what a killed ffmpeg step left: private folders of dead tikget processes, and
+    ``.NAME.tmp.EXT`` files of older versions (unlinked, never followed)."""
+    safefile.cleanup(directory)
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
-            if entry.name.startswith(".") and ".tmp." in entry.name and entry.is_file():
+            if (entry.name.startswith(".") and ".tmp." in entry.name
+                    and entry.is_file(follow_symlinks=False)):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)

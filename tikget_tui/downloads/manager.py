@@ -15,7 +15,8 @@ import functools
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+import stat
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,11 +24,12 @@ from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
-from tikget_tui.downloads import convert, naming, sidecar
+from tikget_tui.downloads import convert, naming, safefile, sidecar
 from tikget_tui.downloads.events import Event, JobChanged, Progress
 from tikget_tui.downloads.transfer import (
     EXTENSIONS,
     SOUND_IDENTITY,
+    MediaLimits,
     Opener,
     RateLimiter,
     RetryPolicy,
@@ -59,6 +61,7 @@ Callback = Callable[[Event], None]
 # (urls, DataSizes, identities) of a story's ranked sources for one file
 Sources = tuple[Sequence[str], Sequence[int | None], Sequence[str | None]]
 _PERSIST_EVERY = 1.0  # seconds between bytes_done writes to the store while transferring
+_MAX_SIDECAR = 1024 * 1024  # a sidecar bigger than this is not one of ours: never read
 
 
 class DownloadError(Exception):
@@ -76,6 +79,7 @@ class _Renditions:
 
     tried: set[str] = field(default_factory=set)  # identities whose file had no audio stream
     note: str = ""  # "the 360p HEVC rendition has no sound; using the 270p H.264 one"
+    # (also any other line the done job keeps as its reason: a name taken meanwhile...)
     all_video_only: bool = False  # no listed rendition had sound: the last one was kept
 
 
@@ -105,6 +109,22 @@ def _switch_note(silent: MediaSource | None, nxt: MediaSource) -> str:
     else:
         then = f"the {new} one"
     return f"{first} has no sound; using {then}"
+
+
+def _own(path: Path) -> bool:
+    """A finished file of ours under ``path`` (not a link, not another user's file)."""
+    st = safefile.lstat_or_none(path)
+    return st is not None and safefile.is_own(st)
+
+
+def _regular(path: Path) -> bool:
+    """A regular file under ``path`` itself (a link there does not count)."""
+    st = safefile.lstat_or_none(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
+
+
+async def _to_thread_finalize(part: Path, final: Path) -> None:
+    await asyncio.to_thread(finalize, part, final)
 
 
 def _variant(story: Story, audio: bool) -> str:
@@ -146,6 +166,8 @@ class DownloadManager:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._intent: dict[int, str] = {}
         self._renditions: dict[int, _Renditions] = {}
+        self._stamps: dict[str, safefile.Stamp] = {}  # .part path -> the file we wrote there
+        self._adopted: set[int] = set()  # jobs that took over another tikget's saved file
         self._subscribers: list[Callback] = []
         self._queues: list[asyncio.Queue[Event]] = []
         self._wake = asyncio.Event()
@@ -457,6 +479,8 @@ class DownloadManager:
             self._set(job_id, state=exc.state, reason=exc.reason)
         except TransferError as exc:
             self._set(job_id, state=JobState.FAILED, reason=exc.reason)
+        except (safefile.ForeignFile, safefile.ClaimHeld) as exc:
+            self._set(job_id, state=JobState.FAILED, reason=exc.reason)
         except OSError as exc:
             where = self.settings.download_dir / "x"
             self._set(job_id, state=JobState.FAILED, reason=disk_reason(exc, where))
@@ -542,13 +566,105 @@ class DownloadManager:
 
     async def _run(self, job_id: int) -> None:
         job = self._jobs[job_id]
-        if job.variant == "photo":
-            await self._run_photo(job_id)
-        elif job.variant == "audio":
-            await self._run_audio(job_id)
-        else:
-            await self._run_video(job_id)
-        await self._verify_and_finish(job_id)
+        directory = self._download_dir()
+        naming.inside(directory, f".tikget-{job.story.id}-{job.variant}.claim")
+        claim = safefile.Claim(directory, job.story.id, job.variant)
+
+        def waiting() -> None:
+            self._set(job_id, reason="another tikget is saving this story into the same "
+                                     "folder; waiting for it to finish")
+
+        # one tikget at a time saves a story into a folder (state folders may differ)
+        saved = await claim.acquire(waiting)
+        stem: str | None = None
+        files: list[str] | None = None
+        try:
+            if not self._adopt(job_id, saved or self._saved_beside(job, directory), directory):
+                if job.variant == "photo":
+                    await self._run_photo(job_id)
+                elif job.variant == "audio":
+                    await self._run_audio(job_id)
+                else:
+                    await self._run_video(job_id)
+            await self._verify_and_finish(job_id)
+            done = self._jobs[job_id]
+            stem, files = done.stem, [p.name for p in done.files]
+        finally:
+            claim.release(stem, files)
+
+    def _saved_beside(self, job: Job, directory: Path) -> dict[str, Any]:
+        """``{"stem": ...}`` when a sidecar under the story's usual name may show that
+        another tikget saved it (checked by :meth:`_adopt`); else {}."""
+        if job.files or job.stem:
+            return {}  # this job has its own name already
+        return {"stem": naming.build_stem(job.story, self.settings.filename_template,
+                                          kind=job.variant)}
+
+    def _adopt(self, job_id: int, saved: dict[str, Any], directory: Path) -> bool:
+        """Another tikget saved this story into the folder: take its files over instead of
+        saving a second copy. Only when the sidecar ``STEM.info.json`` (a regular file of
+        sane size) describes this very story and variant, every file it lists (named after
+        STEM) is there as a regular file, the claim (when it names files) lists the same, and
+        this instance never archived the story (``again`` makes a new copy on purpose)."""
+        job = self._jobs[job_id]
+        stem = saved.get("stem")
+        if job.files or not isinstance(stem, str) or not stem:
+            return False
+        if self.store.archive_get(job.story.id, job.variant) is not None:
+            return False
+        try:
+            side = naming.inside(directory, stem + sidecar.SUFFIX)
+        except naming.UnsafePath:
+            return False
+        st = safefile.lstat_or_none(side)
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SIDECAR:
+            return False
+        data = sidecar.read(side) or {}
+        if (data.get("story_id"), data.get("variant")) != (job.story.id, job.variant):
+            return False
+        names = [e.get("name") for e in data.get("files") or [] if isinstance(e, dict)]
+        if not names or saved.get("files", names) != names:
+            return False
+        try:
+            paths = [naming.inside(directory, n) for n in names if isinstance(n, str)
+                     and n.startswith(stem)]
+        except naming.UnsafePath:
+            return False
+        if len(paths) != len(names) or not all(_regular(p) for p in paths):
+            return False
+        self._remove_parts(job)
+        note = f"already saved by another tikget in this folder: {paths[0].name}"
+        self._renditions.setdefault(job_id, _Renditions()).note = note
+        self._adopted.add(job_id)
+        self._set(job_id, stem=stem, files=tuple(paths), final_path=paths[0], part_path=None,
+                  part_source=None, reason=note)
+        return True
+
+    async def _place_new(self, job_id: int, name_of: Callable[[str], str],
+                         make: Callable[[Path], Awaitable[None]]) -> Path:
+        """``await make(final)`` for the job's final name; ``make`` never replaces anything
+        (FileExistsError), so when something appeared under that name meanwhile (not made by
+        this job) the job takes a fresh stem and tries again."""
+        for _ in range(5):
+            directory, stem = self._names(self._jobs[job_id])
+            final = naming.inside(directory, name_of(stem))
+            try:
+                await make(final)
+                return final
+            except FileExistsError:
+                taken = {j.stem for j in self._jobs.values() if j.stem}
+                fresh = naming.choose_stem(directory, stem, self._jobs[job_id].story.id,
+                                           taken=taken)
+                naming.inside(directory, name_of(fresh))
+                log.info("job %s: %s exists (not ours); saving as %s", job_id, final.name,
+                         name_of(fresh))
+                why = (f"{final.name} appeared in the folder meanwhile (not made by this "
+                       f"download; left alone); saved as {name_of(fresh)}")
+                seen = self._renditions.setdefault(job_id, _Renditions())
+                seen.note = f"{seen.note}; {why}" if seen.note else why  # kept as the reason
+                self._set(job_id, stem=fresh, reason=seen.note)
+        raise DownloadError("every name tried for this story was taken in the folder meanwhile; "
+                            "retry later")
 
     def _ranked_video(self, story: Story) -> list[MediaSource]:
         sources = list(story.sources)
@@ -572,7 +688,7 @@ class DownloadManager:
         final = naming.inside(directory, stem + ".mp4")
         part = naming.inside(directory, stem + ".mp4.part")
         seen = self._renditions.setdefault(job_id, _Renditions())
-        if not (final.is_file() and not part.exists()):
+        if not (_own(final) and not part.exists()):
             self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final,
                       reason=seen.note)
             while True:
@@ -580,11 +696,21 @@ class DownloadManager:
                 result = await self._fetch(job_id, part, "video", untried)
                 if not await self._video_only_switch(job_id, part, result, seen):
                     break
-            await asyncio.to_thread(finalize, part, final)
+            self._set(job_id, state=JobState.CONVERTING, reason=seen.note)
+            final = await self._place_new(job_id, lambda s: s + ".mp4",
+                                          functools.partial(self._keep, job_id, part))
         self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final,
                   part_path=None, part_source=None, reason=seen.note)
+
+    async def _keep(self, job_id: int, part: Path, final: Path) -> None:
+        """The finished ``part`` as the new file ``final``: tagged by ffmpeg (reading the
+        .part, writing a private folder) when metadata is on, else the .part itself."""
         if self.write_metadata:
-            await convert.tag(final, self._metadata(self._jobs[job_id]), self._tools_or_find())
+            await convert.tag(part, final, self._metadata(self._jobs[job_id]),
+                              self._tools_or_find())
+            part.unlink(missing_ok=True)
+        else:
+            await asyncio.to_thread(finalize, part, final)
 
     async def _video_only_switch(self, job_id: int, part: Path, result: TransferResult,
                                  seen: _Renditions) -> bool:
@@ -622,7 +748,7 @@ class DownloadManager:
         directory, stem = self._names(job)
         final = naming.inside(directory, stem + ".mp3")
         part = naming.inside(directory, stem + ".mp3.src.part")
-        if final.is_file() and not part.exists():
+        if _own(final) and not part.exists():
             self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final)
             return
         self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final, reason="")
@@ -638,13 +764,15 @@ class DownloadManager:
                                    sound_sources if use_sound else self._video_sources)
         self._set(job_id, state=JobState.CONVERTING)
         meta = self._metadata(self._jobs[job_id]) if self.write_metadata else {}
-        if result.media_type == "mp3":
-            await asyncio.to_thread(finalize, part, final)
-            if meta:
-                await convert.tag(final, meta, self._tools_or_find())
-        else:
-            await convert.extract_mp3(part, final, self._tools_or_find(), meta)
-            part.unlink(missing_ok=True)
+
+        async def make(final: Path) -> None:
+            if result.media_type == "mp3":
+                await self._keep(job_id, part, final)
+            else:
+                await convert.extract_mp3(part, final, self._tools_or_find(), meta)
+                part.unlink(missing_ok=True)
+
+        final = await self._place_new(job_id, lambda s: s + ".mp3", make)
         self._set(job_id, files=(final,), final_path=final, part_path=None, part_source=None)
 
     async def _run_photo(self, job_id: int) -> None:
@@ -667,8 +795,12 @@ class DownloadManager:
                         [image_identity(i, n) for n in range(len(urls))])
 
             kind = (await self._fetch(job_id, part, "image", image_sources)).media_type
-            final = naming.inside(directory, prefix + EXTENSIONS.get(kind, ".jpg"))
-            await asyncio.to_thread(finalize, part, final)
+            ext = EXTENSIONS.get(kind, ".jpg")
+            def image_name(s: str, i: int = i, ext: str = ext) -> str:
+                return f"{s}-{i:02d}{ext}"
+
+            final = await self._place_new(job_id, image_name,
+                                          functools.partial(_to_thread_finalize, part))
             files.append(final)
             self._set(job_id, files=tuple(files), final_path=files[0], part_path=None,
                       part_source=None)
@@ -714,6 +846,7 @@ class DownloadManager:
             has_part = part.exists()
             transfer = Transfer(
                 client=self._client, urls=urls, part=part, want=want,
+                limits=MediaLimits.from_settings(self.settings), stamps=self._stamps,
                 expected_sizes=sizes, referer=job.story.canonical_url or None,
                 retry=self.retry_policy,
                 opener=self._opener, on_progress=on_progress,
@@ -848,7 +981,9 @@ class DownloadManager:
                           else {"verdict": worst, "reports": reports}),
         )
         assert job.stem is not None
-        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, job.stem), data)
+        side = sidecar.sidecar_path(directory, job.stem)
+        if not (job_id in self._adopted and _regular(side)):  # the other tikget wrote it
+            await asyncio.to_thread(sidecar.write, side, data)
         main = entries[0]
         self.store.archive_put(ArchiveEntry(
             story_id=job.story.id, variant=job.variant, path=job.files[0], files=job.files,
@@ -878,7 +1013,7 @@ class DownloadManager:
         """Remove this job's partial files: STEM.mp4.part, STEM.mp3.src.part, STEM-NN.part."""
         paths = [job.part_path] if job.part_path else []
         if job.stem:
-            own = re.compile(re.escape(job.stem) + r"(?:\.mp4|\.mp3\.src|-\d{2})\.part")
+            own = re.compile(re.escape(job.stem) + r"(?:\.mp4|\.mp3\.src|-[0-9]{2})\.part")
             with contextlib.suppress(OSError):
                 for entry in os.scandir(self.settings.download_dir):
                     if own.fullmatch(entry.name):

@@ -137,7 +137,7 @@ def build_stem(story: Story, template: str = DEFAULT_TEMPLATE, *, kind: str | No
 def _is_taken(stem: str, names: set[str], taken: set[str]) -> bool:
     if stem in taken:
         return True
-    numbered = re.compile(re.escape(stem) + r"(?:-\d{2})?\.")
+    numbered = re.compile(re.escape(stem) + r"(?:-[0-9]{2})?\.")
     return any(numbered.match(n) for n in names)
 
 
@@ -166,12 +166,16 @@ def choose_stem(
 
 
 def inside(directory: Path, name: str) -> Path:
-    """``directory / name``, checked to be a direct child of ``directory``."""
+    """``directory / name``, checked to be a direct child of ``directory``.
+
+    The name itself is not resolved: whatever sits there (a link someone planted) is
+    never followed by the writers (downloads/safefile.py), so it need not be looked at.
+    """
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise UnsafePath(f"refusing unsafe file name {name!r}")
     root = directory.resolve()
-    path = (root / name).resolve()
-    if path.parent != root:
+    path = root / name
+    if path.parent != root or os.sep in name or (os.altsep and os.altsep in name):
         raise UnsafePath(f"refusing a path outside the download dir: {name!r}")
     if len(name.encode("utf-8")) > NAME_MAX_BYTES + 10:  # ".part" on top of a 200-byte name
         raise UnsafePath(f"file name too long ({len(name.encode())} bytes)")

@@ -1,7 +1,9 @@
 """``NAME.info.json`` beside each saved file: the context that made it worth saving.
 
-Written atomically (temp file, fsync, rename); rewritten when the
-verification result is known. Our own JSON, versioned with ``schema``.
+Written atomically (a new temp file made with mkstemp, fsync, then placed without
+replacing anything: :func:`safefile.replace_own` overwrites only an earlier sidecar
+of ours for the same story); rewritten when the verification result is known. Our
+own JSON, versioned with ``schema``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui import __version__
-from tikget_tui.downloads.transfer import atomic_write_bytes
+from tikget_tui.downloads.safefile import replace_own, write_new
 from tikget_tui.models import Story
 
 SCHEMA = 1
@@ -59,8 +61,20 @@ def build(
 
 
 def write(path: Path, data: dict[str, Any]) -> None:
+    """Write the sidecar; ``ForeignFile`` when ``path`` holds something that is not our
+    sidecar of the same story (a link, another user's file, another story's sidecar)."""
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    tmp = write_new(path.parent, text.encode("utf-8"), prefix=".tikget-sidecar-")
+
+    def same_story(existing: Path) -> bool:
+        old = read(existing) or {}
+        return (old.get("story_id"), old.get("variant")) == (data.get("story_id"),
+                                                             data.get("variant"))
+
+    try:
+        replace_own(tmp, path, same_story)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def read(path: Path) -> dict[str, Any] | None:

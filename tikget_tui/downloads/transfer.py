@@ -19,7 +19,10 @@ from zero, so two renditions are never spliced into one file (even when their
 sizes are equal).
 
 Writes go through an opener (``Opener``), the seam tests use to inject disk
-errors such as ENOSPC.
+errors such as ENOSPC. The folder may be shared (see :mod:`safefile`): a ``.part``
+is created new or reopened only when it is a regular file of ours, and within a run
+only when it is the same file (device, inode) the job wrote before; a body is never
+longer than :class:`MediaLimits` allows.
 """
 
 from __future__ import annotations
@@ -37,6 +40,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from tikget_tui.downloads.safefile import (
+    ForeignFile,
+    Stamp,
+    create_new,
+    describe,
+    fsync_dir,
+    is_own,
+    lstat_or_none,
+    open_own,
+    place,
+    stamp_of,
+    write_new,
+)
 from tikget_tui.models import MediaSource
 from tikget_tui.tiktok.errors import (
     MediaError,
@@ -82,8 +98,15 @@ class Opener(Protocol):
 
 
 def open_part(path: Path, start: int) -> BinaryIO:
-    """Open ``path`` for writing at ``start`` (created when missing, cut to ``start``)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    """Open ``path`` for writing at ``start`` (created when missing, cut to ``start``).
+
+    Created new (never through a link), or reopened only when it is a regular file of
+    ours (:func:`safefile.open_own`); anything else raises :class:`ForeignFile`.
+    """
+    try:
+        fd = create_new(path)
+    except FileExistsError:
+        fd = open_own(path, os.O_RDWR)
     f = os.fdopen(fd, "r+b")
     try:
         f.truncate(start)
@@ -92,6 +115,26 @@ def open_part(path: Path, start: int) -> BinaryIO:
         f.close()
         raise
     return f
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """How many bytes a media body may have (settings ``max_media_bytes``,
+    ``media_size_margin``; README "Limits")."""
+
+    max_bytes: int = 1024 * 1024 * 1024  # when the listing gives no DataSize
+    margin: float = 0.5  # over the listed DataSize
+    slack: int = 64 * 1024  # on top of the margin (a tiny listed size is no cap at all)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MediaLimits:
+        return cls(max_bytes=int(settings.max_media_bytes),
+                   margin=float(settings.media_size_margin))
+
+    def cap(self, listed: int | None) -> int:
+        if listed:
+            return int(listed * (1 + self.margin)) + self.slack
+        return self.max_bytes
 
 
 @dataclass
@@ -229,6 +272,10 @@ class Transfer:
     part_source: str | None = None  # identity of the source the existing .part came from
     on_source: Callable[[str | None], None] = lambda identity: None
     on_restart: Callable[[str], None] = lambda reason: None
+    limits: MediaLimits = field(default_factory=MediaLimits)
+    # (device, inode) of the .part each path names, as this job wrote it (shared by the
+    # manager across attempts): a file swapped in under that name is never written to
+    stamps: dict[str, Stamp] = field(default_factory=dict)
 
     async def run(self) -> TransferResult:
         index = self.start_index
@@ -295,6 +342,8 @@ class Transfer:
                         "network", f"{exc.reason} (gave up after {failures} tries)"
                     ) from None
                 await self.retry.sleep(self.retry.delay(failures))
+            except ForeignFile as exc:
+                raise TransferError("disk", exc.reason) from None
             except OSError as exc:
                 raise TransferError("disk", disk_reason(exc, self.part)) from None
 
@@ -304,15 +353,18 @@ class Transfer:
         Yes when its size is the total the server announced before, or the
         source's DataSize; the byte signature must fit too.
         """
-        try:
-            have = self.part.stat().st_size
-        except FileNotFoundError:
+        st = lstat_or_none(self.part)
+        if st is None or not is_own(st):
             return None
+        have = st.st_size
         expected = self.expected_sizes[index] if index < len(self.expected_sizes) else None
         if have == 0 or have not in (self.known_total, expected):
             return None
-        with open(self.part, "rb") as r:
-            head = r.read(16)
+        fd = open_own(self.part, os.O_RDONLY, self.stamps.get(str(self.part)))
+        try:
+            head = os.pread(fd, 16, 0)
+        finally:
+            os.close(fd)
         kind = sniff(head)
         if kind is None or kind not in WANTED[self.want]:
             return None
@@ -320,8 +372,10 @@ class Transfer:
                               url=self.urls[index], identity=self._identity(index))
 
     def _discard(self) -> None:
+        # unlink, never truncate by name: a link planted here would cut its target
         with contextlib.suppress(FileNotFoundError):
-            os.truncate(self.part, 0)
+            os.unlink(self.part)
+        self.stamps.pop(str(self.part), None)
         self.known_total = None
         self._set_source(None)
 
@@ -347,11 +401,54 @@ class Transfer:
                   self.part_source, identity)
         return False, "the partial file came from another rendition than the one that answered"
 
-    async def _once(self, index: int, url: str) -> TransferResult:
+    def _part_size(self) -> int:
+        """Bytes in our .part (0 when there is none); ForeignFile if the name holds
+        anything else than the regular file this job wrote."""
+        st = lstat_or_none(self.part)
+        if st is None:
+            self.stamps.pop(str(self.part), None)  # gone: a new one is made
+            return 0
+        known = self.stamps.get(str(self.part))
+        if not is_own(st):
+            raise ForeignFile(self.part, describe(st))
+        if known is not None and stamp_of(st) != known:
+            raise ForeignFile(self.part, "another file than the one this download wrote")
+        return st.st_size
+
+    def _opened(self, have: int) -> BinaryIO:
+        """The .part opened at ``have``, checked to be the file this job wrote."""
+        f = self.opener(self.part, have)
         try:
-            have = self.part.stat().st_size
-        except FileNotFoundError:
-            have = 0
+            made = stamp_of(os.fstat(f.fileno()))
+            known = self.stamps.setdefault(str(self.part), made)
+            if known != made:
+                raise ForeignFile(self.part, "another file than the one this download wrote")
+        except BaseException:
+            f.close()
+            raise
+        return f
+
+    def _byte_cap(self, index: int, announced: int | None) -> int:
+        """The most bytes this body may have; _BadBody when the server announces more."""
+        listed = self.expected_sizes[index] if index < len(self.expected_sizes) else None
+        cap = self.limits.cap(listed)
+        if announced is not None and announced > cap:
+            why = (f"the listing said {listed}" if listed
+                   else f"the limit is {cap} (max_media_bytes)")
+            raise _BadBody(f"the server announced a {announced}-byte file but {why}; "
+                           "trying the next source")
+        return cap
+
+    def _over(self, total: int | None, cap: int, announced: int | None) -> _BadBody:
+        if total is not None and total <= cap:
+            said = "announced" if announced is not None else "the listing said"
+            return _BadBody(f"the server sent more bytes than {said} ({total}); "
+                            "trying the next source")
+        return _BadBody(f"the server sent more than {cap} bytes, more than the listing allows "
+                        "(max_media_bytes, media_size_margin); trying the next source")
+
+    async def _once(self, index: int, url: str) -> TransferResult:
+        have = self._part_size()
         resume, why = self._resumable(index) if have else (False, "")
         # a different source may be different bytes (even at the same size): never splice two
         # files; ask from zero and throw the .part away only once this source answers
@@ -375,9 +472,11 @@ class Transfer:
             if total is None and expected:
                 total = expected
             self.known_total = total
+            cap = self._byte_cap(index, resp.total_size)
+            ceiling = cap if total is None else min(total, cap)
             head = b""
             done = have
-            f = self.opener(self.part, have)
+            f = self._opened(have)
             try:
                 identity = self._identity(index)
                 if identity != self.part_source or index != self.start_index:
@@ -386,8 +485,7 @@ class Transfer:
                     self.start_index = index
                     self._set_source(identity)
                 if have:
-                    with open(self.part, "rb") as r:
-                        head = r.read(16)
+                    head = _read_head(f, self.part)
                 # chunk_size None: chunks as they arrive (httpx would otherwise buffer up to
                 # chunk_size, so slow links would report progress rarely)
                 async for chunk in resp.aiter_bytes(self.chunk_size):
@@ -395,11 +493,8 @@ class Transfer:
                         head += chunk[: 16 - len(head)]
                         if len(head) >= 16 or done + len(chunk) >= 16:
                             self._check_head(head, url)
-                    if total is not None and done + len(chunk) > total:
-                        raise _BadBody(
-                            f"the server sent more bytes than announced ({total}); "
-                            "trying the next source"
-                        )
+                    if done + len(chunk) > ceiling:
+                        raise self._over(total, cap, resp.total_size)
                     f.write(chunk)
                     done += len(chunk)
                     self.on_progress(done, total)
@@ -440,33 +535,33 @@ def disk_reason(exc: OSError, path: Path) -> str:
     return f"cannot write {path.name} in {where}: {exc.strerror or exc}"
 
 
-def fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+def _read_head(f: BinaryIO, path: Path) -> bytes:
+    """The first 16 bytes of the open .part (through the descriptor, not the name)."""
+    try:
+        return os.pread(f.fileno(), 16, 0)
+    except (OSError, ValueError, AttributeError):  # a test opener without a readable fd
+        fd = open_own(path, os.O_RDONLY)
         try:
-            os.fsync(fd)
+            return os.pread(fd, 16, 0)
         finally:
             os.close(fd)
 
 
 def finalize(part: Path, final: Path) -> None:
-    """fsync ``part``, rename it to ``final`` atomically, fsync the directory."""
-    fd = os.open(part, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(part, final)
-    fsync_dir(final.parent)
+    """fsync ``part`` and give it the name ``final`` (:func:`safefile.place`): atomic, and
+    ``FileExistsError`` rather than replacing anything already under that name."""
+    place(part, final)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write ``path`` (a file the user named, e.g. an export) via a new temp file + rename."""
+    tmp = write_new(path.parent, data, prefix=f".{path.name[:100]}.")
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     fsync_dir(path.parent)
 
 

@@ -47,10 +47,14 @@ from tikget_tui.tiktok.errors import (
     PrivateAccount,
     RangeNotSatisfiable,
     RefusedHost,
+    SlowServer,
     Throttled,
     TikTokError,
+    TooLarge,
     UserNotFound,
 )
+from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
+from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
 
 BROWSER_UA = (
@@ -62,6 +66,7 @@ BROWSER_HEADERS = {
     "User-Agent": BROWSER_UA,
     "Accept-Language": "en-US,en;q=0.9",
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Encoding": ACCEPT_ENCODING,  # decoded here, within max_page_bytes (limits.py)
 }
 STORY_PAGE_SIZE = 5
 MAX_STORY_PAGES = 30  # 150 stories: far more than anyone posts in 24 h
@@ -69,7 +74,7 @@ MAX_REDIRECTS = 8
 MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
 _REDIRECTS = (301, 302, 303, 307, 308)
 _POST_PATH_RE = re.compile(
-    r"^/(?:@(?P<user>[^/]*)/)?(?:share/)?(?:video|photo|v)/(?P<id>\d{5,25})(?:\.html)?/?$"
+    r"^/(?:@(?P<user>[^/]*)/)?(?:share/)?(?:video|photo|v)/(?P<id>[0-9]{5,25})(?:\.html)?/?$"
 )
 
 
@@ -166,7 +171,7 @@ def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
     """``bytes a-b/total`` → (a, b, total or None)."""
     if not value:
         return None
-    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value)
+    m = re.fullmatch(r"\s*bytes\s+([0-9]+)-([0-9]+)/([0-9]+|\*)\s*", value, re.ASCII)
     if not m:
         return None
     total = None if m.group(3) == "*" else int(m.group(3))
@@ -176,14 +181,16 @@ def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
 class MediaResponse:
     """An open media response (status 200 or 206), body not yet read."""
 
-    def __init__(self, response: httpx.Response, url: str, requested_start: int) -> None:
+    def __init__(self, response: httpx.Response, url: str, requested_start: int,
+                 floor: RateFloor | None = None) -> None:
         self._response = response
         self.url = url
         self.status = response.status_code
         self.headers = response.headers
         self.requested_start = requested_start
         length = response.headers.get("content-length", "")
-        self.content_length: int | None = int(length) if length.isdigit() else None
+        self.content_length: int | None = (int(length) if length.isascii() and length.isdigit()
+                                           else None)
         cr = _content_range(response.headers.get("content-range"))
         if self.status == 206 and cr is not None:
             self.range_start = cr[0]
@@ -193,6 +200,7 @@ class MediaResponse:
             self.range_start = 0
             self.total_size = self.content_length
         self.content_type = response.headers.get("content-type", "")
+        self._floor = floor
 
     @property
     def content_range_start(self) -> int:
@@ -200,8 +208,11 @@ class MediaResponse:
 
     async def aiter_bytes(self, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
         """The body as it arrives; a dropped connection becomes NetworkError."""
+        floor = self._floor
         try:
             async for chunk in self._response.aiter_raw(chunk_size):
+                if floor is not None:
+                    floor.add(len(chunk))  # NetworkError under min_media_rate
                 yield chunk
         except httpx.TimeoutException:
             raise NetworkError(
@@ -299,6 +310,10 @@ class TikTokClient:
         except ValueError:
             accepted = False
         if not accepted:
+            if url[:7].lower() == "http://" and self.service.accepts_url("https://" + url[7:]):
+                what = "a redirect" if redirect else "to fetch"
+                raise RefusedHost(f"refused {what} over plain http (TikTok is used over https "
+                                  f"only): {_shown_host(url)}")
             if redirect:
                 raise RefusedHost(f"refused redirect to a host outside TikTok: {_shown_host(url)}")
             raise RefusedHost(f"refused to fetch a URL outside TikTok: {_shown_host(url)}")
@@ -306,17 +321,56 @@ class TikTokClient:
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], *, stream: bool = False
     ) -> httpx.Response:
-        """One request, no redirects; network failures become NetworkError."""
+        """One request, no redirects, within ``settings.request_deadline`` (a streamed one:
+        until the headers); network failures become NetworkError. A body that is not
+        streamed is read here, decoded within ``settings.max_page_bytes``."""
         self._check(url)
+        deadline = float(self.settings.request_deadline)
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._send_within(method, url, headers, stream=stream)
+        except TimeoutError:
+            raise SlowServer(
+                f"{_shown_host(url)} took more than {deadline:g} s to answer "
+                "(request_deadline); try again later") from None
+
+    async def _send_within(
+        self, method: str, url: str, headers: dict[str, str], *, stream: bool
+    ) -> httpx.Response:
         http = self._client()
         try:
             request = http.build_request(method, url, headers=headers)
-            return await http.send(request, stream=stream)
+            response = await http.send(request, stream=True)
+            if stream:
+                return response
+            what = "an answer" if "/api/" in url else "a page"
+            limit = int(self.settings.max_page_bytes)
+            if response.is_stream_consumed:  # an in-memory transport (tests) read it already
+                if len(response.content) > limit:
+                    raise TooLarge(f"TikTok sent {what} larger than the limit "
+                                   "(max_page_bytes); refusing it")
+                return response
+            try:
+                body = await read_capped(response.aiter_raw(),
+                                         response.headers.get("content-encoding", ""),
+                                         limit, what)
+            finally:
+                await response.aclose()
+            kept = [(k, v) for k, v in response.headers.multi_items()
+                    if k.lower() not in ("content-encoding", "content-length",
+                                         "transfer-encoding")]
+            return httpx.Response(response.status_code, headers=kept, content=body,
+                                  request=request)
         except httpx.TimeoutException:
             raise NetworkError("TikTok did not answer in time; check the connection and retry") \
                 from None
         except httpx.InvalidURL:
             raise RefusedHost(f"refused to fetch an invalid URL: {url[:80]!r}") from None
+        except (UnicodeEncodeError, httpx.LocalProtocolError):
+            # never retried as "could not reach": the same text would fail the same way
+            raise RefusedHost(
+                f"refused to send a request to {_shown_host(url)} carrying characters HTTP "
+                "headers cannot hold; this is a bug in tikget, please report it") from None
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise NetworkError(
                 f"could not reach {_shown_host(url)} ({type(exc).__name__}); "
@@ -356,6 +410,7 @@ class TikTokClient:
     ) -> _Fetched:
         """A paced page/API request with bounded retries (network, 5xx, 429, empty body)."""
         last: TikTokError = NetworkError()
+        slow = 0
         for attempt in range(self.max_attempts):
             await self.pacer.wait()
             delay = backoff_delay(attempt, self.backoff_base)
@@ -365,6 +420,11 @@ class TikTokClient:
                 else:
                     async with self.limiter.slot(_host_of(url)):
                         fetched = _Fetched(await self._send_once(method, url, headers), url)
+            except SlowServer as exc:
+                slow += 1
+                if slow > 1:  # once more at most: a deadline is long already
+                    raise
+                last = exc
             except NetworkError as exc:
                 last = exc
             else:
@@ -404,7 +464,7 @@ class TikTokClient:
         self, url: str, *, referer: str, what: str, not_found: TikTokError
     ) -> tuple[dict[str, Any], str]:
         """A page's ``__DEFAULT_SCOPE__`` (and the final URL), solving the challenge once."""
-        headers = {"Referer": referer}
+        headers = {"Referer": header_url(referer)}
         fetched = await self._fetch(url, headers)
         text = self._page_text(fetched, not_found)
         if chal.looks_like_challenge(fetched.response.status_code, text):
@@ -470,7 +530,7 @@ class TikTokClient:
         """The creator's active (not yet expired) stories, oldest first."""
         target = _as_user_target(user)
         what = target.display or "the creator"
-        profile_url = self.service.url(target.path)
+        profile_url = self.service.url("/@" + path_part(target.username or target.user_id or ""))
         creator: Creator
         if target.username:
             scope, _ = await self._page(
@@ -541,7 +601,8 @@ class TikTokClient:
             **web_params(self.device_id, self.verify_fp),
         }
         url = self.service.url("/api/story/item_list/") + "?" + urlencode(params)
-        headers = {"Referer": referer, "Accept": "application/json, text/plain, */*"}
+        headers = {"Referer": header_url(referer),
+                   "Accept": "application/json, text/plain, */*"}
         fetched = await self._fetch(url, headers)
         status = fetched.response.status_code
         if status != 200:
@@ -564,7 +625,9 @@ class TikTokClient:
             what = f"post {post_id}" if post_id else f"short link {target.display}"
         else:
             post_id = target.post_id
-            url = self.service.url(f"/@{target.username or ''}/video/{post_id}")
+            if not _is_id(post_id):
+                raise PostUnavailable(f"{post_id[:40]!r} is not a TikTok post id (digits 0-9)")
+            url = self.service.url(f"/@{path_part(target.username or '')}/video/{post_id}")
             what = f"post {post_id}"
         return await self._post(url, what=what, story_hint=hint)
 
@@ -654,7 +717,7 @@ class TikTokClient:
         if self.auto_session and not self._session_ready:
             await self.ensure_session()
         headers = {
-            "Referer": referer or self.service.url("/"),
+            "Referer": header_url(referer or self.service.url("/")),
             "Accept": "*/*",
             "Accept-Encoding": "identity",
         }
@@ -672,7 +735,9 @@ class TikTokClient:
                         current = target
                         continue
                     self._media_status(response, current)
-                    yield MediaResponse(response, current, start)
+                    floor = RateFloor(int(self.settings.min_media_rate),
+                                      float(self.settings.min_rate_grace))
+                    yield MediaResponse(response, current, start, floor)
                     return
                 finally:
                     await response.aclose()
@@ -714,9 +779,14 @@ def _as_user_target(user: UserTarget | str) -> UserTarget:
     name = str(user).strip().lstrip("@").strip()
     if not name:
         raise UserNotFound("no user name given")
-    if name.isdigit():
+    if _is_id(name):
         return UserTarget(username=None, user_id=name)
     return UserTarget(username=name.lower())
+
+
+def _is_id(text: str) -> bool:
+    """TikTok ids are ASCII digits ('١٢٣' and '１２３' are digits to str.isdigit, not here)."""
+    return text.isascii() and text.isdigit()
 
 
 __all__ = ["BROWSER_UA", "MediaResponse", "TikTokClient", "new_device_id", "web_params"]

@@ -88,6 +88,17 @@ class MalformedResponse(TikTokError):
     )
 
 
+class SlowServer(NetworkError):
+    """A page or API request that did not end within ``settings.request_deadline``."""
+
+
+class TooLarge(MalformedResponse):
+    """A page or API answer over ``settings.max_page_bytes`` (not retried: it would be as
+    large again)."""
+
+    retryable = False
+
+
 class RefusedHost(TikTokError):
     default_reason = "refused to fetch a URL outside TikTok"
 
@@ -132,7 +143,9 @@ __all__ = [
     "RangeNotSatisfiable",
     "RefusedHost",
     "RegionLocked",
+    "SlowServer",
     "Throttled",
     "TikTokError",
+    "TooLarge",
     "UserNotFound",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from tikget_tui.models import (
     STORY_LIFETIME,
@@ -73,7 +73,9 @@ def as_int(value: Any, default: int = 0) -> int:
         return int(value) if value == value and abs(value) < 1e18 else default
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"[+-]?\d{1,19}", text):
+        if not text.isascii():  # float('١٢٣') is 123.0: only ASCII digits are numbers here
+            return default
+        if re.fullmatch(r"[+-]?[0-9]{1,19}", text):
             return int(text)
         try:
             f = float(text)
@@ -260,13 +262,19 @@ def parse_user_detail(scope: dict[str, Any], asked: str) -> Creator:
     return creator
 
 
+def _id_or_empty(text: str) -> str:
+    """A TikTok id: ASCII digits only (anything else is dropped, never sent back)."""
+    text = text.strip()
+    return text if re.fullmatch(r"[0-9]{1,32}", text) else ""
+
+
 def parse_creator(user: Any, fallback: Creator | None = None) -> Creator:
     u = as_dict(user)
     fb = fallback or Creator(unique_id="")
     return Creator(
         unique_id=as_str(u.get("uniqueId")) or fb.unique_id,
         nickname=as_str(u.get("nickname")) or fb.nickname,
-        user_id=as_str(u.get("id")) or fb.user_id,
+        user_id=_id_or_empty(as_str(u.get("id"))) or fb.user_id,
         sec_uid=as_str(u.get("secUid")) or fb.sec_uid,
         private=as_bool(u.get("privateAccount")) or fb.private,
         verified=as_bool(u.get("verified")) or fb.verified,
@@ -445,7 +453,7 @@ def parse_item(
     """
     it = as_dict(item)
     story_id = as_str(it.get("id")).strip()
-    if not re.fullmatch(r"\d{1,25}", story_id):
+    if not re.fullmatch(r"[0-9]{1,25}", story_id):
         raise MalformedResponse("TikTok sent an item without a usable id; try again later")
     author = parse_creator(it.get("author"), creator)
     expired_ms = as_opt_int(get(it, "story", "ExpiredAt"))
@@ -456,6 +464,8 @@ def parse_item(
     expires: datetime | None = None
     if expired_ms is not None and expired_ms > 0:
         expires = _epoch(expired_ms / 1000)
+    if expires is not None and created is not None and expires <= created:
+        expires = None  # an expiry before the post (junk, or seconds sent as ms): not believed
     if created is None:
         if expires is None:
             raise MalformedResponse(
@@ -505,7 +515,7 @@ def parse_item(
         sources=sources,
         images=images,
         sound=sound,
-        canonical_url=service.url(f"/@{user_part}/video/{story_id}"),
+        canonical_url=service.url(f"/@{path_part(user_part)}/video/{story_id}"),
         is_story=is_story,
         has_sound=has_sound,
     )
@@ -587,6 +597,21 @@ def seo_canonical(scope: dict[str, Any]) -> str | None:
     return url if _usable_url(url) else None
 
 
+# what may stay as is in a path segment or header built from server text; the rest is %XX
+_URL_SAFE = "/:@!$&'()*+,;=-._~?#[]%"
+
+
+def path_part(text: str) -> str:
+    """Server text (a user name) as one URL path segment: percent-encoded, no '/' or '?'."""
+    return quote(text, safe="@!$&'()*+,;=-._~")
+
+
+def header_url(url: str) -> str:
+    """A URL fit for a header (Referer): non-ASCII, spaces and control characters
+    percent-encoded (h11 refuses them, and a NUL would read as a network error)."""
+    return quote(url, safe=_URL_SAFE)
+
+
 def expiry_from_url(url: str) -> int | None:
     """The epoch-seconds expiry a signed media URL carries (``expire`` / ``x-expires``)."""
     try:
@@ -595,7 +620,8 @@ def expiry_from_url(url: str) -> int | None:
         return None
     for part in query.split("&"):
         name, _, value = part.partition("=")
-        if name in ("expire", "x-expires") and value.isdigit() and len(value) < 15:
+        if name in ("expire", "x-expires") and value.isascii() and value.isdigit() \
+                and len(value) < 15:
             return int(value)
     return None
 

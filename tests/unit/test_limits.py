@@ -1,0 +1,98 @@
+"""Bounded decoding of page/API bodies and the media rate floor (tiktok/limits.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tikget_tui.demo.hostile import double_gzip
+from tikget_tui.tiktok.errors import MalformedResponse, NetworkError
+from tikget_tui.tiktok.limits import BoundedDecoder, RateFloor, TooLarge, read_capped
+
+MiB = 1024 * 1024
+
+
+async def chunks(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def read(data: bytes, encoding: str, limit: int = MiB) -> bytes:
+    return asyncio.run(read_capped(chunks(data), encoding, limit, "a page"))
+
+
+@pytest.mark.parametrize("encoding", ["", "identity", "gzip", "x-gzip", "deflate", "raw-deflate",
+                                      "gzip, gzip"])
+def test_ordinary_bodies_decode_whole(encoding: str) -> None:
+    body = b"<html>" + b"caption " * 20000 + b"</html>"
+    if encoding in ("gzip", "x-gzip"):
+        wire = gzip.compress(body)
+    elif encoding == "deflate":
+        wire = zlib.compress(body)
+    elif encoding == "raw-deflate":
+        c = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        wire, encoding = c.compress(body) + c.flush(), "deflate"
+    elif encoding == "gzip, gzip":
+        wire = gzip.compress(gzip.compress(body))
+    else:
+        wire = body
+    assert read(wire, encoding) == body
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_bombs_stop_at_the_limit_with_flat_memory(layers: int) -> None:
+    size = 256 * MiB
+    wire = double_gzip(size) if layers == 2 else gzip.compress(b" " * (8 * MiB))
+    limit = MiB if layers == 2 else 2 * MiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge) as info:
+            read(wire, "gzip, gzip" if layers == 2 else "gzip", limit)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "max_page_bytes" in info.value.reason and not info.value.retryable
+    assert peak < 4 * limit + MiB, f"{peak / MiB:.1f} MiB"
+
+
+def test_a_body_just_under_the_limit_passes_and_one_over_does_not() -> None:
+    assert len(read(gzip.compress(b"x" * MiB), "gzip", MiB)) == MiB
+    with pytest.raises(TooLarge):
+        read(gzip.compress(b"x" * (MiB + 1)), "gzip", MiB)
+    with pytest.raises(TooLarge):
+        read(b"x" * (MiB + 1), "", MiB)
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "gzip, compress"])
+def test_encodings_not_asked_for_are_refused(encoding: str) -> None:
+    with pytest.raises(MalformedResponse, match="encoding tikget does not read"):
+        BoundedDecoder(encoding, MiB, "a page")
+
+
+def test_broken_compression_is_one_line() -> None:
+    with pytest.raises(MalformedResponse, match="broken compression"):
+        read(b"\x1f\x8b\x08\x00garbage" * 10, "gzip")
+
+
+def test_rate_floor_fails_a_trickling_body() -> None:
+    floor = RateFloor(min_rate=1000, grace=0.3)
+    floor.add(100)  # within the grace: fine whatever the rate
+    time.sleep(0.35)
+    with pytest.raises(NetworkError, match=r"too slow .* min_media_rate"):
+        floor.add(1)  # 101 bytes in 0.35 s is under 1000 B/s
+
+
+def test_rate_floor_lets_a_fast_body_and_a_zero_floor_through() -> None:
+    floor = RateFloor(min_rate=1000, grace=0.1)
+    floor.add(10_000)  # enough for 10 s
+    time.sleep(0.2)
+    floor.add(1)
+    off = RateFloor(min_rate=0, grace=0.01)
+    time.sleep(0.05)
+    off.add(1)
