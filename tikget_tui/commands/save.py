@@ -30,7 +30,7 @@ from tikget_tui.batch import (
     read_sources,
 )
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands import demo_service
+from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError
@@ -69,6 +69,10 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
     # --audio, or the audio_mp3 setting (the same default the app's MP3 toggle starts from)
     options = BatchOptions(audio=bool(args.audio) or settings.audio_mp3, note=args.note or "",
                            again=bool(args.again))
+    running = already_running(settings)  # before the demo service or any look-up starts
+    if running is not None:
+        _fail(err, running)
+        return EXIT_FAIL
     with demo_service(args, settings) as settings:
         outcome = asyncio.run(_save(targets, settings, options, clock, err))
     if isinstance(outcome, str):

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands import demo_service
+from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
@@ -107,6 +107,10 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         except WatchError as exc:
             _fail(err, str(exc))
             return EXIT_USAGE
+        running = already_running(settings)  # before the demo service starts
+        if running is not None:
+            _fail(err, running)
+            return EXIT_FAIL
         with demo_service(args, settings) as settings:
             return asyncio.run(_run(settings, interval, bool(args.once), clock, sleep, out, err))
     except StoreError as exc:

@@ -691,6 +691,7 @@ class DownloadManager:
                 self._jobs[job_id] = job
 
         def on_source(identity: str | None) -> None:
+            log.info("job %s: fetching %s from source %s", job_id, part.name, identity)
             # written before the first byte from this source lands in the .part
             self._jobs[job_id] = self.store.update_job(job_id, part_source=identity)
 
