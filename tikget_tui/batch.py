@@ -67,6 +67,7 @@ class ItemResult:
     files: tuple[Path, ...] = ()
     verdict: str | None = None
     job_id: int | None = None
+    caption: str = ""  # the story's caption (the summary leads with it)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +86,7 @@ class ItemResult:
             "files": [str(p) for p in self.files],
             "verdict": self.verdict,
             "reason": self.reason,
+            "caption": self.caption,
         }
 
 
@@ -175,6 +177,7 @@ def result_for_job(target: str, job: Job) -> ItemResult:
         files=job.files,
         verdict=job.verdict,
         job_id=job.id,
+        caption=job.story.caption,
     )
 
 
@@ -183,7 +186,7 @@ def expired_result(target: str, story: Story, clock: Clock) -> ItemResult | None
         return None
     when = story.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     return ItemResult(target=target, state=str(JobState.EXPIRED), story_id=story.id,
-                      creator=story.creator.unique_id,
+                      creator=story.creator.unique_id, caption=story.caption,
                       reason=f"the story expired at {when}; nothing left to save")
 
 
@@ -251,12 +254,14 @@ class Batch:
             self._items.append((named.text, job.id))
 
     def _archived(self, story: Story) -> Path | None:
-        """The saved file when this story (this variant) is archived and still on disk."""
+        """The saved file when this story (this variant) is saved in the download folder
+        and still on disk."""
         if self.options.audio:
             variant = "audio"
         else:
             variant = "photo" if story.kind == Kind.PHOTO else "video"
-        entry = self.manager.store.archive_get(story.id, variant)
+        entry = self.manager.store.archive_get(story.id, variant,
+                                               directory=self.manager.settings.download_dir)
         if entry is None or entry.missing_files():
             return None
         path: Path = entry.path

@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load()
         settings = settings.replace(
             service_origin=args.service,
-            download_dir=args.dir.expanduser() if args.dir else None,
+            # absolute: the archive records where files are, whatever the working folder
+            download_dir=args.dir.expanduser().absolute() if args.dir else None,
             concurrency=args.concurrency,
         )
     except ConfigError as exc:

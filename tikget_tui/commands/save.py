@@ -111,13 +111,26 @@ async def _save(targets: Sequence[NamedTarget], settings: Settings, options: Bat
             await manager.stop()
 
 
+CAPTION_WIDTH = 36
+
+
+def item_label(result: ItemResult) -> str:
+    """What the summary calls an item: the story's caption, shortened (the id is in
+    ``--json``); the target as typed when nothing was found."""
+    if result.story_id is None:
+        return visible(result.target, 48)
+    caption = " ".join(result.caption.split())
+    return visible(caption, CAPTION_WIDTH) if caption else "(no caption)"
+
+
 def render_table(results: Sequence[ItemResult]) -> str:
     """The summary: one row per item; untrusted text shown escaped, never interpreted."""
     head = ("ITEM", "CREATOR", "STATE", "FILE", "VERDICT / REASON")
     rows: list[tuple[str, ...]] = []
     for r in results:
-        item = r.story_id or visible(r.target, 48)
-        creator = visible(r.creator or "-", 24)
+        item = item_label(r)
+        creator = visible("@" + r.creator if r.creator and not r.creator.isdigit()
+                          else r.creator or "-", 24)
         name = visible(r.path.name, 60) if r.path is not None else "-"
         if len(r.files) > 1:
             name += f" (+{len(r.files) - 1})"

@@ -35,8 +35,7 @@ from tikget_tui.config import Settings
 from tikget_tui.links import PostTarget, ShortLink, UserTarget
 from tikget_tui.models import Creator, Story, StoryList
 from tikget_tui.tiktok import challenge as chal
-from tikget_tui.tiktok import diagnostics
-from tikget_tui.tiktok import parse
+from tikget_tui.tiktok import diagnostics, parse
 from tikget_tui.tiktok.errors import (
     ChallengeFailed,
     LoginRequired,
