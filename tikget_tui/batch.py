@@ -214,6 +214,7 @@ class Batch:
     # (target text, job id) for every enqueued story; failures of look-ups, in order.
     _items: list[tuple[str, int | ItemResult]] = field(default_factory=list)
     _already: dict[int, Path] = field(default_factory=dict)  # job id → file saved before
+    _why: dict[int, str] = field(default_factory=dict)  # job id → why it was queued
 
     async def add(self, named: NamedTarget) -> None:
         """Look one target up and enqueue what it names (or record why not)."""
@@ -251,6 +252,8 @@ class Batch:
                                              note=self.options.note, again=self.options.again)
             if saved is not None and job.state == JobState.DONE:
                 self._already[job.id] = saved
+            elif job.state == JobState.QUEUED and job.reason:
+                self._why[job.id] = job.reason  # e.g. why it is downloaded, not copied
             self._items.append((named.text, job.id))
 
     def _archived(self, story: Story) -> Path | None:
@@ -290,6 +293,8 @@ class Batch:
             result = result_for_job(text, job)
             if item in self._already and not job.reason:
                 result = replace(result, reason=f"already saved: {self._already[item].name}")
+            elif item in self._why and not job.reason:
+                result = replace(result, reason=self._why[item])
             out.append(result)
         return out
 

@@ -401,7 +401,7 @@ class DownloadManager:
                 copies.place_copy, entry, old_job.stem if old_job else None, directory, stem,
                 side)
         except copies.CopyError as exc:
-            log.warning("not copying %s: %s", entry.path, exc)
+            log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
             return None
         combined = copies.combine_notes(entry.note, note)
         now = datetime.now(UTC)
