@@ -1,8 +1,12 @@
 """``tikget watch add|remove|list|run``: a watch list that saves new stories before they expire.
 
-- ``add @user... [--note TEXT]`` / ``remove @user...``: edit the list (exit 1 when
-  removing someone not watched; 2 when a name cannot be understood).
-- ``list [--json]``: each creator with the next poll time and the last result.
+- ``add @user... [--note TEXT] [--anyway]``: each creator is looked up once first; a
+  private or unknown account (or one that cannot be looked up now) is refused with the
+  reason (exit 1) unless ``--anyway``. Adding a paused account again resumes it.
+- ``remove @user...``: exit 1 when removing someone not watched; 2 when a name cannot be
+  understood.
+- ``list [--json]``: each creator with the next poll time and the last result; an account
+  whose polls fail says how many failed in a row, and ``paused`` once it is no longer polled.
 - ``run [--once] [--interval S]``: poll due creators (``--once``: every creator
   once, wait for the downloads, exit) through :class:`tikget_tui.watch.Watcher`.
   Holds the instance lock; exit 1 when tikget already runs, when a look-up
@@ -79,7 +83,19 @@ def _iso(d: datetime | None) -> str | None:
 def entry_dict(w: WatchEntry) -> dict[str, Any]:
     return {"username": w.username, "note": w.note, "added_at": _iso(w.added_at),
             "last_poll_at": _iso(w.last_poll_at), "next_poll_at": _iso(w.next_poll_at),
-            "last_result": w.last_result}
+            "last_result": w.last_result, "failures": w.failures, "paused": w.paused}
+
+
+def health(w: WatchEntry) -> str:
+    """What a failing or paused account's row says before its last result ('' when fine)."""
+    n = w.failures
+    polls = f"{n} failed poll{'s' if n != 1 else ''}"
+    if w.paused:
+        return (f"paused after {polls} (`tikget watch add @{w.username}` looks it up and "
+                "resumes it)")
+    if n:
+        return f"{polls} in a row"
+    return ""
 
 
 def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
@@ -94,8 +110,16 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
             except ParseError as exc:
                 _fail(err, str(exc))
                 return EXIT_USAGE
+            refused: dict[str, str] = {}
+            if action == "add" and not args.anyway:
+                with demo_service(args, settings) as looked_up_on:
+                    refused = asyncio.run(_check_creators(names, looked_up_on, clock))
             with Store.open(settings.state_db) as store:
-                return _edit(store, action, names, getattr(args, "note", None) or "", out, err)
+                status = _edit(store, action, [n for n in names if n not in refused],
+                               getattr(args, "note", None) or "", clock, out, err)
+            for reason in refused.values():
+                _fail(err, f"{reason}; not watched (--anyway adds it all the same)")
+            return EXIT_FAIL if refused else status
         if action == "list":
             with Store.open(settings.state_db) as store:
                 return _list(store, bool(args.json), clock, out)
@@ -118,13 +142,38 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         return EXIT_FAIL
 
 
-def _edit(store: Store, action: str, names: list[str], note: str, out: TextIO,
+async def _check_creators(names: list[str], settings: Settings, clock: Clock
+                         ) -> dict[str, str]:
+    """Look each creator up once; name → the reason it cannot be watched (refused ones)."""
+    from tikget_tui.tiktok import TikTokClient, TikTokError
+
+    refused: dict[str, str] = {}
+    async with TikTokClient(settings, clock=clock) as client:
+        for name in names:
+            shown = name if name.isdigit() else "@" + name
+            try:
+                await client.lookup_stories(name)
+            except TikTokError as exc:
+                reason = exc.reason if shown in exc.reason else f"{shown}: {exc.reason}"
+                if exc.retryable:
+                    reason = f"could not look {shown} up now ({exc.reason})"
+                refused[name] = visible(reason)
+    return refused
+
+
+def _edit(store: Store, action: str, names: list[str], note: str, clock: Clock, out: TextIO,
           err: TextIO) -> int:
     status = EXIT_OK
     for name in names:
         shown = visible(name if name.isdigit() else "@" + name)
         if action == "add":
+            before = store.watch_get(name)
             store.watch_add(name, note=note)
+            if before is not None and (before.paused or before.failures):
+                store.watch_update(name, failures=0, paused=False, next_poll_at=clock.now())
+                print(f"watching {shown} again (its polls had failed {before.failures} "
+                      "time(s) in a row)", file=out)
+                continue
             print(f"watching {shown}", file=out)
         elif store.watch_remove(name):
             print(f"stopped watching {shown}", file=out)
@@ -146,9 +195,13 @@ def _list(store: Store, as_json: bool, clock: Clock, out: TextIO) -> int:
     now = clock.now()
     rows = [("CREATOR", "NEXT POLL", "LAST POLL", "LAST RESULT", "NOTE")]
     for w in entries:
-        rows.append((visible("@" + w.username, 30), when(w.next_poll_at, now),
+        result = visible(w.last_result or "-", 80)
+        if health(w):
+            result = f"{health(w)}: {result}"
+        rows.append((visible("@" + w.username, 30),
+                     "paused" if w.paused else when(w.next_poll_at, now),
                      ago(w.last_poll_at, now) if w.last_poll_at else "never",
-                     visible(w.last_result or "-", 80), visible(w.note or "", 40)))
+                     result, visible(w.note or "", 40)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip(), file=out)
@@ -168,7 +221,13 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
         nonlocal status
         if not result.ok:
             status = EXIT_FAIL
-        print(f"{visible('@' + result.username)}: {visible(result.summary)}; next poll "
+        if result.paused:
+            print(f"{visible('@' + result.username)}: {visible(result.summary)}; paused after "
+                  f"{result.failures} failed polls (`tikget watch add` resumes it)",
+                  file=out, flush=True)
+            return
+        failed = f" ({result.failures} failed in a row)" if result.failures > 1 else ""
+        print(f"{visible('@' + result.username)}: {visible(result.summary)}{failed}; next poll "
               f"{when(result.next_poll_at, clock.now())}", file=out, flush=True)
 
     def on_event(event: object) -> None:
