@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -84,4 +85,16 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
     else:
         root.setLevel(logging.NOTSET)
         root.propagate = True
+    return opened
+
+
+def start_app_log(settings: Settings, *, write_pages: Path | None = None) -> Path | None:
+    """The app's logging: everything to :func:`log_file`, nothing to the screen; the first
+    line says which tikget, service and folders this run used."""
+    from tikget_tui import __version__
+
+    opened = setup_logging(settings, file=log_file(settings), write_pages=write_pages)
+    logging.getLogger(ROOT).info(
+        "tikget %s app started (pid %d); service %s; download dir %s", __version__,
+        os.getpid(), settings.service.origin, settings.download_dir)
     return opened
