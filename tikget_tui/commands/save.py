@@ -138,11 +138,16 @@ def render_table(results: Sequence[ItemResult]) -> str:
         if r.reason:
             detail = f"{detail}: {r.reason}" if detail else r.reason
         rows.append((item, creator, r.state, name, visible(detail or "-", 200)))
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+    from rich.cells import cell_len  # columns line up under emoji and CJK captions
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * max(0, width - cell_len(text))
+
+    widths = [max(cell_len(h), *(cell_len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(head)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines = ["  ".join(pad(c, w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
     saved = sum(r.ok and r.state != "none" for r in results)
     problems = sum(not r.ok for r in results)
     lines.append("")
