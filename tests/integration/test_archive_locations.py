@@ -145,7 +145,7 @@ def test_a_changed_original_is_downloaded_again_not_copied(
     assert result.rc == 0, result
     [item] = _json_lines(result.out)
     # the result says why the story was downloaded, not copied
-    assert "no longer matches its sha256" in item["reason"]
+    assert "no longer matches the sha256 recorded when it was saved" in item["reason"]
     assert "downloading it again" in item["reason"]
     assert item["verdict"] == "ok"
     assert sha256_file(Path(item["path"])) != sha256_file(path)
@@ -160,3 +160,23 @@ def test_stories_with_options_after_the_subcommand(
     assert result.rc == 0, result
     [listing] = json.loads(result.out)
     assert listing["creator"]["username"] == DEMO_CREATOR and listing["stories"]
+
+
+def test_a_copy_deleted_by_hand_is_copied_again_and_the_archive_stays_clean(
+    run_cli, cli_env: Path, demo_scenario: Scenario, demo_thread: DemoServerThread,
+    tmp_path: Path,
+) -> None:
+    trim_stories(demo_scenario, DEMO_CREATOR, {STORY_B})
+    other = tmp_path / "other"
+    [original] = _json_lines(run_cli("save", "@" + DEMO_CREATOR, "--json").out)
+    [copy] = _json_lines(run_cli("save", "@" + DEMO_CREATOR, "--dir", str(other), "--json").out)
+    Path(copy["path"]).unlink()
+    assert json.loads(run_cli("audit", "--json").out)["summary"].get("missing") == 1
+    media = demo_thread.server.stats.by_kind["media"]
+    [again] = _json_lines(run_cli("save", "@" + DEMO_CREATOR, "--dir", str(other), "--json").out)
+    assert again["path"] == copy["path"] and Path(again["path"]).is_file()
+    assert "copied from" in again["reason"]
+    assert demo_thread.server.stats.by_kind["media"] == media
+    audit = json.loads(run_cli("audit", "--json").out)
+    assert audit["summary"] == {"entries": 2, "ok": 2}
+    assert sorted(e["path"] for e in audit["entries"]) == sorted([original["path"], copy["path"]])

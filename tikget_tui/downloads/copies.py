@@ -118,11 +118,11 @@ def place_copy(entry: ArchiveEntry, job_stem: str | None, directory: Path, stem:
                 raise CopyError(f"{dest.name} already exists in {directory}")
             hows.add(_place_one(src, dest, hashes.get(name)))
             placed.append(dest)
-    except OSError as exc:
+    except (OSError, naming.UnsafePath) as exc:
         for p in placed:
             p.unlink(missing_ok=True)
-        raise CopyError(f"cannot copy {entry.path.name} into {directory}: "
-                        f"{exc.strerror or exc}") from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CopyError(f"cannot copy {entry.path.name} into {directory}: {why}") from None
     except CopyError:
         for p in placed:
             p.unlink(missing_ok=True)

@@ -310,18 +310,18 @@ class DownloadManager:
             intact_here = [e for e in here if not e.missing_files()]
             if intact_here:
                 return await self._already_saved(story, variant, audio, note, intact_here[-1])
+            for entry in here:  # every file of these is gone: what follows replaces them
+                self.store.archive_delete(story.id, variant, entry.path)
+                reason = f"{entry.missing_files()[0].name} was deleted from disk; saving it again"
             elsewhere = [e for e in locations if e not in here and not e.missing_files()]
             for entry in reversed(elsewhere):  # the newest intact copy first
-                copied = await self._copy_saved(story, variant, audio, note, entry, target)
-                if copied is not None:
-                    return copied
-                reason = (f"the copy in {entry.directory} no longer matches its sha256; "
-                          "downloading it again")
-            for entry in here:  # every file of these is gone: the download replaces them
-                self.store.archive_delete(story.id, variant, entry.path)
-                if not reason:
-                    reason = (f"{entry.missing_files()[0].name} was deleted from disk; "
-                              "saving it again")
+                try:
+                    return await self._copy_saved(story, variant, audio, note, entry, target)
+                except copies.CopyError as exc:
+                    log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
+                    reason = f"{exc}; downloading it again"
+                except DownloadError:
+                    break  # the folder cannot be used: the queued job will say why
         job = self.store.add_job(story, variant=variant, audio=audio,
                                  note=note or self.settings.default_note, reason=reason,
                                  directory=target)
@@ -386,23 +386,31 @@ class DownloadManager:
             raise
 
     async def _copy_saved(self, story: Story, variant: str, audio: bool, note: str,
-                          entry: ArchiveEntry, target: Path) -> Job | None:
-        """A verified copy of ``entry`` in ``target`` as a DONE job, or None when the saved
-        files no longer match their sha256 (the caller downloads the story instead)."""
+                          entry: ArchiveEntry, target: Path) -> Job:
+        """A verified copy of ``entry`` in ``target`` as a DONE job. Raises ``CopyError``
+        (e.g. the saved files no longer match their sha256) and ``DownloadError`` (the
+        folder cannot be used); nothing is left behind then."""
         from tikget_tui.audit import sidecar_for
 
         old_job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         directory = self._download_dir(target)
-        stem = naming.build_stem(story, self.settings.filename_template, kind=variant)
-        stem = naming.choose_stem(directory, stem, story.id, taken=self._stems_in(directory))
+        # a finished job of this story here whose files are all gone: its name comes back
+        # (its old sidecar, describing the same story, is rewritten), as for a download
+        gone = sorted((j for j in self._jobs.values()
+                       if j.stem and j.story_id == story.id and j.variant == variant
+                       and j.state == JobState.DONE and same_folder(self._dir_of(j), directory)
+                       and j.files and not any(p.exists() for p in j.files)),
+                      key=lambda j: j.id)
+        claimed = {j.stem for j in self._jobs.values()
+                   if j.state not in FINAL_STATES and same_folder(self._dir_of(j), directory)}
+        if gone and gone[-1].stem and gone[-1].stem not in claimed:
+            stem = gone[-1].stem
+        else:
+            stem = naming.build_stem(story, self.settings.filename_template, kind=variant)
+            stem = naming.choose_stem(directory, stem, story.id, taken=self._stems_in(directory))
         side = await asyncio.to_thread(sidecar.read, sidecar_for(entry, old_job))
-        try:
-            placed = await asyncio.to_thread(
-                copies.place_copy, entry, old_job.stem if old_job else None, directory, stem,
-                side)
-        except copies.CopyError as exc:
-            log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
-            return None
+        placed = await asyncio.to_thread(
+            copies.place_copy, entry, old_job.stem if old_job else None, directory, stem, side)
         combined = copies.combine_notes(entry.note, note)
         now = datetime.now(UTC)
         data = dict(placed.sidecar)
@@ -965,11 +973,14 @@ class DownloadManager:
         assert job.stem is not None
         await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, job.stem), data)
         main = entries[0]
+        prior = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+                      if e.path == job.files[0]), None)  # verified again: keep what it was
         self.store.archive_put(ArchiveEntry(
             story_id=job.story.id, variant=job.variant, path=job.files[0], files=job.files,
             sha256=main["sha256"], size=sum(e["size"] for e in entries), verdict=worst,
             saved_at=saved_at, creator=job.story.creator.unique_id, job_id=job_id,
-            note=job.note,
+            note=prior.note if prior is not None and prior.note else job.note,
+            copied_from=prior.copied_from if prior is not None else None,
         ))
         seen = self._renditions.get(job_id, _Renditions())
         if worst == "fail":
