@@ -538,12 +538,15 @@ class Store:
         return clean
 
     def watch_add(self, username: str, note: str = "") -> WatchEntry:
+        """Watch ``username`` (idempotent). Adding an account again resumes it: its failure
+        count is reset and, when it was paused, it is due at once."""
         name = self._username(username)
         with self._tx() as c:
             c.execute(
                 "INSERT INTO watch (username, added_at, note) VALUES (?,?,?)"
                 " ON CONFLICT (username) DO UPDATE SET note = CASE WHEN excluded.note != ''"
-                " THEN excluded.note ELSE watch.note END",
+                " THEN excluded.note ELSE watch.note END, failures = 0, paused = 0,"
+                " next_poll_at = CASE WHEN watch.paused THEN NULL ELSE watch.next_poll_at END",
                 (name, _now().timestamp(), note),
             )
         entry = self.watch_get(name)

@@ -241,6 +241,13 @@ def test_watch_failures_and_pause(store: Store) -> None:
     assert [w.username for w in store.watch_due(NOW)] == ["still.here"]
     assert store.watch_update("gone.away", failures=0, paused=False).paused is False
     assert len(store.watch_due(NOW)) == 2
+    # adding a paused account again resumes it: due now, failures forgotten
+    store.watch_update("gone.away", failures=3, paused=True, next_poll_at=NOW + timedelta(days=1))
+    store.watch_update("still.here", failures=1, next_poll_at=NOW + timedelta(hours=1))
+    resumed = store.watch_add("gone.away", note="")
+    assert (resumed.failures, resumed.paused, resumed.next_poll_at) == (0, False, None)
+    kept = store.watch_add("still.here")
+    assert (kept.failures, kept.next_poll_at) == (0, NOW + timedelta(hours=1))
 
 
 def test_job_remembers_its_folder(store: Store, tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
                     refused = asyncio.run(_check_creators(names, looked_up_on, clock))
             with Store.open(settings.state_db) as store:
                 status = _edit(store, action, [n for n in names if n not in refused],
-                               getattr(args, "note", None) or "", clock, out, err)
+                               getattr(args, "note", None) or "", out, err)
             for reason in refused.values():
                 _fail(err, f"{reason}; not watched (--anyway adds it all the same)")
             return EXIT_FAIL if refused else status
@@ -161,7 +161,7 @@ async def _check_creators(names: list[str], settings: Settings, clock: Clock
     return refused
 
 
-def _edit(store: Store, action: str, names: list[str], note: str, clock: Clock, out: TextIO,
+def _edit(store: Store, action: str, names: list[str], note: str, out: TextIO,
           err: TextIO) -> int:
     status = EXIT_OK
     for name in names:
@@ -170,7 +170,6 @@ def _edit(store: Store, action: str, names: list[str], note: str, clock: Clock, 
             before = store.watch_get(name)
             store.watch_add(name, note=note)
             if before is not None and (before.paused or before.failures):
-                store.watch_update(name, failures=0, paused=False, next_poll_at=clock.now())
                 print(f"watching {shown} again (its polls had failed {before.failures} "
                       "time(s) in a row)", file=out)
                 continue
