@@ -253,6 +253,15 @@ def test_expiry_defaults_to_24h_and_posts_have_none() -> None:
     assert post.expires_at is None and not post.is_story
 
 
+def test_an_expiry_before_the_post_is_not_believed() -> None:
+    """ExpiredAt of 1 (junk) or in seconds instead of ms would put the expiry in 1970."""
+    for junk in (1, 1_795_086_400):
+        item = video_item()
+        item["story"]["ExpiredAt"] = junk
+        s = story(item)
+        assert s.expires_at == s.created_at + timedelta(hours=24)
+
+
 def test_photo_story() -> None:
     s = story(photo_item())
     assert s.kind is Kind.PHOTO and s.sources == ()

@@ -456,6 +456,8 @@ def parse_item(
     expires: datetime | None = None
     if expired_ms is not None and expired_ms > 0:
         expires = _epoch(expired_ms / 1000)
+    if expires is not None and created is not None and expires <= created:
+        expires = None  # an expiry before the post (junk, or seconds sent as ms): not believed
     if created is None:
         if expires is None:
             raise MalformedResponse(
