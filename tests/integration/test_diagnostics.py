@@ -154,3 +154,17 @@ def test_save_refuses_before_the_demo_service_starts_when_tikget_runs(
             assert result.rc == 1, argv
             assert "already running" in result.err and "starting the demo" not in result.err
     assert started == []
+
+
+def test_verbose_logs_retries_and_their_waits(
+    run_cli, cli_env: Path, demo_scenario: Scenario,
+) -> None:
+    trim_stories(demo_scenario, DEMO_CREATOR, {STORY_B})
+    demo_scenario.faults.server_errors = 1  # one 503 for the story list
+    demo_scenario.faults.media.drop_after = 20_000  # the video's first body is cut short
+    result = run_cli("-v", "save", "@" + DEMO_CREATOR)
+    assert result.rc == 0, result
+    assert re.search(r"/api/story/item_list/\S* -> 503", result.err)
+    assert re.search(r"retrying in \d+\.\d s \(attempt 2 of \d+\): TikTok answered 503",
+                     result.err)
+    assert re.search(r"media: retry 1 of \d+ in \d+\.\d s", result.err)
