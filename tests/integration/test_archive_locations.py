@@ -180,3 +180,17 @@ def test_a_copy_deleted_by_hand_is_copied_again_and_the_archive_stays_clean(
     audit = json.loads(run_cli("audit", "--json").out)
     assert audit["summary"] == {"entries": 2, "ok": 2}
     assert sorted(e["path"] for e in audit["entries"]) == sorted([original["path"], copy["path"]])
+
+
+def test_a_note_for_a_copy_without_its_sidecar_goes_to_the_archive_and_says_so(
+    run_cli, cli_env: Path, demo_scenario: Scenario,
+) -> None:
+    trim_stories(demo_scenario, DEMO_CREATOR, {STORY_B})
+    [saved] = _json_lines(run_cli("save", "@" + DEMO_CREATOR, "--json").out)
+    path = Path(saved["path"])
+    path.with_name(path.stem + ".info.json").unlink()
+    [item] = _json_lines(run_cli("save", "@" + DEMO_CREATOR, "--json", "--note", "why").out)
+    assert "the note was added to the archive (its .info.json is missing)" in item["reason"]
+    [row] = json.loads(run_cli("export", "--format", "json").out)
+    assert row["note"] == "why"
+    assert not path.with_name(path.stem + ".info.json").exists()  # not made up

@@ -350,15 +350,21 @@ class DownloadManager:
         name = entry.path.name
         added = ""
         if note.strip() and copies.combine_notes(entry.note, note) != entry.note:
-            await self._add_note(entry, note)
-            added = "; the note was added to its .info.json"
-            log.info("note added to the saved copy %s", entry.path)
+            try:
+                beside = await self._add_note(entry, note)
+            except OSError as exc:
+                added = f"; the note could not be added ({exc.strerror or exc})"
+                log.warning("cannot add the note to %s: %s", entry.path, exc)
+            else:
+                added = ("; the note was added to its .info.json" if beside else
+                         "; the note was added to the archive (its .info.json is missing)")
+                log.info("note added to the saved copy %s", entry.path)
         job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         if job is not None and job.state == JobState.DONE and not added:
             return self._jobs.get(job.id, job)
         if job is not None and job.state == JobState.DONE:
-            return self._set(job.id, note=copies.combine_notes(job.note, note),
-                             reason=f"already saved: {name}{added}")
+            noted = job.note if "could not" in added else copies.combine_notes(job.note, note)
+            return self._set(job.id, note=noted, reason=f"already saved: {name}{added}")
         job = self.store.add_job(
             story, variant=variant, audio=audio, note=copies.combine_notes(entry.note, note),
             state=JobState.DONE, reason=f"already saved: {name}{added}",
@@ -370,8 +376,9 @@ class DownloadManager:
         self._emit(JobChanged(job))
         return job
 
-    async def _add_note(self, entry: ArchiveEntry, note: str) -> None:
-        """The note into the copy's sidecar and archive entry: both, or neither."""
+    async def _add_note(self, entry: ArchiveEntry, note: str) -> bool:
+        """The note into the copy's sidecar and archive entry: both, or neither (True: the
+        sidecar was there to update; the archive entry is updated either way)."""
         from tikget_tui.audit import sidecar_for
 
         job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
@@ -379,11 +386,12 @@ class DownloadManager:
         before = await asyncio.to_thread(sidecar.read, side_path)
         combined = copies.combine_notes(entry.note, note)
         try:
-            await asyncio.to_thread(copies.add_note, side_path, note)
+            updated = await asyncio.to_thread(copies.add_note, side_path, note)
             self.store.archive_set_note(entry.story_id, entry.variant, entry.path, combined)
         except BaseException:
             await asyncio.to_thread(copies.restore_sidecar, side_path, before)
             raise
+        return updated is not None
 
     async def _copy_saved(self, story: Story, variant: str, audio: bool, note: str,
                           entry: ArchiveEntry, target: Path) -> Job:
