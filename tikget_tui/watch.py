@@ -97,6 +97,16 @@ class PollResult:
                 f"{n} new queued, {self.known} already saved or queued")
 
 
+def health_line(entry: WatchEntry, *, resume: str = "") -> str:
+    """What a failing or paused account shows before its last result ('' when its polls
+    work): "2 failed polls in a row", "paused after 3 failed polls (RESUME)"."""
+    n = entry.failures
+    polls = f"{n} failed poll{'s' if n != 1 else ''}"
+    if entry.paused:
+        return f"paused after {polls}" + (f" ({resume})" if resume else "")
+    return f"{polls} in a row" if n else ""
+
+
 class Watcher:
     """Polls due creators and enqueues their new stories on ``manager``.
 

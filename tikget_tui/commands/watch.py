@@ -88,14 +88,9 @@ def entry_dict(w: WatchEntry) -> dict[str, Any]:
 
 def health(w: WatchEntry) -> str:
     """What a failing or paused account's row says before its last result ('' when fine)."""
-    n = w.failures
-    polls = f"{n} failed poll{'s' if n != 1 else ''}"
-    if w.paused:
-        return (f"paused after {polls} (`tikget watch add @{w.username}` looks it up and "
-                "resumes it)")
-    if n:
-        return f"{polls} in a row"
-    return ""
+    from tikget_tui.watch import health_line
+
+    return health_line(w, resume=f"`tikget watch add @{w.username}` looks it up and resumes it")
 
 
 def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
