@@ -224,8 +224,10 @@ async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
             out.append(_mark(store, f, f"the story expired ({who} no longer lists it); "
                                        "it cannot be saved again"))
             continue
-        new = await manager.enqueue(fresh, audio=f.variant == "audio", note=job.note,
-                                    again=True)
+        entry = store.archive_get(f.story_id, f.variant, directory=f.path.parent)
+        new = await manager.enqueue(fresh, audio=f.variant == "audio",
+                                    note=entry.note if entry is not None else job.note,
+                                    again=True, directory=f.path.parent)
         out.append(replace(f, action=f"re-queued as job {new.id}", requeued_job=new.id))
     if wait:
         await manager.wait_idle()
@@ -247,7 +249,13 @@ def _outcome(store: Store, manager: Any, f: Finding) -> Finding:
     if job.state == JobState.DONE and job.verdict in ("ok", "warn"):
         store.audit_unmark(f.story_id, f.variant)
         name = job.final_path.name if job.final_path else "?"
-        return replace(f, action=f"re-queued and saved again as {name} ({job.verdict})")
+        action = f"re-queued and saved again as {name} ({job.verdict})"
+        if job.final_path is not None and job.final_path != f.path:
+            # the new copy replaces the broken one in the archive (its file stays on disk)
+            store.archive_delete(f.story_id, f.variant, f.path)
+            if f.path.exists():
+                action += f"; {f.path.name} stays on disk but is no longer counted as a copy"
+        return replace(f, action=action)
     return replace(f, action=f"re-queued, but {job.state}: {job.reason}")
 
 

@@ -67,6 +67,7 @@ class ItemResult:
     files: tuple[Path, ...] = ()
     verdict: str | None = None
     job_id: int | None = None
+    caption: str = ""  # the story's caption (the summary leads with it)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +86,7 @@ class ItemResult:
             "files": [str(p) for p in self.files],
             "verdict": self.verdict,
             "reason": self.reason,
+            "caption": self.caption,
         }
 
 
@@ -178,6 +180,7 @@ def result_for_job(target: str, job: Job) -> ItemResult:
         files=job.files,
         verdict=job.verdict,
         job_id=job.id,
+        caption=job.story.caption,
     )
 
 
@@ -186,7 +189,7 @@ def expired_result(target: str, story: Story, clock: Clock) -> ItemResult | None
         return None
     when = story.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     return ItemResult(target=target, state=str(JobState.EXPIRED), story_id=story.id,
-                      creator=story.creator.unique_id,
+                      creator=story.creator.unique_id, caption=story.caption,
                       reason=f"the story expired at {when}; nothing left to save")
 
 
@@ -214,6 +217,7 @@ class Batch:
     # (target text, job id) for every enqueued story; failures of look-ups, in order.
     _items: list[tuple[str, int | ItemResult]] = field(default_factory=list)
     _already: dict[int, Path] = field(default_factory=dict)  # job id → file saved before
+    _why: dict[int, str] = field(default_factory=dict)  # job id → why it was queued
 
     async def add(self, named: NamedTarget) -> None:
         """Look one target up and enqueue what it names (or record why not)."""
@@ -251,15 +255,19 @@ class Batch:
                                              note=self.options.note, again=self.options.again)
             if saved is not None and job.state == JobState.DONE:
                 self._already[job.id] = saved
+            elif job.state == JobState.QUEUED and job.reason:
+                self._why[job.id] = job.reason  # e.g. why it is downloaded, not copied
             self._items.append((named.text, job.id))
 
     def _archived(self, story: Story) -> Path | None:
-        """The saved file when this story (this variant) is archived and still on disk."""
+        """The saved file when this story (this variant) is saved in the download folder
+        and still on disk."""
         if self.options.audio:
             variant = "audio"
         else:
             variant = "photo" if story.kind == Kind.PHOTO else "video"
-        entry = self.manager.store.archive_get(story.id, variant)
+        entry = self.manager.store.archive_get(story.id, variant,
+                                               directory=self.manager.settings.download_dir)
         if entry is None or entry.missing_files():
             return None
         path: Path = entry.path
@@ -288,6 +296,8 @@ class Batch:
             result = result_for_job(text, job)
             if item in self._already and not job.reason:
                 result = replace(result, reason=f"already saved: {self._already[item].name}")
+            elif item in self._why and not job.reason:
+                result = replace(result, reason=self._why[item])
             out.append(result)
         return out
 

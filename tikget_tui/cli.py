@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tikget_tui import __version__
 
@@ -31,65 +32,111 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"tikget: error: {message}\n")
 
 
+# The global options: accepted before or after the subcommand (``tikget --dir D save @u``
+# and ``tikget save @u --dir D`` mean the same). Each parser that takes them uses
+# default=SUPPRESS so a subcommand never overwrites a value given before it; main()
+# fills in these defaults afterwards.
+GLOBAL_DEFAULTS: dict[str, object] = {
+    "service": None, "demo": False, "dir": None, "concurrency": None,
+    "verbose": False, "write_pages": None,
+}
+
+
+def _global_options() -> argparse.ArgumentParser:
+    g = argparse.ArgumentParser(add_help=False)
+    opts = g.add_argument_group("global options (before or after the command)")
+    opts.add_argument("--service", metavar="URL", default=argparse.SUPPRESS,
+                      help="treat this origin as TikTok (a stand-in)")
+    opts.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                      help="start the built-in demo service and use it")
+    opts.add_argument("--dir", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+                      help="download directory")
+    opts.add_argument("--concurrency", type=int, metavar="N", default=argparse.SUPPRESS,
+                      help="parallel downloads")
+    opts.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                      help="log every request (signed values redacted) and decision to stderr")
+    opts.add_argument("--write-pages", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+                      help="keep every page and API answer in DIR (cookies, tokens and "
+                           "signatures redacted)")
+    return g
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="tikget", description=DESCRIPTION)
+    common = _global_options()
+    p = _Parser(prog="tikget", description=DESCRIPTION, parents=[common])
     p.add_argument("--version", action="version", version=f"tikget {__version__}")
-    p.add_argument("--service", metavar="URL", help="treat this origin as TikTok (a stand-in)")
-    p.add_argument("--demo", action="store_true", help="start the built-in demo service and use it")
-    p.add_argument("--dir", type=Path, metavar="DIR", help="download directory")
-    p.add_argument("--concurrency", type=int, metavar="N", help="parallel downloads")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    s = sub.add_parser("stories", help="list a creator's active stories")
+    def command(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(
+            name, help=help_text, description=help_text, parents=[common])
+        return parser
+
+    s = command(sub, "stories", "list a creator's active stories")
     s.add_argument("targets", nargs="+", metavar="TARGET", help="@user, user or profile link")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    s = sub.add_parser("save", help="save stories/posts without the UI")
+    s = command(sub, "save", "save stories/posts without the UI")
     s.add_argument("targets", nargs="*", metavar="TARGET", help="links, @users, or - for stdin")
     s.add_argument("--from-file", type=Path, metavar="FILE", help="read targets from FILE")
     s.add_argument("--audio", action="store_true", help="save the audio as MP3")
-    s.add_argument("--note", default=None, metavar="TEXT", help="why you save this (kept beside)")
+    s.add_argument("--note", default=None, metavar="TEXT",
+                   help="why you save this (kept beside; added to stories already saved)")
     s.add_argument("--again", action="store_true", help="download even if already archived")
     s.add_argument("--json", action="store_true", help="one JSON result per item")
 
-    s = sub.add_parser("verify", help="check saved media files with ffprobe/ffmpeg")
-    s.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    s = command(sub, "verify", "check saved media files (or folders of them) with ffprobe/ffmpeg")
+    s.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="media files or folders (.info.json sidecars and .part files are "
+                        "skipped; a sidecar beside a file is compared with it)")
+    s.add_argument("-r", "--recursive", action="store_true",
+                   help="look into sub-folders of the folders named")
     s.add_argument("--expect-duration", type=float, metavar="SECONDS")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    s = sub.add_parser("watch", help="watch creators and save new stories before they expire")
+    s = command(sub, "watch", "watch creators and save new stories before they expire")
     wsub = s.add_subparsers(dest="watch_command", metavar="ACTION", required=True,
                             parser_class=_Parser)
-    w = wsub.add_parser("add", help="watch creators")
+    w = command(wsub, "add", "watch creators (each is looked up once first)")
     w.add_argument("targets", nargs="+", metavar="@USER")
     w.add_argument("--note", default=None, metavar="TEXT")
-    w = wsub.add_parser("remove", help="stop watching creators")
+    w.add_argument("--anyway", action="store_true",
+                   help="add even when the look-up fails (private, unknown, offline)")
+    w = command(wsub, "remove", "stop watching creators")
     w.add_argument("targets", nargs="+", metavar="@USER")
-    w = wsub.add_parser("list", help="show watched creators")
+    w = command(wsub, "list", "show watched creators")
     w.add_argument("--json", action="store_true")
-    w = wsub.add_parser("run", help="poll watched creators and save new stories")
+    w = command(wsub, "run", "poll watched creators and save new stories")
     w.add_argument("--once", action="store_true", help="one poll of each creator, then exit")
     w.add_argument("--interval", type=float, metavar="SECONDS", help="poll interval")
 
-    s = sub.add_parser("audit", help="compare the archive, the files and their sidecars")
+    s = command(sub, "audit", "compare the archive, the files and their sidecars")
     s.add_argument("--json", action="store_true")
     s.add_argument("--requeue", action="store_true", help="re-queue what can still be saved")
 
-    s = sub.add_parser("export", help="export the archive as CSV or JSON")
+    s = command(sub, "export", "export the archive as CSV or JSON (one row per saved copy)")
     s.add_argument("--format", choices=("csv", "json"), default="csv")
     s.add_argument("--output", "-o", type=Path, metavar="FILE", help="default: standard output")
 
-    sub.add_parser("locate", help="print where config, state, cache and downloads live")
+    command(sub, "locate", "print where config, state, cache, log and downloads live")
 
-    s = sub.add_parser("demo-server", help="run the stand-in TikTok service on loopback")
+    s = command(sub, "demo-server", "run the stand-in TikTok service on loopback")
     s.add_argument("--port", type=int, default=0, metavar="N", help="0 picks a free port")
     s.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     return p
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv``; every global option gets its default when it was not given."""
+    args = build_parser().parse_args(argv)
+    for name, default in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
 
     from tikget_tui.config import ConfigError, load
     from tikget_tui.store import StoreError
@@ -98,12 +145,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load()
         settings = settings.replace(service_origin=args.service, concurrency=args.concurrency)
         if args.dir:
-            settings = settings.with_download_dir(args.dir)
+            # absolute: the archive records where files are, whatever the working folder
+            settings = settings.with_download_dir(args.dir.expanduser().absolute())
     except ConfigError as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    from tikget_tui.logs import setup_logging
+
     command = args.command or "app"
+    # the app writes its log to the file `tikget locate` names (commands/app.py)
+    if command != "app":
+        setup_logging(settings, verbose=bool(args.verbose), write_pages=args.write_pages)
     module = importlib.import_module(f"tikget_tui.commands.{command.replace('-', '_')}")
     try:
         return int(module.run(args, settings))

@@ -41,15 +41,18 @@ class ExportRow:
     size: int
     status: str  # "ok", or an audit mark such as "unrecoverable"
     files: tuple[str, ...] = ()
+    copied_from: str = ""  # the saved file this copy was made from ("" for a download)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
         d["files"] = list(self.files)
+        d["copied_from"] = self.copied_from or None
         return d
 
 
 def rows(store: Store) -> list[ExportRow]:
-    """One row per archived story (and variant), oldest save first."""
+    """One row per saved copy of a story (and variant), oldest save first: a story saved
+    in two folders is two rows."""
     from tikget_tui.audit import read_sidecar, sidecar_for
 
     marks = store.audit_marks()
@@ -64,6 +67,7 @@ def rows(store: Store) -> list[ExportRow]:
             url = str(side.get("url") or "")
             posted = str(side.get("posted_at") or "")
             note = str(side.get("note") or "")
+        note = entry.note or note  # the note kept with this copy (notes added later too)
         mark = marks.get((entry.story_id, entry.variant))
         out.append(ExportRow(
             file=str(entry.path), creator=entry.creator or str(side.get("creator") or ""),
@@ -71,6 +75,7 @@ def rows(store: Store) -> list[ExportRow]:
             verdict=entry.verdict or "", story_id=entry.story_id, variant=entry.variant,
             sha256=entry.sha256 or "", size=entry.size, status=mark[0] if mark else "ok",
             files=tuple(str(p) for p in entry.all_files),
+            copied_from=str(entry.copied_from) if entry.copied_from is not None else "",
         ))
     return out
 

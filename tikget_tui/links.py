@@ -9,12 +9,13 @@ trailing slash, share query strings such as ``_r``/``_t``/``is_from_webapp``/
 
 ========================================================  =========================
 ``@user``, ``user``, ``www.tiktok.com/@user``              ``UserTarget("user")``
-``www.tiktok.com/@user/stories``                           ``UserTarget("user")``
+``www.tiktok.com/@user/stories``, ``.../@user/posts``       ``UserTarget("user")``
 ``12345678`` (8-24 ASCII digits), ``/share/user/ID``       ``UserTarget(None, "ID")``
 ``www.tiktok.com/@user/video/ID``                          ``PostTarget("ID", "user")``
 ``www.tiktok.com/@user/photo/ID``                          ``PostTarget(.., "photo")``
 ``www.tiktok.com/@user/story/ID``                          ``PostTarget("ID", "user")``
 ``www.tiktok.com/@/video/ID``                              ``PostTarget("ID")``
+``www.tiktok.com/@MS4wLjABAAAA.../video/ID`` (internal id) ``PostTarget("ID")``
 ``www.tiktok.com/share/video/ID``, ``www.tiktokv.com/...`` ``PostTarget("ID")``
 ``m.tiktok.com/v/ID.html``                                 ``PostTarget("ID")``
 ``www.tiktok.com/embed/ID``, ``/embed/v2/ID``              ``PostTarget("ID")``
@@ -43,6 +44,7 @@ Rules worth knowing:
   words, each must be a valid username (or author id), else the error names it.
 - Duplicates are removed keeping the first position (a post is the same post
   whichever link shape named it; the first one carrying a username wins).
+- A mistyped scheme (``https:/www.tiktok.com/...``) is reported as a malformed link.
 - Refused: other hosts (look-alikes included), user info before the host
   (``https://www.tiktok.com@evil.example/``), non-ASCII hosts, backslashes,
   control and bidi-override characters, more than 10,000 characters or 200
@@ -87,6 +89,11 @@ _EMBED_VERSION_RE = re.compile(r"v[0-9]{1,2}", re.ASCII)
 _SEPARATORS_RE = re.compile(r"[\s,;，；、]+")
 _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 _ANY_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# "https:/host", "https:host", "https:///host", "https//host": a scheme mistyped
+_MANGLED_SCHEME_RE = re.compile(r"https?(?::/?(?!/)|:///+|//)(?=\S)", re.IGNORECASE)
+# TikTok's internal account id (secUid, "MS4wLjABAAAA..."), which some links (sponsored
+# videos) carry in the author slot: longer than any username, base64url characters only
+_INTERNAL_ID_RE = re.compile(r"[A-Za-z0-9_-]{25,200}", re.ASCII)
 # The part of a scheme-less token before its first "/" that makes it a link.
 # The last label of a domain starts with a letter (so "3.5/5" stays prose).
 _HOSTLIKE_RE = re.compile(
@@ -220,6 +227,8 @@ def _strip_punctuation(token: str) -> str:
 
 
 def _looks_like_link(token: str) -> bool:
+    if _MANGLED_SCHEME_RE.match(token):
+        return True
     if _ANY_SCHEME_RE.match(token) or token.startswith("//"):
         return True
     if "/" in token:
@@ -273,9 +282,14 @@ def _parse_web_path(segments: list[str], shown: str) -> Target:
     if first.startswith("@"):
         name = first[1:]
         username: str | None = None
+        if (name and _INTERNAL_ID_RE.fullmatch(name) and len(rest) == 2
+                and lowered[0] in ("video", "photo", "story")):
+            # the author slot holds TikTok's internal account id: the post id is enough
+            kind = "photo" if lowered[0] == "photo" else "video"
+            return PostTarget(_post_id(rest[1], shown), None, kind)
         if name:
             username = _parse_username(name, original=first)
-        if not rest or lowered in (["stories"], ["story"]):
+        if not rest or lowered in (["stories"], ["story"], ["posts"]):
             if username is None:
                 raise _not_a_page(shown)
             return UserTarget(username)
@@ -323,6 +337,11 @@ def _other_host(host: str, service: Service | None) -> ParseError:
 
 def _parse_link(token: str, service: Service | None) -> Target:
     shown = token
+    if _MANGLED_SCHEME_RE.match(token):
+        raise ParseError(
+            f"{_show(shown)} is a malformed link (it should start with https://); copy the"
+            " link again from TikTok's Share button"
+        )
     if "\\" in token:
         raise ParseError(
             f"{_show(shown)} contains a backslash, which no TikTok link has; copy the link again"

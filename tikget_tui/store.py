@@ -135,6 +135,8 @@ class Job:
     # identity of the media source whose bytes the current .part holds (see
     # downloads.transfer.video_identity); None: no .part, or a row from before schema 3
     part_source: str | None = None
+    # the folder this job saves into (None: a row from before schema 4 → the download dir)
+    directory: Path | None = None
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
 
@@ -157,7 +159,9 @@ class Job:
 
 @dataclass(frozen=True)
 class ArchiveEntry:
-    """A story (one variant) that was saved: where, what it hashed to, how it verified."""
+    """One saved copy (location) of a story's variant: where, what it hashed to, how it
+    verified, the note kept with it. A story saved in several folders has one entry per
+    folder (``copied_from``: the file it was copied or hard-linked from, when it was)."""
 
     story_id: str
     variant: str
@@ -169,6 +173,12 @@ class ArchiveEntry:
     creator: str = ""
     job_id: int | None = None
     files: tuple[Path, ...] = ()
+    note: str = ""
+    copied_from: Path | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
 
     @property
     def all_files(self) -> tuple[Path, ...]:
@@ -186,6 +196,8 @@ class WatchEntry:
     last_poll_at: datetime | None = None
     next_poll_at: datetime | None = None
     last_result: str = ""
+    failures: int = 0  # polls failed in a row (reset by a poll that works)
+    paused: bool = False  # not polled any more (the account went private or away)
 
 
 # Each entry upgrades the schema from version i to i + 1.
@@ -261,12 +273,44 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN part_source TEXT;
     """,
+    # 4: the archive keeps every location of a story (one row per saved copy, with its
+    # note); a job knows its folder; a watched account counts failed polls and pauses.
+    """
+    CREATE TABLE archive_v4 (
+        story_id    TEXT NOT NULL,
+        variant     TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        files_json  TEXT NOT NULL DEFAULT '[]',
+        sha256      TEXT,
+        size        INTEGER NOT NULL DEFAULT 0,
+        verdict     TEXT,
+        saved_at    REAL NOT NULL,
+        creator     TEXT NOT NULL DEFAULT '',
+        job_id      INTEGER REFERENCES jobs (id) ON DELETE SET NULL,
+        note        TEXT NOT NULL DEFAULT '',
+        copied_from TEXT,
+        PRIMARY KEY (story_id, variant, path)
+    );
+    INSERT INTO archive_v4 (story_id, variant, path, files_json, sha256, size, verdict,
+        saved_at, creator, job_id, note)
+        SELECT a.story_id, a.variant, a.path, a.files_json, a.sha256, a.size, a.verdict,
+               a.saved_at, a.creator, a.job_id,
+               COALESCE((SELECT j.note FROM jobs j WHERE j.id = a.job_id), '')
+        FROM archive a;
+    DROP TABLE archive;
+    ALTER TABLE archive_v4 RENAME TO archive;
+    CREATE INDEX archive_story ON archive (story_id, variant);
+    ALTER TABLE jobs ADD COLUMN directory TEXT;
+    ALTER TABLE watch ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE watch ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JOB_COLUMNS = {
     "state", "reason", "note", "audio", "expires_at", "bytes_done", "bytes_total", "retries",
     "part_path", "final_path", "files", "verdict", "sha256", "story", "stem", "part_source",
+    "directory",
 }
 
 
@@ -367,15 +411,17 @@ class Store:
 
     def add_job(
         self, story: Story, *, variant: str, audio: bool = False, note: str = "",
-        state: JobState = JobState.QUEUED, reason: str = "",
+        state: JobState = JobState.QUEUED, reason: str = "", directory: Path | None = None,
     ) -> Job:
         now = _now().timestamp()
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO jobs (story_id, variant, state, reason, story_json, note, audio,"
-                " expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " expires_at, created_at, updated_at, directory)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (story.id, variant, str(state), reason, json.dumps(story.to_dict()), note,
-                 int(audio), _ts(story.expires_at), now, now),
+                 int(audio), _ts(story.expires_at), now, now,
+                 str(directory) if directory is not None else None),
             )
             job_id = int(cur.lastrowid or 0)
         job = self.get_job(job_id)
@@ -419,7 +465,7 @@ class Store:
                 cols.append("files_json")
                 vals.append(json.dumps([str(p) for p in value]))
                 continue
-            if key in ("part_path", "final_path"):
+            if key in ("part_path", "final_path", "directory"):
                 value = str(value) if value is not None else None
             elif key == "expires_at":
                 value = _ts(value)
@@ -448,31 +494,59 @@ class Store:
     # -- archive -----------------------------------------------------------------------------
 
     def archive_put(self, entry: ArchiveEntry) -> None:
+        """Record one saved copy; a copy at the same path replaces the old record, copies
+        elsewhere stay."""
         with self._tx() as c:
             c.execute(
                 "INSERT OR REPLACE INTO archive (story_id, variant, path, files_json, sha256, size,"
-                " verdict, saved_at, creator, job_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " verdict, saved_at, creator, job_id, note, copied_from)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (entry.story_id, entry.variant, str(entry.path),
                  json.dumps([str(p) for p in entry.files]), entry.sha256, entry.size,
-                 entry.verdict, entry.saved_at.timestamp(), entry.creator, entry.job_id),
+                 entry.verdict, entry.saved_at.timestamp(), entry.creator, entry.job_id,
+                 entry.note,
+                 str(entry.copied_from) if entry.copied_from is not None else None),
             )
 
-    def archive_get(self, story_id: str, variant: str) -> ArchiveEntry | None:
+    def archive_locations(self, story_id: str, variant: str) -> list[ArchiveEntry]:
+        """Every saved copy of a story's variant, oldest first."""
         rows = self._query(
-            "SELECT * FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
+            "SELECT * FROM archive WHERE story_id = ? AND variant = ? ORDER BY saved_at, path",
+            (story_id, variant),
         )
-        return _archive_from_row(rows[0]) if rows else None
-
-    def archive_list(self) -> list[ArchiveEntry]:
-        rows = self._query("SELECT * FROM archive ORDER BY saved_at")
         return [_archive_from_row(r) for r in rows]
 
-    def archive_delete(self, story_id: str, variant: str) -> bool:
+    def archive_get(self, story_id: str, variant: str,
+                    directory: Path | None = None) -> ArchiveEntry | None:
+        """The newest saved copy (in ``directory`` when given, else anywhere), or None."""
+        entries = self.archive_locations(story_id, variant)
+        if directory is not None:
+            entries = [e for e in entries if same_folder(e.directory, directory)]
+        return entries[-1] if entries else None
+
+    def archive_list(self) -> list[ArchiveEntry]:
+        """Every saved copy of every story, oldest first."""
+        rows = self._query("SELECT * FROM archive ORDER BY saved_at, path")
+        return [_archive_from_row(r) for r in rows]
+
+    def archive_delete(self, story_id: str, variant: str, path: Path | None = None) -> bool:
+        """Forget the copy at ``path`` (or, without it, every copy of the story's variant)."""
         with self._tx() as c:
-            cur = c.execute(
-                "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
-            )
+            if path is None:
+                cur = c.execute(
+                    "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
+                )
+            else:
+                cur = c.execute(
+                    "DELETE FROM archive WHERE story_id = ? AND variant = ? AND path = ?",
+                    (story_id, variant, str(path)),
+                )
             return cur.rowcount > 0
+
+    def archive_set_note(self, story_id: str, variant: str, path: Path, note: str) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE archive SET note = ? WHERE story_id = ? AND variant = ? AND path = ?",
+                      (note, story_id, variant, str(path)))
 
     # -- verification reports ----------------------------------------------------------------
 
@@ -524,12 +598,15 @@ class Store:
         return clean
 
     def watch_add(self, username: str, note: str = "") -> WatchEntry:
+        """Watch ``username`` (idempotent). Adding an account again resumes it: its failure
+        count is reset and, when it was paused, it is due at once."""
         name = self._username(username)
         with self._tx() as c:
             c.execute(
                 "INSERT INTO watch (username, added_at, note) VALUES (?,?,?)"
                 " ON CONFLICT (username) DO UPDATE SET note = CASE WHEN excluded.note != ''"
-                " THEN excluded.note ELSE watch.note END",
+                " THEN excluded.note ELSE watch.note END, failures = 0, paused = 0,"
+                " next_poll_at = CASE WHEN watch.paused THEN NULL ELSE watch.next_poll_at END",
                 (name, _now().timestamp(), note),
             )
         entry = self.watch_get(name)
@@ -552,10 +629,14 @@ class Store:
     def watch_update(
         self, username: str, *, last_poll_at: datetime | None = None,
         next_poll_at: datetime | None = None, last_result: str | None = None,
-        note: str | None = None,
+        note: str | None = None, failures: int | None = None, paused: bool | None = None,
     ) -> WatchEntry:
         name = self._username(username)
         changes: dict[str, Any] = {}
+        if failures is not None:
+            changes["failures"] = int(failures)
+        if paused is not None:
+            changes["paused"] = int(bool(paused))
         if last_poll_at is not None:
             changes["last_poll_at"] = last_poll_at.timestamp()
         if next_poll_at is not None:
@@ -576,8 +657,19 @@ class Store:
         return entry
 
     def watch_due(self, now: datetime) -> list[WatchEntry]:
-        """Watched creators never polled or whose ``next_poll_at`` has come."""
-        return [w for w in self.watch_list() if w.next_poll_at is None or w.next_poll_at <= now]
+        """Watched creators (not paused) never polled or whose ``next_poll_at`` has come."""
+        return [w for w in self.watch_list()
+                if not w.paused and (w.next_poll_at is None or w.next_poll_at <= now)]
+
+
+def same_folder(a: Path, b: Path) -> bool:
+    """Do ``a`` and ``b`` name the same folder (symlinks and ``..`` resolved)?"""
+    if a == b:
+        return True
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def _split_sql(script: str) -> list[str]:
@@ -604,6 +696,7 @@ def _job_from_row(r: Any) -> Job:
         sha256=r["sha256"],
         stem=r["stem"],
         part_source=r.get("part_source"),
+        directory=Path(r["directory"]) if r.get("directory") else None,
         created_at=_dt(r["created_at"]) or _now(),
         updated_at=_dt(r["updated_at"]) or _now(),
     )
@@ -621,6 +714,8 @@ def _archive_from_row(r: Any) -> ArchiveEntry:
         saved_at=_dt(r["saved_at"]) or _now(),
         creator=r["creator"],
         job_id=r["job_id"],
+        note=r.get("note") or "",
+        copied_from=Path(r["copied_from"]) if r.get("copied_from") else None,
     )
 
 
@@ -632,6 +727,8 @@ def _watch_from_row(r: Any) -> WatchEntry:
         last_poll_at=_dt(r["last_poll_at"]),
         next_poll_at=_dt(r["next_poll_at"]),
         last_result=r["last_result"],
+        failures=int(r.get("failures") or 0),
+        paused=bool(r.get("paused")),
     )
 
 

@@ -13,6 +13,10 @@ one :class:`Watcher` over a started :class:`~tikget_tui.downloads.DownloadManage
   next round), ``pause`` seconds between look-ups (on top of the client's own
   per-host limits and API spacing), a shorter retry (``retry_after`` honoured)
   after a temporary failure.
+- An account that a poll finds private, unknown or otherwise not public
+  ``PAUSE_AFTER`` times in a row is paused (``WatchEntry.paused``; no more polls) and
+  every failure is counted (``WatchEntry.failures``); a poll that works resets both,
+  and ``tikget watch add`` of a paused account resumes it after a look-up.
 - Every new story goes through ``DownloadManager.enqueue`` (expiring-first
   queue, verification, sidecars); stories already archived with their files on
   disk, or already queued, are not enqueued again — nothing is saved twice,
@@ -43,6 +47,7 @@ MAX_INTERVAL = 24 * 3600.0  # exclusive: an interval must be under a story's lif
 DEFAULT_BUDGET = 20  # look-ups per round
 DEFAULT_PAUSE = 2.0  # seconds between two look-ups of one round
 RETRY_SOON = 600.0  # after a temporary failure (network, throttling), try again within this
+PAUSE_AFTER = 3  # polls in a row that found the account private or gone: then it is paused
 MAX_WAIT = 300.0  # run() re-reads the watch list at least this often (a UI may add creators)
 
 
@@ -73,6 +78,8 @@ class PollResult:
     retryable: bool = False
     stories: tuple[Story, ...] = ()  # what the look-up listed (a UI shows them)
     creator: Creator | None = None  # who was looked up (None when the look-up failed)
+    failures: int = 0  # polls failed in a row, this one included (0 when it worked)
+    paused: bool = False  # this failure paused the account (no more polls)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +95,16 @@ class PollResult:
         n = len(self.new_jobs)
         return (f"{self.found} active stor{'y' if self.found == 1 else 'ies'}, "
                 f"{n} new queued, {self.known} already saved or queued")
+
+
+def health_line(entry: WatchEntry, *, resume: str = "") -> str:
+    """What a failing or paused account shows before its last result ('' when its polls
+    work): "2 failed polls in a row", "paused after 3 failed polls (RESUME)"."""
+    n = entry.failures
+    polls = f"{n} failed poll{'s' if n != 1 else ''}"
+    if entry.paused:
+        return f"paused after {polls}" + (f" ({resume})" if resume else "")
+    return f"{polls} in a row" if n else ""
 
 
 class Watcher:
@@ -152,7 +169,8 @@ class Watcher:
 
     def next_poll_at(self) -> datetime | None:
         """When the next creator is due (None when nobody is watched)."""
-        times = [w.next_poll_at or self.clock.now() for w in self.store.watch_list()]
+        times = [w.next_poll_at or self.clock.now() for w in self.store.watch_list()
+                 if not w.paused]
         return min(times) if times else None
 
     def wake(self) -> None:
@@ -193,8 +211,18 @@ class Watcher:
                 if isinstance(exc, Throttled) and exc.retry_after:
                     soon = max(soon, float(exc.retry_after))
                 delay = min(delay, soon)
+            failures = entry.failures + 1
+            # private, unknown, banned: polling forever would not bring it back
+            paused = not exc.retryable and failures >= PAUSE_AFTER
+            if paused:
+                log.warning("@%s: paused after %d failed polls (%s)", entry.username, failures,
+                            exc.reason)
+            else:
+                log.info("@%s: poll failed (%d in a row): %s", entry.username, failures,
+                         exc.reason)
             result = PollResult(entry.username, now, now + timedelta(seconds=delay),
-                                error=exc.reason, retryable=exc.retryable)
+                                error=exc.reason, retryable=exc.retryable, failures=failures,
+                                paused=paused)
             return self._record(result)
         new: list[int] = []
         known = 0
@@ -206,6 +234,8 @@ class Watcher:
                 continue
             job = await self.manager.enqueue(story, audio=self.audio, note=entry.note)
             new.append(job.id)
+        log.info("@%s: %d active stories, %d new queued, %d known", entry.username,
+                 len(listing.stories), len(new), known)
         result = PollResult(entry.username, now,
                             now + timedelta(seconds=self.next_delay()),
                             found=len(listing.stories), new_jobs=tuple(new), known=known,
@@ -216,7 +246,8 @@ class Watcher:
         with contextlib.suppress(KeyError):  # removed from the list while being polled
             self.store.watch_update(result.username, last_poll_at=result.polled_at,
                                     next_poll_at=result.next_poll_at,
-                                    last_result=result.summary)
+                                    last_result=result.summary, failures=result.failures,
+                                    paused=result.paused)
         if self.on_poll is not None:
             try:
                 self.on_poll(result)
@@ -226,7 +257,8 @@ class Watcher:
 
     async def poll_once(self, *, everyone: bool = False) -> list[PollResult]:
         """One round: the due creators (or, with ``everyone``, all of them) up to ``budget``."""
-        entries = self.store.watch_list() if everyone else self.due()
+        entries = ([w for w in self.store.watch_list() if not w.paused] if everyone
+                   else self.due())
         results: list[PollResult] = []
         for i, entry in enumerate(entries[: self.budget]):
             if i and self.pause:

@@ -55,9 +55,18 @@ def test_mixed_batch_saves_what_it_may_and_explains_the_rest(
     head = lines[0].split()
     assert head[:3] == ["ITEM", "CREATOR", "STATE"]
     row = {ln.split()[0]: ln for ln in lines[1:] if ln.strip()}
-    # the public creator's video and photo stories: saved and verified
-    assert " done " in row[STORY_B] and row[STORY_B].rstrip().endswith("ok")
-    assert " done " in row[DEMO_PHOTO_STORY] and "(+2)" in row[DEMO_PHOTO_STORY]
+
+    def row_of(caption: str) -> str:
+        [line] = [ln for ln in lines[1:] if ln.startswith(caption)]
+        return line
+
+    # the public creator's video and photo stories: saved and verified, named by their
+    # caption and creator (the numeric ids are for --json)
+    video, photo = row_of("Coffee first ☕️ "), row_of("Azulejos, a tiny gallery 🧱💙 ")
+    assert " @" + DEMO_CREATOR + " " in video and " @" + DEMO_CREATOR + " " in photo
+    assert " done " in video and video.rstrip().endswith("ok")
+    assert " done " in photo and "(+2)" in photo
+    assert STORY_B not in result.out and DEMO_PHOTO_STORY not in result.out
     # the rest: one line each, with its reason
     assert "private" in row["@" + DEMO_PRIVATE_CREATOR]
     assert "private account" in row["@" + DEMO_PRIVATE_CREATOR]

@@ -164,7 +164,17 @@ async def test_run_loop_in_fake_time_with_budget_pause_and_failures(
 def test_watch_cli_add_list_run_remove(
     run_cli, cli_env: Path, demo_thread: DemoServerThread, demo_scenario: Scenario,
 ) -> None:
-    added = run_cli("watch", "add", "@" + DEMO_PHOTO_CREATOR, "Secret.Garden", "--note", "art")
+    refused = run_cli("watch", "add", "@" + DEMO_PHOTO_CREATOR, "Secret.Garden",
+                      "@no.such.creator")
+    assert refused.rc == 1, refused  # each creator is looked up once first
+    assert refused.out.splitlines() == [f"watching @{DEMO_PHOTO_CREATOR}"]
+    err = refused.err.splitlines()
+    assert len(err) == 2
+    assert "private account" in err[0] and "not watched (--anyway" in err[0]
+    assert "@no.such.creator" in err[1] and "does not exist" in err[1]
+    assert run_cli("watch", "remove", "@" + DEMO_PHOTO_CREATOR).rc == 0
+    added = run_cli("watch", "add", "@" + DEMO_PHOTO_CREATOR, "Secret.Garden", "--note", "art",
+                    "--anyway")
     assert added.rc == 0, added
     assert added.out.splitlines() == [f"watching @{DEMO_PHOTO_CREATOR}",
                                       f"watching @{DEMO_PRIVATE_CREATOR}"]
@@ -204,3 +214,72 @@ def test_watch_cli_add_list_run_remove(
     assert bad.rc == 2 and "under 24 hours" in bad.err
     post = run_cli("watch", "add", f"{demo_thread.origin}/@{DEMO_PHOTO_CREATOR}/video/1234567")
     assert post.rc == 2 and "post link" in post.err
+
+
+async def test_an_account_that_turns_private_or_disappears_is_counted_then_paused(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+    demo_clock: FakeClock,
+) -> None:
+    """Failures are counted poll by poll, reset by a poll that works; after PAUSE_AFTER
+    polls that find the account private or gone it is paused and never polled again."""
+    from tikget_tui.watch import PAUSE_AFTER
+
+    store = manager.store
+    store.watch_add(DEMO_PHOTO_CREATOR)
+    store.watch_add(DEMO_EMPTY_CREATOR)
+    watcher = Watcher(manager, dl_client, clock=demo_clock, interval=HOUR, pause=0)
+    photo = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
+    assert photo is not None
+
+    (first, _) = sorted(await watcher.poll_once(), key=lambda p: p.username != photo.username)
+    assert first.ok and first.failures == 0
+    photo.private = True  # the account turns private
+    for n in range(1, PAUSE_AFTER):
+        demo_clock.advance(HOUR)
+        result = await watcher.poll(DEMO_PHOTO_CREATOR)
+        assert (result.failures, result.paused) == (n, False)
+        assert "private" in result.error
+    entry = store.watch_get(DEMO_PHOTO_CREATOR)
+    assert entry is not None and (entry.failures, entry.paused) == (PAUSE_AFTER - 1, False)
+    photo.private = False  # public again: the count starts over
+    demo_clock.advance(HOUR)
+    assert (await watcher.poll(DEMO_PHOTO_CREATOR)).failures == 0
+    assert store.watch_get(DEMO_PHOTO_CREATOR).failures == 0  # type: ignore[union-attr]
+
+    del demo_server.scenario.creators[DEMO_PHOTO_CREATOR]  # now it is gone altogether
+    for _ in range(PAUSE_AFTER):
+        demo_clock.advance(HOUR)
+        last = await watcher.poll(DEMO_PHOTO_CREATOR)
+    assert last.paused and last.failures == PAUSE_AFTER and "does not exist" in last.error
+    entry = store.watch_get(DEMO_PHOTO_CREATOR)
+    assert entry is not None and entry.paused and entry.failures == PAUSE_AFTER
+    # paused: no longer due, not polled by a round (even --once), not in the next poll time
+    demo_clock.advance(24 * HOUR)
+    assert [w.username for w in watcher.due()] == [DEMO_EMPTY_CREATOR]
+    assert [p.username for p in await watcher.poll_once(everyone=True)] == [DEMO_EMPTY_CREATOR]
+
+
+def test_watch_list_shows_failures_and_paused_and_add_resumes(
+    run_cli, cli_env: Path, demo_scenario: Scenario,
+) -> None:
+    with Store.open(load().state_db) as store:
+        store.watch_add(DEMO_PHOTO_CREATOR)
+        store.watch_add(DEMO_EMPTY_CREATOR)
+        store.watch_update(DEMO_PHOTO_CREATOR, failures=3, paused=True,
+                           last_result=f"@{DEMO_PHOTO_CREATOR} is a private account")
+        store.watch_update(DEMO_EMPTY_CREATOR, failures=1, last_result="TikTok answered 503")
+    table = run_cli("watch", "list")
+    photo_row = next(r for r in table.out.splitlines() if r.startswith("@" + DEMO_PHOTO_CREATOR))
+    assert "paused" in photo_row and "paused after 3 failed polls" in photo_row
+    quiet_row = next(r for r in table.out.splitlines() if r.startswith("@" + DEMO_EMPTY_CREATOR))
+    assert "1 failed poll in a row: TikTok answered 503" in quiet_row
+    as_json = {e["username"]: e for e in json.loads(run_cli("watch", "list", "--json").out)}
+    assert (as_json[DEMO_PHOTO_CREATOR]["failures"], as_json[DEMO_PHOTO_CREATOR]["paused"]) == (
+        3, True)
+    # the account is public again: adding it looks it up and resumes it
+    resumed = run_cli("watch", "add", "@" + DEMO_PHOTO_CREATOR)
+    assert resumed.rc == 0, resumed
+    assert "watching @studio.photos again" in resumed.out
+    with Store.open(load().state_db) as store:
+        entry = store.watch_get(DEMO_PHOTO_CREATOR)
+        assert entry is not None and (entry.failures, entry.paused) == (0, False)

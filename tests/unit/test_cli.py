@@ -41,6 +41,8 @@ def expected_locations(home: Path) -> dict[str, str]:
         "state database": str(home / "data" / "state.sqlite3"),
         "cache dir": str(home / "cache"),
         "download dir": str(home / "downloads"),
+        "log file": str(home / "cache" / "tikget.log"),
+        "saved answers": str(home / "cache" / "answers"),
         "service": "https://www.tiktok.com",
     }
 

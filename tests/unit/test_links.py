@@ -589,3 +589,39 @@ def test_links_on_a_custom_service_are_shown_on_that_origin() -> None:
     # the origin is for display only: the same post from TikTok is the same target
     assert post == PostTarget("7430000000000000003", "quiet.creator")
     assert parse("https://vm.tiktok.com/ZMabc/", service)[0].display == "vm.tiktok.com/ZMabc"
+
+
+# -- shapes other downloaders' URL tests accept (issue 12, point 6) ---------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a sponsored video: the author slot holds TikTok's internal account id (secUid)
+        ("https://www.tiktok.com/@MS4wLjABAAAAdzhMt8BUnDvsb8MhWPLLv9cdN2YKi5AVDl9vjwxG8Rm"
+         "/video/7042692929109986561", PostTarget("7042692929109986561")),
+        ("https://www.tiktok.com/@MS4wLjABAAAAdzhMt8BUnDvsb8MhWPLLv9cdN2YKi5AVDl9vjwxG8Rm"
+         "/photo/7042692929109986561", PostTarget("7042692929109986561", None, "photo")),
+        ("https://www.tiktok.com/@user/posts", UserTarget("user")),
+        ("https://www.tiktok.com/@user/posts/", UserTarget("user")),
+    ],
+)
+def test_peer_link_shapes(text: str, expected: Target) -> None:
+    assert parse(text) == [expected]
+
+
+def test_internal_id_author_slot_without_a_post_is_still_refused() -> None:
+    # no post id to take: the long token is not a username, and the error says so
+    assert "not a valid TikTok username" in refused(
+        "https://www.tiktok.com/@MS4wLjABAAAAdzhMt8BUnDvsb8MhWPLLv9cdN2YKi5AVDl9vjwxG8Rm")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["https:/www.tiktok.com/@u/video/1", "https:www.tiktok.com/@user", "http:/tiktok.com/@user",
+     "https:///www.tiktok.com/@user", "https//www.tiktok.com/@user",
+     "look at HTTPS:/www.tiktok.com/@user please"],
+)
+def test_mistyped_scheme_is_a_malformed_link_not_a_username(text: str) -> None:
+    message = refused(text)
+    assert "malformed link" in message and "https://" in message
+    assert "not a valid TikTok username" not in message

@@ -186,12 +186,16 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
         assert (job.bytes_done, job.bytes_total, job.part_path, job.stem) == (
             4096, 8192, Path("/d/x.mp4.part"), "x")
         assert job.part_source is None
-        assert s.archive_get("7440000000000000002", "video").job_id == job.id
-        assert s.watch_get("mika.travels").note == "n"
+        entry = s.archive_get("7440000000000000002", "video")
+        assert entry.job_id == job.id
+        assert entry.note == "trip"  # schema 4: the note of the job that saved it
+        assert job.directory is None  # saved into the download dir, as before schema 4
+        watched = s.watch_get("mika.travels")
+        assert (watched.note, watched.failures, watched.paused) == ("n", 0, False)
         assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
         assert s.update_job(job.id, part_source="sound").part_source == "sound"
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
     with Store.open(path) as s:  # opening again migrates nothing and loses nothing
         assert s.get_job(job.id).part_source == "sound"
@@ -230,3 +234,59 @@ def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_archive_keeps_every_location_of_a_story(store: Store, tmp_path: Path) -> None:
+    """One story saved in two folders is two archive entries; neither replaces the other."""
+    from tikget_tui.store import ArchiveEntry
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    b.mkdir()
+    first = ArchiveEntry("7440000000000000001", "video", a / "x.mp4", sha256="f" * 64, size=5,
+                         verdict="ok", saved_at=NOW, note="trip")
+    second = ArchiveEntry("7440000000000000001", "video", b / "x.mp4", sha256="f" * 64, size=5,
+                          verdict="ok", saved_at=NOW + timedelta(minutes=1),
+                          copied_from=a / "x.mp4")
+    store.archive_put(first)
+    store.archive_put(second)
+    assert store.archive_locations("7440000000000000001", "video") == [first, second]
+    assert store.archive_list() == [first, second]
+    assert store.archive_get("7440000000000000001", "video") == second  # the newest
+    assert store.archive_get("7440000000000000001", "video", directory=a) == first
+    # a symlink to the folder is the same folder
+    (tmp_path / "link").symlink_to(b)
+    assert store.archive_get("7440000000000000001", "video", directory=tmp_path / "link") == second
+    assert store.archive_get("7440000000000000001", "video", directory=tmp_path / "c") is None
+    # saving again at the same path replaces that record only
+    store.archive_put(ArchiveEntry("7440000000000000001", "video", a / "x.mp4", verdict="warn",
+                                   saved_at=NOW))
+    assert [e.verdict for e in store.archive_locations("7440000000000000001", "video")] == [
+        "warn", "ok"]
+    store.archive_set_note("7440000000000000001", "video", b / "x.mp4", "second look")
+    assert store.archive_get("7440000000000000001", "video", directory=b).note == "second look"
+    assert store.archive_delete("7440000000000000001", "video", a / "x.mp4")
+    assert [e.path for e in store.archive_list()] == [b / "x.mp4"]
+
+
+def test_watch_failures_and_pause(store: Store) -> None:
+    store.watch_add("@gone.away")
+    store.watch_add("@still.here")
+    entry = store.watch_update("gone.away", failures=3, paused=True)
+    assert (entry.failures, entry.paused) == (3, True)
+    # a paused account is never due; the others are
+    assert [w.username for w in store.watch_due(NOW)] == ["still.here"]
+    assert store.watch_update("gone.away", failures=0, paused=False).paused is False
+    assert len(store.watch_due(NOW)) == 2
+    # adding a paused account again resumes it: due now, failures forgotten
+    store.watch_update("gone.away", failures=3, paused=True, next_poll_at=NOW + timedelta(days=1))
+    store.watch_update("still.here", failures=1, next_poll_at=NOW + timedelta(hours=1))
+    resumed = store.watch_add("gone.away", note="")
+    assert (resumed.failures, resumed.paused, resumed.next_poll_at) == (0, False, None)
+    kept = store.watch_add("still.here")
+    assert (kept.failures, kept.next_poll_at) == (0, NOW + timedelta(hours=1))
+
+
+def test_job_remembers_its_folder(store: Store, tmp_path: Path) -> None:
+    job = store.add_job(story(), variant="video", directory=tmp_path / "elsewhere")
+    assert store.get_job(job.id).directory == tmp_path / "elsewhere"
+    assert store.add_job(story(), variant="video").directory is None

@@ -10,6 +10,23 @@ from collections.abc import Iterator
 from tikget_tui.config import Settings
 
 
+def already_running(settings: Settings) -> str | None:
+    """The one-line refusal when another tikget (the app, a save, a watch run) drives the
+    queue, else None. Checked before anything slow starts (the demo service, look-ups).
+
+    ``save`` refuses rather than handing its targets to the running app: the app's queue
+    belongs to the person at its screen, a batch needs its own exit status and summary,
+    and a channel into a running app would be one more thing that listens for commands.
+    """
+    from tikget_tui.store import InstanceLock, StoreError
+
+    try:
+        with InstanceLock(settings.data_dir):
+            return None
+    except StoreError as exc:  # AlreadyRunning is one
+        return str(exc)
+
+
 @contextlib.contextmanager
 def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Settings]:
     """With the global ``--demo``: run the built-in stand-in (as people meet it: with the

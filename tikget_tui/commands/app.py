@@ -44,6 +44,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _fail(f"the demo service could not start: {exc}")
         settings = settings.replace(service_origin=origin)
 
+    # the same log as `tikget -v`, always, to the file `tikget locate` names (never to the
+    # screen, so -v adds nothing here); --write-pages works here too
+    from tikget_tui.logs import start_app_log
+
+    start_app_log(settings, write_pages=getattr(args, "write_pages", None))
+
     from tikget_tui.ui.app import TikGetApp
 
     app = TikGetApp(settings, demo_origin=origin)

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from tikget_tui.audit import Finding, audit, requeue, resolved
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands import demo_service
+from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.store import Store, StoreError
@@ -38,6 +38,10 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
     err = err or sys.stderr
     try:
         if args.requeue:
+            running = already_running(settings)  # before the demo service starts
+            if running is not None:
+                _fail(err, running)
+                return EXIT_FAIL
             with demo_service(args, settings) as settings:
                 outcome = asyncio.run(_requeue(settings, clock))
             if isinstance(outcome, str):

@@ -6,6 +6,7 @@ import argparse
 
 from tikget_tui import locations
 from tikget_tui.config import Settings
+from tikget_tui.logs import answers_dir, log_file
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -16,6 +17,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "state database": str(settings.state_db),
         "cache dir": str(settings.cache_dir),
         "download dir": str(settings.download_dir),
+        "log file": str(log_file(settings)),
+        "saved answers": str(answers_dir(settings)),
         "service": settings.service.origin,
     }
     width = max(len(k) for k in rows)

@@ -30,7 +30,7 @@ from tikget_tui.batch import (
     read_sources,
 )
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands import demo_service
+from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError
@@ -69,6 +69,10 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
     # --audio, or the audio_mp3 setting (the same default the app's MP3 toggle starts from)
     options = BatchOptions(audio=bool(args.audio) or settings.audio_mp3, note=args.note or "",
                            again=bool(args.again))
+    running = already_running(settings)  # before the demo service or any look-up starts
+    if running is not None:
+        _fail(err, running)
+        return EXIT_FAIL
     with demo_service(args, settings) as settings:
         outcome = asyncio.run(_save(targets, settings, options, clock, err))
     if isinstance(outcome, str):
@@ -107,13 +111,26 @@ async def _save(targets: Sequence[NamedTarget], settings: Settings, options: Bat
             await manager.stop()
 
 
+CAPTION_WIDTH = 36
+
+
+def item_label(result: ItemResult) -> str:
+    """What the summary calls an item: the story's caption, shortened (the id is in
+    ``--json``); the target as typed when nothing was found."""
+    if result.story_id is None:
+        return visible(result.target, 48)
+    caption = " ".join(result.caption.split())
+    return visible(caption, CAPTION_WIDTH) if caption else "(no caption)"
+
+
 def render_table(results: Sequence[ItemResult]) -> str:
     """The summary: one row per item; untrusted text shown escaped, never interpreted."""
     head = ("ITEM", "CREATOR", "STATE", "FILE", "VERDICT / REASON")
     rows: list[tuple[str, ...]] = []
     for r in results:
-        item = r.story_id or visible(r.target, 48)
-        creator = visible(r.creator or "-", 24)
+        item = item_label(r)
+        creator = visible("@" + r.creator if r.creator and not r.creator.isdigit()
+                          else r.creator or "-", 24)
         name = visible(r.path.name, 60) if r.path is not None else "-"
         if len(r.files) > 1:
             name += f" (+{len(r.files) - 1})"
@@ -121,11 +138,16 @@ def render_table(results: Sequence[ItemResult]) -> str:
         if r.reason:
             detail = f"{detail}: {r.reason}" if detail else r.reason
         rows.append((item, creator, r.state, name, visible(detail or "-", 200)))
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+    from rich.cells import cell_len  # columns line up under emoji and CJK captions
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * max(0, width - cell_len(text))
+
+    widths = [max(cell_len(h), *(cell_len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(head)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines = ["  ".join(pad(c, w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
     saved = sum(r.ok and r.state != "none" for r in results)
     problems = sum(not r.ok for r in results)
     lines.append("")

@@ -1,8 +1,13 @@
-"""``tikget verify FILE... [--expect-duration S] [--json]``: check saved media files.
+"""``tikget verify FILE|FOLDER... [-r] [--expect-duration S] [--json]``: check saved media.
 
-Exit status: 0 when every file is ok or warn, 1 when any fails, 2 on a usage
-error or when ffmpeg/ffprobe cannot be found (the check cannot run at all).
-File names are printed as plain text, never interpreted as markup.
+A folder means its media files (``-r``: sub-folders too). The project's own ``.info.json``
+sidecars and partial ``.part`` files are skipped and counted, never failed. When a sidecar
+beside a file lists it, the file is checked against it: the declared duration (and kind),
+and the sha256 recorded when it was saved — a file edited since is reported as changed.
+
+Exit status: 0 when every file is ok or warn, 1 when any fails (or changed), 2 on a usage
+error, when nothing is left to verify, or when ffmpeg/ffprobe cannot be found (the check
+cannot run at all). File names are printed as plain text, never interpreted as markup.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pathlib import Path
 
 from tikget_tui.config import Settings
 from tikget_tui.mediatools import MediaTools, ToolNotFound
-from tikget_tui.verify import Expected, Report, Verdict, verify
+from tikget_tui.verify import Report, Verdict, verify
+from tikget_tui.verify.files import collect, compare, expected_from, sidecar_of
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Files verified at once: each runs up to five short children, on few cores.
@@ -33,23 +39,41 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ToolNotFound as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    expected = Expected(duration=expect)
-    reports = asyncio.run(_verify_all(list(args.files), expected, tools))
+    found = collect(list(args.files), recursive=bool(getattr(args, "recursive", False)))
+    skipped = found.skipped_line()
+    if not found.files:
+        print(f"tikget: nothing to verify ({skipped or 'no file named'}); name media files "
+              "or folders that hold them", file=sys.stderr)
+        return EXIT_USAGE
+    reports, changed = asyncio.run(_verify_all(found.files, expect, tools))
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2))
+        items = []
+        for report in reports:
+            item = report.to_dict()
+            item["changed"] = report.path in changed
+            items.append(item)
+        print(json.dumps(items, indent=2))
+        if skipped:
+            print(f"tikget: {skipped}", file=sys.stderr)
     else:
-        print(render_table(reports))
+        print(render_table(reports, changed=changed, skipped=skipped))
     return EXIT_FAIL if any(r.verdict is Verdict.FAIL for r in reports) else EXIT_OK
 
 
-async def _verify_all(files: list[Path], expected: Expected, tools: MediaTools) -> list[Report]:
+async def _verify_all(files: list[Path], expect: float | None, tools: MediaTools
+                      ) -> tuple[list[Report], set[Path]]:
     gate = asyncio.Semaphore(PARALLEL_FILES)
+    changed: set[Path] = set()
 
     async def one(path: Path) -> Report:
+        record = await asyncio.to_thread(sidecar_of, path)
         async with gate:
-            return await verify(path, expected, tools=tools)
+            report = await verify(path, expected_from(record, expect), tools=tools)
+        if compare(report, record):
+            changed.add(report.path)
+        return report
 
-    return list(await asyncio.gather(*(one(p) for p in files)))
+    return list(await asyncio.gather(*(one(p) for p in files))), changed
 
 
 def _clean(text: str) -> str:
@@ -57,12 +81,15 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def render_table(reports: list[Report]) -> str:
+def render_table(reports: list[Report], *, changed: set[Path] | None = None,
+                 skipped: str = "") -> str:
     lines: list[str] = []
+    changed = changed or set()
     for report in reports:
         streams = ", ".join(s.describe() for s in report.streams) or "-"
         duration = f"{report.duration:.2f} s" if report.duration is not None else "-"
-        lines.append(f"{report.verdict.upper():<4}  {_clean(str(report.path))}")
+        note = "  (changed since it was saved)" if report.path in changed else ""
+        lines.append(f"{report.verdict.upper():<4}  {_clean(str(report.path))}{note}")
         lines.append(f"      {report.kind}, {duration}, {_clean(streams)}")
         width = max((len(c.name) for c in report.checks), default=0)
         for c in report.checks:
@@ -71,5 +98,7 @@ def render_table(reports: list[Report]) -> str:
     counts = {v: sum(r.verdict is v for r in reports) for v in Verdict}
     lines.append(f"{len(reports)} file{'s' if len(reports) != 1 else ''}: "
                  f"{counts[Verdict.OK]} ok, {counts[Verdict.WARN]} warn, "
-                 f"{counts[Verdict.FAIL]} fail")
+                 f"{counts[Verdict.FAIL]} fail"
+                 + (f" ({len(changed)} changed since saved)" if changed else "")
+                 + (f"; {skipped}" if skipped else ""))
     return "\n".join(lines)

@@ -1,8 +1,12 @@
 """``tikget watch add|remove|list|run``: a watch list that saves new stories before they expire.
 
-- ``add @user... [--note TEXT]`` / ``remove @user...``: edit the list (exit 1 when
-  removing someone not watched; 2 when a name cannot be understood).
-- ``list [--json]``: each creator with the next poll time and the last result.
+- ``add @user... [--note TEXT] [--anyway]``: each creator is looked up once first; a
+  private or unknown account (or one that cannot be looked up now) is refused with the
+  reason (exit 1) unless ``--anyway``. Adding a paused account again resumes it.
+- ``remove @user...``: exit 1 when removing someone not watched; 2 when a name cannot be
+  understood.
+- ``list [--json]``: each creator with the next poll time and the last result; an account
+  whose polls fail says how many failed in a row, and ``paused`` once it is no longer polled.
 - ``run [--once] [--interval S]``: poll due creators (``--once``: every creator
   once, wait for the downloads, exit) through :class:`tikget_tui.watch.Watcher`.
   Holds the instance lock; exit 1 when tikget already runs, when a look-up
@@ -22,7 +26,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.commands import demo_service
+from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
@@ -79,7 +83,14 @@ def _iso(d: datetime | None) -> str | None:
 def entry_dict(w: WatchEntry) -> dict[str, Any]:
     return {"username": w.username, "note": w.note, "added_at": _iso(w.added_at),
             "last_poll_at": _iso(w.last_poll_at), "next_poll_at": _iso(w.next_poll_at),
-            "last_result": w.last_result}
+            "last_result": w.last_result, "failures": w.failures, "paused": w.paused}
+
+
+def health(w: WatchEntry) -> str:
+    """What a failing or paused account's row says before its last result ('' when fine)."""
+    from tikget_tui.watch import health_line
+
+    return health_line(w, resume=f"`tikget watch add @{w.username}` looks it up and resumes it")
 
 
 def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
@@ -94,8 +105,16 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
             except ParseError as exc:
                 _fail(err, str(exc))
                 return EXIT_USAGE
+            refused: dict[str, str] = {}
+            if action == "add" and not args.anyway:
+                with demo_service(args, settings) as looked_up_on:
+                    refused = asyncio.run(_check_creators(names, looked_up_on, clock))
             with Store.open(settings.state_db) as store:
-                return _edit(store, action, names, getattr(args, "note", None) or "", out, err)
+                status = _edit(store, action, [n for n in names if n not in refused],
+                               getattr(args, "note", None) or "", out, err)
+            for reason in refused.values():
+                _fail(err, f"{reason}; not watched (--anyway adds it all the same)")
+            return EXIT_FAIL if refused else status
         if action == "list":
             with Store.open(settings.state_db) as store:
                 return _list(store, bool(args.json), clock, out)
@@ -107,11 +126,34 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         except WatchError as exc:
             _fail(err, str(exc))
             return EXIT_USAGE
+        running = already_running(settings)  # before the demo service starts
+        if running is not None:
+            _fail(err, running)
+            return EXIT_FAIL
         with demo_service(args, settings) as settings:
             return asyncio.run(_run(settings, interval, bool(args.once), clock, sleep, out, err))
     except StoreError as exc:
         _fail(err, str(exc))
         return EXIT_FAIL
+
+
+async def _check_creators(names: list[str], settings: Settings, clock: Clock
+                         ) -> dict[str, str]:
+    """Look each creator up once; name → the reason it cannot be watched (refused ones)."""
+    from tikget_tui.tiktok import TikTokClient, TikTokError
+
+    refused: dict[str, str] = {}
+    async with TikTokClient(settings, clock=clock) as client:
+        for name in names:
+            shown = name if name.isdigit() else "@" + name
+            try:
+                await client.lookup_stories(name)
+            except TikTokError as exc:
+                reason = exc.reason if shown in exc.reason else f"{shown}: {exc.reason}"
+                if exc.retryable:
+                    reason = f"could not look {shown} up now ({exc.reason})"
+                refused[name] = visible(reason)
+    return refused
 
 
 def _edit(store: Store, action: str, names: list[str], note: str, out: TextIO,
@@ -120,7 +162,12 @@ def _edit(store: Store, action: str, names: list[str], note: str, out: TextIO,
     for name in names:
         shown = visible(name if name.isdigit() else "@" + name)
         if action == "add":
+            before = store.watch_get(name)
             store.watch_add(name, note=note)
+            if before is not None and (before.paused or before.failures):
+                print(f"watching {shown} again (its polls had failed {before.failures} "
+                      "time(s) in a row)", file=out)
+                continue
             print(f"watching {shown}", file=out)
         elif store.watch_remove(name):
             print(f"stopped watching {shown}", file=out)
@@ -142,9 +189,13 @@ def _list(store: Store, as_json: bool, clock: Clock, out: TextIO) -> int:
     now = clock.now()
     rows = [("CREATOR", "NEXT POLL", "LAST POLL", "LAST RESULT", "NOTE")]
     for w in entries:
-        rows.append((visible("@" + w.username, 30), when(w.next_poll_at, now),
+        result = visible(w.last_result or "-", 80)
+        if health(w):
+            result = f"{health(w)}: {result}"
+        rows.append((visible("@" + w.username, 30),
+                     "paused" if w.paused else when(w.next_poll_at, now),
                      ago(w.last_poll_at, now) if w.last_poll_at else "never",
-                     visible(w.last_result or "-", 80), visible(w.note or "", 40)))
+                     result, visible(w.note or "", 40)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip(), file=out)
@@ -164,7 +215,13 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
         nonlocal status
         if not result.ok:
             status = EXIT_FAIL
-        print(f"{visible('@' + result.username)}: {visible(result.summary)}; next poll "
+        if result.paused:
+            print(f"{visible('@' + result.username)}: {visible(result.summary)}; paused after "
+                  f"{result.failures} failed polls (`tikget watch add` resumes it)",
+                  file=out, flush=True)
+            return
+        failed = f" ({result.failures} failed in a row)" if result.failures > 1 else ""
+        print(f"{visible('@' + result.username)}: {visible(result.summary)}{failed}; next poll "
               f"{when(result.next_poll_at, clock.now())}", file=out, flush=True)
 
     def on_event(event: object) -> None:

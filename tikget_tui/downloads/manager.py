@@ -24,7 +24,7 @@ from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
-from tikget_tui.downloads import convert, naming, safefile, sidecar
+from tikget_tui.downloads import convert, copies, naming, safefile, sidecar
 from tikget_tui.downloads.events import Event, JobChanged, Progress
 from tikget_tui.downloads.transfer import (
     EXTENSIONS,
@@ -53,6 +53,7 @@ from tikget_tui.store import (
     Job,
     JobState,
     Store,
+    same_folder,
 )
 
 log = logging.getLogger(__name__)
@@ -302,45 +303,179 @@ class DownloadManager:
     # -- commands ----------------------------------------------------------------------------
 
     async def enqueue(
-        self, story: Story, *, audio: bool = False, note: str = "", again: bool = False
+        self, story: Story, *, audio: bool = False, note: str = "", again: bool = False,
+        directory: Path | None = None,
     ) -> Job:
+        """Queue ``story`` for saving into ``directory`` (default: the download folder).
+
+        What the archive means (docs/contracts.md): a story already saved *in that folder*
+        is not downloaded again (a ``note`` is added to its sidecar and archive entry); one
+        saved only in *another* folder gets a verified copy there (hard link or copy, no
+        network); ``again`` downloads anyway. Every saved copy stays in the archive.
+        """
         self._require_started()
         variant = _variant(story, audio)
-        active = self.store.active_job_for(story.id, variant)
+        target = self._folder(directory)
+        active = self._active_job(story.id, variant, target)
         if active is not None:
-            return self._jobs.get(active.id, active)
+            return active
         reason = ""
         if not again:
             earlier = [j for j in self.store.list_jobs([JobState.FAILED, JobState.CANCELLED])
-                       if j.story_id == story.id and j.variant == variant and not j.files]
+                       if j.story_id == story.id and j.variant == variant and not j.files
+                       and same_folder(self._dir_of(j), target)]
             if earlier:  # a failed (or cancelled) attempt: the same job again, never a 2nd row
                 self._set(earlier[-1].id, story=story)
                 return await self.retry(earlier[-1].id)
-            entry = self.store.archive_get(story.id, variant)
-            if entry is not None:
-                missing = entry.missing_files()
-                if not missing:
-                    job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
-                    if job is not None and job.state == JobState.DONE:
-                        return self._jobs.get(job.id, job)
-                    job = self.store.add_job(
-                        story, variant=variant, audio=audio, note=note, state=JobState.DONE,
-                        reason=f"already saved: {entry.path.name}",
-                    )
-                    job = self.store.update_job(job.id, final_path=entry.path,
-                                                files=entry.all_files, verdict=entry.verdict,
-                                                sha256=entry.sha256)
-                    self._jobs[job.id] = job
-                    self._emit(JobChanged(job))
-                    return job
-                self.store.archive_delete(story.id, variant)
-                reason = f"{missing[0].name} was deleted from disk; saving it again"
+            locations = self.store.archive_locations(story.id, variant)
+            here = [e for e in locations if same_folder(e.directory, target)]
+            intact_here = [e for e in here if not e.missing_files()]
+            if intact_here:
+                return await self._already_saved(story, variant, audio, note, intact_here[-1])
+            for entry in here:  # every file of these is gone: what follows replaces them
+                self.store.archive_delete(story.id, variant, entry.path)
+                reason = f"{entry.missing_files()[0].name} was deleted from disk; saving it again"
+            elsewhere = [e for e in locations if e not in here and not e.missing_files()]
+            for entry in reversed(elsewhere):  # the newest intact copy first
+                try:
+                    return await self._copy_saved(story, variant, audio, note, entry, target)
+                except copies.CopyError as exc:
+                    log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
+                    reason = f"{exc}; downloading it again"
+                except DownloadError:
+                    break  # the folder cannot be used: the queued job will say why
         job = self.store.add_job(story, variant=variant, audio=audio,
-                                 note=note or self.settings.default_note, reason=reason)
+                                 note=note or self.settings.default_note, reason=reason,
+                                 directory=target)
         self._jobs[job.id] = job
         self._emit(JobChanged(job))
         self._wake.set()
         return job
+
+    def _folder(self, directory: Path | None) -> Path:
+        return Path(os.path.abspath(directory or self.settings.download_dir))
+
+    def _dir_of(self, job: Job) -> Path:
+        """The folder a job saves into (rows from before schema 4: the download folder)."""
+        return job.directory if job.directory is not None else self._folder(None)
+
+    def _active_job(self, story_id: str, variant: str, target: Path) -> Job | None:
+        wanted = ACTIVE_STATES | {JobState.PAUSED}
+        found = [j for j in self._jobs.values()
+                 if j.story_id == story_id and j.variant == variant and j.state in wanted
+                 and same_folder(self._dir_of(j), target)]
+        return max(found, key=lambda j: j.id) if found else None
+
+    async def _already_saved(self, story: Story, variant: str, audio: bool, note: str,
+                             entry: ArchiveEntry) -> Job:
+        """A DONE job for a story saved in the asked folder; a new note is added to it."""
+        name = entry.path.name
+        added = ""
+        if note.strip() and copies.combine_notes(entry.note, note) != entry.note:
+            try:
+                beside = await self._add_note(entry, note)
+            except OSError as exc:
+                added = f"; the note could not be added ({exc.strerror or exc})"
+                log.warning("cannot add the note to %s: %s", entry.path, exc)
+            else:
+                added = ("; the note was added to its .info.json" if beside else
+                         "; the note was added to the archive (its .info.json is missing)")
+                log.info("note added to the saved copy %s", entry.path)
+        job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
+        if job is not None and job.state == JobState.DONE and not added:
+            return self._jobs.get(job.id, job)
+        if job is not None and job.state == JobState.DONE:
+            noted = job.note if "could not" in added else copies.combine_notes(job.note, note)
+            return self._set(job.id, note=noted, reason=f"already saved: {name}{added}")
+        job = self.store.add_job(
+            story, variant=variant, audio=audio, note=copies.combine_notes(entry.note, note),
+            state=JobState.DONE, reason=f"already saved: {name}{added}",
+            directory=entry.directory,
+        )
+        job = self.store.update_job(job.id, final_path=entry.path, files=entry.all_files,
+                                    verdict=entry.verdict, sha256=entry.sha256)
+        self._jobs[job.id] = job
+        self._emit(JobChanged(job))
+        return job
+
+    async def _add_note(self, entry: ArchiveEntry, note: str) -> bool:
+        """The note into the copy's sidecar and archive entry: both, or neither (True: the
+        sidecar was there to update; the archive entry is updated either way)."""
+        from tikget_tui.audit import sidecar_for
+
+        job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
+        side_path = sidecar_for(entry, job)
+        before = await asyncio.to_thread(sidecar.read, side_path)
+        combined = copies.combine_notes(entry.note, note)
+        try:
+            updated = await asyncio.to_thread(copies.add_note, side_path, note)
+            self.store.archive_set_note(entry.story_id, entry.variant, entry.path, combined)
+        except BaseException:
+            await asyncio.to_thread(copies.restore_sidecar, side_path, before)
+            raise
+        return updated is not None
+
+    async def _copy_saved(self, story: Story, variant: str, audio: bool, note: str,
+                          entry: ArchiveEntry, target: Path) -> Job:
+        """A verified copy of ``entry`` in ``target`` as a DONE job. Raises ``CopyError``
+        (e.g. the saved files no longer match their sha256) and ``DownloadError`` (the
+        folder cannot be used); nothing is left behind then."""
+        from tikget_tui.audit import sidecar_for
+
+        old_job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
+        directory = self._download_dir(target)
+        # a finished job of this story here whose files are all gone: its name comes back
+        # (its old sidecar, describing the same story, is rewritten), as for a download
+        gone = sorted((j for j in self._jobs.values()
+                       if j.stem and j.story_id == story.id and j.variant == variant
+                       and j.state == JobState.DONE and same_folder(self._dir_of(j), directory)
+                       and j.files and not any(p.exists() for p in j.files)),
+                      key=lambda j: j.id)
+        claimed = {j.stem for j in self._jobs.values()
+                   if j.state not in FINAL_STATES and same_folder(self._dir_of(j), directory)}
+        if gone and gone[-1].stem and gone[-1].stem not in claimed:
+            stem = gone[-1].stem
+        else:
+            stem = naming.build_stem(story, self.settings.filename_template, kind=variant)
+            stem = naming.choose_stem(directory, stem, story.id, taken=self._stems_in(directory))
+        side = await asyncio.to_thread(sidecar.read, sidecar_for(entry, old_job))
+        placed = await asyncio.to_thread(
+            copies.place_copy, entry, old_job.stem if old_job else None, directory, stem, side)
+        combined = copies.combine_notes(entry.note, note)
+        now = datetime.now(UTC)
+        data = dict(placed.sidecar)
+        if not data:  # the original sidecar is gone: describe the story afresh
+            report = self.store.get_report(entry.path)
+            data = sidecar.build(
+                story, files=[{"name": p.name, "sha256": entry.sha256 if i == 0 else None,
+                               "size": p.stat().st_size, "verdict": entry.verdict}
+                              for i, p in enumerate(placed.files)],
+                note=combined, saved_at=entry.saved_at, variant=variant, verification=report)
+        data.update(note=combined, copied_from=str(entry.path), copied_at=now.isoformat())
+        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, stem), data)
+        for src, dest in zip(entry.all_files, placed.files, strict=True):
+            report = self.store.get_report(src)
+            if report is not None:
+                self.store.save_report(dest, {**report, "file": str(dest)}, story_id=story.id)
+        reason = f"copied from {entry.directory} ({placed.how}, sha256 verified)"
+        job = self.store.add_job(story, variant=variant, audio=audio, note=combined,
+                                 state=JobState.DONE, reason=reason, directory=directory)
+        job = self.store.update_job(job.id, final_path=placed.files[0], files=placed.files,
+                                    verdict=entry.verdict, sha256=entry.sha256, stem=stem)
+        self.store.archive_put(ArchiveEntry(
+            story_id=story.id, variant=variant, path=placed.files[0], files=placed.files,
+            sha256=entry.sha256, size=entry.size, verdict=entry.verdict, saved_at=now,
+            creator=entry.creator or story.creator.unique_id, job_id=job.id, note=combined,
+            copied_from=entry.path,
+        ))
+        self._jobs[job.id] = job
+        self._emit(JobChanged(job))
+        return job
+
+    def _stems_in(self, directory: Path, *, besides: int | None = None) -> set[str]:
+        """Stems of live jobs saving into ``directory`` (names reserved before files exist)."""
+        return {j.stem for j in self._jobs.values()
+                if j.stem and j.id != besides and same_folder(self._dir_of(j), directory)}
 
     async def pause(self, job_id: int) -> Job:
         job = self._get(job_id)
@@ -502,11 +637,14 @@ class DownloadManager:
             self._tools = MediaTools.find(self.settings.ffmpeg_path, self.settings.ffprobe_path)
         return self._tools
 
-    def _download_dir(self) -> Path:
-        """The download folder, created when missing: the default one always (as yt-dlp and
-        gallery-dl do; a new machine or an SSH server has no ~/Downloads), a folder the user
-        named only when its parent exists (a typo must not grow a tree of folders)."""
-        d = self.settings.download_dir
+    def _download_dir(self, folder: Path | Job | None = None) -> Path:
+        """The folder to save into (a job's own, or the download folder), created when
+        missing: the default one always (as yt-dlp and gallery-dl do; a new machine or an
+        SSH server has no ~/Downloads), a folder the user named only when its parent exists
+        (a typo must not grow a tree of folders)."""
+        if isinstance(folder, Job):
+            folder = self._dir_of(folder)
+        d = folder if folder is not None else self.settings.download_dir
         if d.is_dir():
             return d
         how = ("choose another (--dir DIR, download_dir in the config file, "
@@ -526,11 +664,22 @@ class DownloadManager:
         return d
 
     def set_download_dir(self, path: Path) -> None:
-        """Save the next downloads into ``path`` (a folder the user chose in the app)."""
+        """Save the next downloads into ``path`` (a folder the user chose in the app).
+
+        Unfinished jobs whose own folder cannot be used (it is gone, or was never made)
+        move with it, so retrying them works; jobs in a folder that exists stay there
+        (their .part is there)."""
         self.settings = self.settings.with_download_dir(path)
+        target = self._folder(None)
+        for job in list(self._jobs.values()):
+            if job.state in (JobState.DONE, *RUNNING_STATES) or job.files:
+                continue
+            if not self._dir_of(job).is_dir():
+                self._jobs[job.id] = self.store.update_job(job.id, directory=target, stem=None,
+                                                           part_path=None, part_source=None)
 
     def _names(self, job: Job) -> tuple[Path, str]:
-        directory = self._download_dir()
+        directory = self._download_dir(job)
         if job.stem:
             return directory, job.stem
         restored = self._restorable_stem(job)
@@ -539,7 +688,7 @@ class DownloadManager:
             # (the old sidecar, describing the same story, is rewritten)
             self._set(job.id, stem=restored)
             return directory, restored
-        taken = {j.stem for j in self._jobs.values() if j.stem and j.id != job.id}
+        taken = self._stems_in(directory, besides=job.id)
         stem = naming.build_stem(job.story, self.settings.filename_template, kind=job.variant)
         stem = naming.choose_stem(directory, stem, job.story.id, taken=taken)
         naming.inside(directory, stem + ".info.json")
@@ -552,7 +701,8 @@ class DownloadManager:
         earlier = sorted(
             (j for j in self._jobs.values()
              if j.id != job.id and j.stem and j.story_id == job.story_id
-             and j.variant == job.variant and j.state == JobState.DONE),
+             and j.variant == job.variant and j.state == JobState.DONE
+             and same_folder(self._dir_of(j), self._dir_of(job))),
             key=lambda j: j.id, reverse=True)
         for prior in earlier:
             paths = [*prior.files, *([prior.final_path] if prior.final_path else [])]
@@ -831,6 +981,7 @@ class DownloadManager:
                 self._jobs[job_id] = job
 
         def on_source(identity: str | None) -> None:
+            log.info("job %s: fetching %s from source %s", job_id, part.name, identity)
             # written before the first byte from this source lands in the .part
             self._jobs[job_id] = self.store.update_job(job_id, part_source=identity)
 
@@ -954,7 +1105,7 @@ class DownloadManager:
         from tikget_tui.verify.verifier import sha256_file
 
         job = self._set(job_id, state=JobState.VERIFYING, part_path=None)
-        directory = self._download_dir()
+        directory = self._download_dir(job)
         tools = self._tools_or_find()
         reports: list[dict[str, Any]] = []
         entries: list[dict[str, Any]] = []
@@ -985,10 +1136,14 @@ class DownloadManager:
         if not (job_id in self._adopted and _regular(side)):  # the other tikget wrote it
             await asyncio.to_thread(sidecar.write, side, data)
         main = entries[0]
+        prior = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+                      if e.path == job.files[0]), None)  # verified again: keep what it was
         self.store.archive_put(ArchiveEntry(
             story_id=job.story.id, variant=job.variant, path=job.files[0], files=job.files,
             sha256=main["sha256"], size=sum(e["size"] for e in entries), verdict=worst,
             saved_at=saved_at, creator=job.story.creator.unique_id, job_id=job_id,
+            note=prior.note if prior is not None and prior.note else job.note,
+            copied_from=prior.copied_from if prior is not None else None,
         ))
         seen = self._renditions.get(job_id, _Renditions())
         if worst == "fail":
@@ -1015,7 +1170,7 @@ class DownloadManager:
         if job.stem:
             own = re.compile(re.escape(job.stem) + r"(?:\.mp4|\.mp3\.src|-[0-9]{2})\.part")
             with contextlib.suppress(OSError):
-                for entry in os.scandir(self.settings.download_dir):
+                for entry in os.scandir(self._dir_of(job)):
                     if own.fullmatch(entry.name):
                         paths.append(Path(entry.path))
         for p in paths:

@@ -149,10 +149,15 @@ class RetryPolicy:
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait before retry ``attempt`` (logged: the transfer sleeps it next)."""
         if retry_after is not None:
+            log.info("media: retry %d of %d in %.1f s (Retry-After)", attempt, self.attempts,
+                     max(0.0, retry_after))
             return max(0.0, retry_after)
         d = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
-        return d * (1.0 + random.random() * self.jitter)
+        d *= 1.0 + random.random() * self.jitter
+        log.info("media: retry %d of %d in %.1f s", attempt, self.attempts, d)
+        return d
 
 
 class TransferError(Exception):

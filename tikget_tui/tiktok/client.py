@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ from tikget_tui.config import Settings
 from tikget_tui.links import PostTarget, ShortLink, UserTarget
 from tikget_tui.models import Creator, Story, StoryList
 from tikget_tui.tiktok import challenge as chal
-from tikget_tui.tiktok import parse
+from tikget_tui.tiktok import diagnostics, parse
 from tikget_tui.tiktok.errors import (
     ChallengeFailed,
     LoginRequired,
@@ -56,6 +58,8 @@ from tikget_tui.tiktok.errors import (
 from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
+
+log = logging.getLogger(__name__)
 
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -321,6 +325,20 @@ class TikTokClient:
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], *, stream: bool = False
     ) -> httpx.Response:
+        """:meth:`_send_raw`, logged (``-v``) and kept for diagnostics (``--write-pages``,
+        the answer saved on MalformedResponse); see :mod:`tikget_tui.tiktok.diagnostics`."""
+        started = time.monotonic()
+        try:
+            response = await self._send_raw(method, url, headers, stream=stream)
+        except TikTokError as exc:
+            diagnostics.failed(method, url, exc, started)
+            raise
+        diagnostics.record(method, url, response, started, streamed=stream)
+        return response
+
+    async def _send_raw(
+        self, method: str, url: str, headers: dict[str, str], *, stream: bool = False
+    ) -> httpx.Response:
         """One request, no redirects, within ``settings.request_deadline`` (a streamed one:
         until the headers); network failures become NetworkError. A body that is not
         streamed is read here, decoded within ``settings.max_page_bytes``."""
@@ -453,6 +471,8 @@ class TikTokClient:
                 else:
                     return fetched
             if attempt + 1 < self.max_attempts:
+                log.info("retrying in %.1f s (attempt %d of %d): %s", delay, attempt + 2,
+                         self.max_attempts, last.reason)
                 await self._sleep(delay)
         raise last
 
@@ -478,6 +498,7 @@ class TikTokClient:
             for name, value in solution.cookies.items():
                 self._set_cookie(fetched.url, name, value)
             self.challenges_solved += 1
+            log.info("solved TikTok's 'please wait' check page; asking for the page again")
             fetched = await self._fetch(url, headers)
             text = self._page_text(fetched, not_found)
             if chal.looks_like_challenge(fetched.response.status_code, text):
@@ -526,6 +547,7 @@ class TikTokClient:
 
     # ------------------------------------------------------------------ stories
 
+    @diagnostics.keeps_answer
     async def lookup_stories(self, user: UserTarget | str) -> StoryList:
         """The creator's active (not yet expired) stories, oldest first."""
         target = _as_user_target(user)
@@ -578,6 +600,7 @@ class TikTokClient:
                 if regenerated:
                     break
                 regenerated = True
+                log.info("the story list repeated a page; trying once with a new device id")
                 self.regenerate_device()
                 continue
             previous = page.item_ids
@@ -617,6 +640,7 @@ class TikTokClient:
 
     # ------------------------------------------------------------------ single posts
 
+    @diagnostics.keeps_answer
     async def resolve(self, target: PostTarget | ShortLink) -> Story:
         """One post or story by id or short link."""
         hint = False

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 Sleep = Callable[[float], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 class HostLimiter:
@@ -44,6 +46,8 @@ class Pacer:
         async with self._lock:
             now = self._monotonic()
             if now < self._next:
+                log.debug("waiting %.2f s before the next page/API call (politeness)",
+                          self._next - now)
                 await self._sleep(self._next - now)
                 now = self._monotonic()
             self._next = max(now, self._next) + self.interval

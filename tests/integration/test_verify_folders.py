@@ -1,0 +1,86 @@
+"""``tikget verify`` on what the project saved: folders, sidecars skipped, files compared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.plugins.batch import realtime_clock, trim_stories
+from tikget_tui.clock import FakeClock
+from tikget_tui.demo import Scenario
+from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_PHOTO_STORY
+
+STORY_B = "7440000000000000002"
+
+
+@pytest.fixture
+def demo_clock() -> FakeClock:
+    return realtime_clock()
+
+
+@pytest.fixture
+def saved(run_cli, cli_env: Path, demo_scenario: Scenario) -> Path:
+    trim_stories(demo_scenario, DEMO_CREATOR, {STORY_B, DEMO_PHOTO_STORY})
+    result = run_cli("save", "@" + DEMO_CREATOR)
+    assert result.rc == 0, result
+    return cli_env
+
+
+def test_a_folder_the_project_saved_verifies_with_exit_0(run_cli, saved: Path) -> None:
+    names = sorted(p.name for p in saved.iterdir())
+    assert sum(n.endswith(".info.json") for n in names) == 2
+    (saved / "half.mp4.part").write_bytes(b"\0" * 100)  # a download in progress
+
+    result = run_cli("verify", str(saved))
+    assert result.rc == 0, result
+    assert "FAIL" not in result.out
+    assert result.out.count("OK    ") == 4  # one video, three photos
+    assert "4 files: 4 ok, 0 warn, 0 fail; skipped 2 sidecars (.info.json), " \
+        "1 partial download (.part)" in result.out
+    # each file was compared with its sidecar
+    assert result.out.count("ok    sidecar") == 4
+
+    # the shell's glob names the sidecars too: skipped, not failed
+    every = run_cli("verify", *sorted(str(p) for p in saved.iterdir()))
+    assert every.rc == 0, every
+    assert "skipped 2 sidecars (.info.json), 1 partial download (.part)" in every.out
+    assert "JSON, not media" not in every.out
+
+
+def test_sub_folders_need_r(run_cli, saved: Path) -> None:
+    parent = saved.parent
+    shallow = run_cli("verify", str(parent))
+    assert shallow.rc == 2  # nothing to verify at the top
+    assert "sub-folder" in shallow.err and "-r" in shallow.err
+    deep = run_cli("verify", "-r", str(parent), "--json")
+    assert deep.rc == 0, deep
+    items = json.loads(deep.out)
+    assert len(items) == 4 and not any(i["changed"] for i in items)
+    assert "skipped 2 sidecars" in deep.err
+
+
+def test_a_file_changed_since_saved_is_reported_as_changed(run_cli, saved: Path) -> None:
+    [video] = saved.glob("*.mp4")
+    data = bytearray(video.read_bytes())
+    data[-40:-34] = bytes(b ^ 0xFF for b in data[-40:-34])  # still a playable file
+    video.write_bytes(bytes(data))
+    result = run_cli("verify", str(saved))
+    assert result.rc == 1
+    assert f"FAIL  {video}  (changed since it was saved)" in result.out
+    assert "fail  sidecar" in result.out and "changed: its sha256 differs" in result.out
+    assert "(1 changed since saved)" in result.out
+    as_json = json.loads(run_cli("verify", "--json", str(video)).out)
+    assert as_json[0]["changed"] is True
+
+
+def test_the_declared_duration_is_checked(run_cli, saved: Path) -> None:
+    [video] = saved.glob("*.mp4")
+    side_path = video.with_name(video.stem + ".info.json")
+    side = json.loads(side_path.read_text(encoding="utf-8"))
+    side["duration"] = 30.0  # TikTok said 30 s; the file holds 5
+    side_path.write_text(json.dumps(side), encoding="utf-8")
+    result = run_cli("verify", str(video))
+    assert result.rc == 1
+    assert "the source said 30.00 s" in result.out

@@ -1,0 +1,197 @@
+"""Which files ``tikget verify`` checks, and what their sidecars say they should be.
+
+- :func:`collect`: named files and folders → the media files to check (a folder: its media
+  files, sub-folders too with ``recursive``), skipping and counting the project's own
+  ``.info.json`` sidecars, partial downloads (``.part``, ``.tmp``) and, inside folders,
+  files that are not media by their extension.
+- :func:`sidecar_of`: the ``NAME.info.json`` beside a saved file that lists it, and what it
+  recorded (sha256, size, declared duration, kind): :func:`expected_from` turns that into
+  the :class:`Expected` the checks use; :func:`compare` adds the check that says whether
+  the file is still the one that was saved.
+
+No textual import here; reading sidecars needs no ffprobe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tikget_tui.verify.report import Expected, Report, Verdict
+
+SIDECAR_SUFFIX = ".info.json"
+PARTIAL_SUFFIXES = (".part", ".tmp")
+MEDIA_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".mp3", ".m4a", ".aac", ".ogg", ".opus",
+    ".wav", ".flac", ".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif",
+})
+_PHOTO_NUMBER = re.compile(r"-\d{2}$")
+
+
+@dataclass
+class Collected:
+    files: list[Path] = field(default_factory=list)
+    sidecars: int = 0  # .info.json skipped
+    partial: int = 0  # .part / .tmp skipped
+    other: int = 0  # files in a folder that are not media
+    folders: int = 0  # sub-folders not searched (no -r)
+
+    def skipped_line(self) -> str:
+        """'skipped 7 sidecars (.info.json), 1 partial download (.part)' or ''."""
+        parts = []
+        if self.sidecars:
+            parts.append(f"{self.sidecars} sidecar{'s' if self.sidecars != 1 else ''} "
+                         "(.info.json)")
+        if self.partial:
+            parts.append(f"{self.partial} partial download{'s' if self.partial != 1 else ''} "
+                         "(.part)")
+        if self.other:
+            parts.append(f"{self.other} file{'s' if self.other != 1 else ''} that "
+                         f"{'are' if self.other != 1 else 'is'} not media")
+        if self.folders:
+            parts.append(f"{self.folders} sub-folder{'s' if self.folders != 1 else ''} "
+                         "(-r looks inside)")
+        return ("skipped " + ", ".join(parts)) if parts else ""
+
+
+def _kind_of_name(name: str) -> str:
+    low = name.lower()
+    if low.endswith(SIDECAR_SUFFIX):
+        return "sidecar"
+    if low.endswith(PARTIAL_SUFFIXES):
+        return "partial"
+    return "file"
+
+
+def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
+    """The files to verify, in the order named (a folder's files sorted by name)."""
+    out = Collected()
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = Path(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            out.files.append(path)
+
+    def walk(folder: Path) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            add(folder)  # verify says what is wrong with it
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():
+                if recursive:
+                    walk(path)
+                elif not entry.name.startswith("."):
+                    out.folders += 1
+                continue
+            if entry.name.startswith("."):
+                continue  # hidden files (.DS_Store...) are nobody's media
+            kind = _kind_of_name(entry.name)
+            if kind == "sidecar":
+                out.sidecars += 1
+            elif kind == "partial":
+                out.partial += 1
+            elif path.suffix.lower() not in MEDIA_SUFFIXES:
+                out.other += 1
+            else:
+                add(path)
+
+    for path in paths:
+        if path.is_dir():
+            walk(path)
+            continue
+        kind = _kind_of_name(path.name)
+        if kind == "sidecar":
+            out.sidecars += 1
+        elif kind == "partial":
+            out.partial += 1
+        else:
+            add(path)
+    return out
+
+
+@dataclass(frozen=True)
+class SidecarRecord:
+    """What a sidecar recorded about one of its files."""
+
+    path: Path  # the sidecar
+    sha256: str | None
+    size: int | None
+    duration: float | None
+    variant: str | None  # "video" | "audio" | "photo"
+    saved_at: str
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def sidecar_of(media: Path) -> SidecarRecord | None:
+    """The sidecar beside ``media`` that lists it (``NAME.info.json``; for photo stories
+    ``NAME-01.jpg`` → ``NAME.info.json``), or None."""
+    stem = media.name[: -len(media.suffix)] if media.suffix else media.name
+    candidates = [stem]
+    if _PHOTO_NUMBER.search(stem):
+        candidates.append(_PHOTO_NUMBER.sub("", stem))
+    for candidate in candidates:
+        side_path = media.with_name(candidate + SIDECAR_SUFFIX)
+        data = _read_json(side_path)
+        if data is None:
+            continue
+        for f in data.get("files") or []:
+            if isinstance(f, dict) and f.get("name") == media.name:
+                duration = data.get("duration")
+                size = f.get("size")
+                return SidecarRecord(
+                    path=side_path,
+                    sha256=str(f["sha256"]) if f.get("sha256") else None,
+                    size=int(size) if isinstance(size, int) else None,
+                    duration=float(duration) if isinstance(duration, int | float) else None,
+                    variant=str(data["variant"]) if data.get("variant") else None,
+                    saved_at=str(data.get("saved_at") or ""),
+                )
+    return None
+
+
+def expected_from(record: SidecarRecord | None, explicit_duration: float | None) -> Expected:
+    """What the checks expect: ``--expect-duration`` first, else what the sidecar declared."""
+    if record is None:
+        return Expected(duration=explicit_duration)
+    if record.variant == "photo":
+        return Expected(kind="photo")
+    duration = explicit_duration if explicit_duration is not None else record.duration
+    if record.variant == "audio":
+        return Expected(kind="audio", duration=duration or None)
+    return Expected(kind="video", duration=duration or None)
+
+
+def compare(report: Report, record: SidecarRecord | None) -> bool:
+    """Add the ``sidecar`` check (is the file the one that was saved?); True when it changed."""
+    if record is None or report.sha256 is None:
+        return False  # nothing to compare (the other checks say why the file is unreadable)
+    when = f" ({record.saved_at[:19].replace('T', ' ')} UTC)" if record.saved_at else ""
+    name = record.path.name
+    if record.sha256 and report.sha256 and report.sha256 != record.sha256:
+        report.add("sidecar", Verdict.FAIL,
+                   f"changed: its sha256 differs from the one {name} recorded when it was "
+                   f"saved{when}")
+        return True
+    if record.size is not None and report.size and report.size != record.size:
+        report.add("sidecar", Verdict.FAIL,
+                   f"changed: {report.size} bytes, {name} recorded {record.size}{when}")
+        return True
+    what = "sha256" if record.sha256 and report.sha256 else "size"
+    report.add("sidecar", Verdict.OK, f"matches {name} ({what}){when}")
+    return False
