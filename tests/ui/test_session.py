@@ -463,3 +463,29 @@ async def test_progress_events_for_one_job_merge(
         screen.post_message(CoreEvent(Progress(8, 5, 100, 1.0, 1.0)))
         await pilot.pause()
         assert calls.count(7) < 5 and calls.count(8) == 1
+
+
+async def test_quick_pane_changes_settle_and_a_tab_click_still_switches(
+    demo_settings: Settings,
+) -> None:
+    """Two pane changes in a row once queued two TabActivated messages that switched the
+    pane back and forth for ever (a core at 100 %, found by the random-key test)."""
+    from textual.widgets import Tabs
+
+    dispatched: list[Message] = []
+    app = TikGetApp(demo_settings, clock=FakeClock())
+    async with app.run_test(size=(80, 24), message_hook=dispatched.append) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        start = len(dispatched)  # after the tabs' own first activation
+        screen.action_pane("stories")
+        screen.action_pane("queue")
+        screen.input_pane.input.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.active_pane == "input"
+        assert not [m for m in dispatched[start:] if isinstance(m, Tabs.TabActivated)]
+        # a click on a tab is still a way to switch
+        await pilot.click("#tab-queue")
+        await wait_until(pilot, lambda: screen.active_pane == "queue", "the clicked tab")
+        assert app.focused is screen.queue

@@ -148,14 +148,18 @@ class MainScreen(Screen[None]):
             self.shown_pane = pane
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{pane}":
-            tabs.active = f"tab-{pane}"
+            # follow the pane without a TabActivated: that message means a click on a tab,
+            # and two quick pane changes would otherwise switch back and forth forever
+            with tabs.prevent(Tabs.TabActivated):
+                tabs.active = f"tab-{pane}"
 
     def watch_shown_pane(self, pane: str) -> None:
         for name in PANES[1:]:
             self.query_one(f"#pane-{name}").set_class(name == pane, "shown")
 
     def on_descendant_focus(self, event: Any) -> None:
-        node: Any = event.widget
+        # the widget that has the focus now: after quick changes an event can be stale
+        node: Any = self.app.focused or event.widget
         while node is not None and node is not self:
             if node.id and node.id.startswith("pane-") and node.id[5:] in PANES:
                 self.active_pane = node.id[5:]
