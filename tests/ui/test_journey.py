@@ -100,7 +100,8 @@ async def test_a_whole_session_then_a_restart(
         assert manager is not None
         screen = again.main_screen
         assert screen is not None
-        assert any(m.startswith("resuming ") for m in notifications(again))
+        await wait_until(pilot, lambda: any(m.startswith("resuming ")
+                                            for m in notifications(again)), "the resume notice")
         assert DEMO_CREATOR in screen.stories.watching
         await wait_until(pilot, lambda: all(str(j.state) == "done" for j in manager.jobs()),
                          "every job to finish", limit=60)
@@ -108,7 +109,7 @@ async def test_a_whole_session_then_a_restart(
         keys = [(j.story_id, j.variant) for j in jobs]
         assert len(keys) == len(set(keys)) == 8  # seven videos/photos and one MP3, once each
         assert len(screen.queue.order) == 8
-        await pilot.press("q")
+        await pilot.press("ctrl+q")  # the input has the focus: q would be typed
     assert again.return_code == 0
 
     # every saved file is there and verifies
