@@ -6,6 +6,7 @@ nothing machine-specific (ports, temp paths) is on screen.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -79,3 +80,47 @@ def test_watched_creator_80x24(snap_compare: Any, thread_settings: Settings,
 
     app = TikGetApp(thread_settings, clock=demo_clock)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _queue_in_every_state(settings: Settings, clock: FakeClock) -> None:
+    """Jobs restored in the states a person meets (none running: speeds would vary)."""
+    import asyncio
+
+    from tikget_tui.store import JobState
+    from tikget_tui.tiktok import TikTokClient
+
+    async def listing() -> Any:
+        async with TikTokClient(settings, clock=clock) as client:
+            return await client.lookup_stories("mika.travels")
+
+    stories = asyncio.run(listing()).stories
+    states = [(JobState.DONE, "", "ok"), (JobState.FAILED, "could not reach the CDN", None),
+              (JobState.CANCELLED, "cancelled", None), (JobState.PAUSED, "paused", None),
+              (JobState.EXPIRED, "the story expired before its turn came", None)]
+    with Store.open(settings.state_db) as store:
+        for story, (state, reason, verdict) in zip(stories, states, strict=False):
+            # the report shows the source: not the stand-in's port, which changes every run
+            story = dataclasses.replace(
+                story, canonical_url=f"https://www.tiktok.com/@mika.travels/video/{story.id}")
+            job = store.add_job(story, variant="video", audio=False)
+            store.update_job(job.id, state=state, reason=reason, verdict=verdict,
+                             bytes_done=1_000_000, bytes_total=4_000_000)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_queue_in_every_state(snap_compare: Any, thread_settings: Settings,
+                              demo_clock: FakeClock, size: tuple[int, int]) -> None:
+    _queue_in_every_state(thread_settings, demo_clock)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, TikGetApp)
+        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
+        screen = app.main_screen
+        assert screen is not None
+        await wait_until(pilot, lambda: len(screen.queue.jobs) == 5, "the restored queue")
+        await pilot.press("tab", "tab", "down")  # the failed row: its reason in the report
+        await pilot.pause()
+
+    app = TikGetApp(thread_settings, clock=demo_clock)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
