@@ -262,7 +262,7 @@ class MainScreen(Screen[None]):
 
         refusals = (PrivateAccount, UserNotFound, PostUnavailable, PrivatePost, RegionLocked,
                     LoginRequired)
-        client = self.tikget.client
+        client = await self.tikget.ready_client()
         try:
             if isinstance(target, links.UserTarget):
                 self.post_message(StoriesListed(await client.lookup_stories(target), query))
