@@ -54,7 +54,7 @@ from tikget_tui.tiktok.errors import (
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 128 * 1024
-HASH_READ = 1 << 20  # the sha256 thread reads the .part back this much at a time
+HASH_READ = 256 * 1024  # the sha256 thread reads the .part back this much at a time
 HASH_NOTIFY = 1 << 20  # and is woken after this many bytes written
 MIN_VIDEO_BYTES = 8 * 1024  # the aweme/v1/play placeholder is ~1 KiB; no real video is this small
 
