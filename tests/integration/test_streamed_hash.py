@@ -119,3 +119,17 @@ async def test_a_file_rewritten_with_tags_is_hashed_after_the_rewrite(
         # ffmpeg rewrote the file after the transfer: its hash is the new file's
         assert hashed == [job.files[0]]
         assert job.sha256 == sha256_of(job.files[0])
+
+
+async def test_media_is_read_in_chunks_larger_than_httpcores_default(
+    dl_client: TikTokClient, find_story,
+) -> None:
+    from tikget_tui.tiktok.client import MEDIA_READ_BYTES
+
+    story = await find_story(STORY_A)
+    sizes: list[int] = []
+    async with dl_client.open_media(story.sources[0].url) as resp:
+        async for chunk in resp.aiter_bytes(None):
+            sizes.append(len(chunk))
+    assert sum(sizes) > 1_000_000
+    assert 64 * 1024 < max(sizes) <= MEDIA_READ_BYTES  # httpcore's own default is 64 KiB

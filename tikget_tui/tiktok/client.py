@@ -73,11 +73,13 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 MEDIA_READ_BYTES = 256 * 1024
 """How much httpcore asks the socket for at a time (its default: 64 KiB). Every read is a
 trip through httpcore, anyio and the event loop; asyncio's transport receives up to 256 KiB
-per ``recv``, so this takes what arrived in one step: a media body streams ~1.5x faster on
+per ``recv``, so this takes what arrived in one step: a media body streams ~1.3x faster on
 loopback (``bench/bench_download.py``), for 256 KiB more buffer per connection at most.
 httpcore has no per-client setting: this sets its class constant, for every client in the
-process (this module is the only user of httpx). ``test_client`` checks it took effect."""
+process (this module is the only user of httpx); ``tests/integration/test_streamed_hash.py``
+checks that it takes effect."""
 httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = MEDIA_READ_BYTES
+
 _POST_PATH_RE = re.compile(
     r"^/(?:@(?P<user>[^/]*)/)?(?:share/)?(?:video|photo|v)/(?P<id>\d{5,25})(?:\.html)?/?$"
 )
