@@ -2,8 +2,11 @@
 
 1. Throughput: one large MP4 (~200 MB, made from the demo media with an ffmpeg
    stream copy loop) fetched by the engine's transfer layer (TikTokClient.open_media
-   + Transfer: .part, fsync, rename) vs ``curl`` on the same URL. Prints the ratio
-   (ours / curl throughput; 1.0 = as fast as curl). Best of 3 each.
+   + Transfer: .part, sha256 while the bytes arrive, fsync, rename) vs ``curl -o`` on
+   the same URL (then fsync'd), and vs ``yt-dlp`` and ``gallery-dl`` (whole processes)
+   when they are installed. Runs alternate (``--runs``, default 5); prints min/median/max
+   and the ratios (ours / curl throughput; 1.0 = as fast as curl), best and median, and
+   what the engine does without the sha256 (``digest=False``), to show what hashing costs.
 2. Memory: 20 concurrent 50 MB downloads through the whole DownloadManager
    (queue, transfer, verification). Prints the peak RSS of this process
    (``ru_maxrss``) and its growth over the baseline.
@@ -18,6 +21,7 @@ import asyncio
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,22 +81,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-async def ours_once(settings, url: str, dest: Path) -> float:  # type: ignore[no-untyped-def]
+async def ours_once(settings, url: str, dest: Path,  # type: ignore[no-untyped-def]
+                    digest: bool = True) -> float:
     from tikget_tui.downloads.transfer import Transfer, finalize
     from tikget_tui.tiktok import TikTokClient
 
     part = dest.with_name(dest.name + ".part")
     async with TikTokClient(settings) as client:
         t0 = time.perf_counter()
-        await Transfer(client=client, urls=[url], part=part, want="video").run()
+        result = await Transfer(client=client, urls=[url], part=part, want="video",
+                                digest=digest).run()
         await asyncio.to_thread(finalize, part, dest)
-        return time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
+    assert (result.sha256 is not None) == digest
+    return elapsed
 
 
-def curl_once(url: str, dest: Path) -> float:
+def peer_commands(url: str, dest: Path) -> dict[str, list[str]]:
+    """Each downloader's command for ``url`` into ``dest`` (installed ones only)."""
+    commands = {
+        "curl": ["curl", "-s", "-f", "-o", str(dest), url],
+        "yt-dlp": ["yt-dlp", "-q", "--no-progress", "--no-part", "--no-mtime",
+                   "-o", str(dest), url],
+        "gallery-dl": ["gallery-dl", "-q", "-D", str(dest.parent), "-f", dest.name, url],
+    }
+    return {name: argv for name, argv in commands.items() if shutil.which(argv[0])}
+
+
+def peer_once(argv: list[str], dest: Path) -> float:
     t0 = time.perf_counter()
-    subprocess.run(["curl", "-s", "-f", "-o", str(dest), url], check=True,
-                   stdin=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     with open(dest, "rb") as f:
         os.fsync(f.fileno())  # the engine fsyncs too: compare like with like
     return time.perf_counter() - t0
@@ -118,12 +136,50 @@ async def concurrent(settings, origin: str) -> tuple[float, int]:  # type: ignor
     return time.perf_counter() - t0, done
 
 
+def spread(values: list[float]) -> str:
+    return (f"min {min(values):.3f} s  median {statistics.median(values):.3f} s  "
+            f"max {max(values):.3f} s")
+
+
+def throughput(settings, url: str, out: Path, size_mb: float, runs: int) -> None:  # type: ignore[no-untyped-def]
+    peers = peer_commands(url, out / "peer.mp4")
+    for name in ("curl", "yt-dlp", "gallery-dl"):
+        if name not in peers:
+            print(f"{name} is not installed: no comparison with it"
+                  + (" (apt-get install -y curl)" if name == "curl" else ""))
+    times: dict[str, list[float]] = {"tikget": [], "tikget, no sha256": []}
+    times.update({name: [] for name in peers})
+    for _ in range(runs):  # alternating, so a slower moment of the machine hits all alike
+        for name in times:
+            dest = out / "bench.mp4"
+            if name.startswith("tikget"):
+                times[name].append(asyncio.run(ours_once(settings, url, dest,
+                                                         digest=name == "tikget")))
+            else:
+                times[name].append(peer_once(peers[name], out / "peer.mp4"))
+                dest = out / "peer.mp4"
+            dest.unlink()
+    print(f"single {size_mb:.0f} MB file, {runs} alternating runs each:")
+    for name, values in times.items():
+        print(f"  {name:18s} {size_mb / min(values):5.0f} MB/s best   {spread(values)}")
+    ours = times["tikget"]
+    for name in peers:
+        theirs = times[name]
+        pairs = [t / o for o, t in zip(ours, theirs, strict=True)]
+        print(f"throughput ratio tikget/{name}: {min(theirs) / min(ours):.2f} (best of each), "
+              f"{statistics.median(pairs):.2f} (median of pairs)")
+    if "curl" in peers:
+        plain = times["tikget, no sha256"]
+        pairs = [t / o for o, t in zip(plain, times["curl"], strict=True)]
+        print(f"  without the sha256: {min(times['curl']) / min(plain):.2f} (best), "
+              f"{statistics.median(pairs):.2f} (median of pairs)")
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--serve":
         serve(sys.argv[2])
         return 0
-    if shutil.which("curl") is None:
-        print("curl is not installed: the throughput ratio cannot be measured")
+    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
     work = Path(tempfile.mkdtemp(prefix="tikget-bench-"))
     os.environ["TIKGET_HOME"] = str(work / "home")
     server = None
@@ -145,24 +201,7 @@ def main() -> int:
         url = f"{origin}/video/big.mp4"
         size_mb = big.stat().st_size / 1e6
         baseline = peak_rss_mb()
-
-        ours, theirs = [], []
-        for i in range(3):
-            dest = out / f"ours-{i}.mp4"
-            ours.append(asyncio.run(ours_once(settings, url, dest)))
-            dest.unlink()
-            if shutil.which("curl"):
-                dest = out / f"curl-{i}.mp4"
-                theirs.append(curl_once(url, dest))
-                dest.unlink()
-        best_ours = min(ours)
-        print(f"single {size_mb:.0f} MB file: tikget {size_mb / best_ours:.0f} MB/s"
-              f" (best of 3, {best_ours:.2f} s)")
-        if theirs:
-            best_curl = min(theirs)
-            print(f"                      curl   {size_mb / best_curl:.0f} MB/s"
-                  f" (best of 3, {best_curl:.2f} s)")
-            print(f"throughput ratio tikget/curl: {best_curl / best_ours:.2f}")
+        throughput(settings, url, out, size_mb, runs)
         after_single = peak_rss_mb()
 
         elapsed, done = asyncio.run(concurrent(settings, origin))

@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
     from tikget_tui.config import ConfigError, load
-    from tikget_tui.store import StoreError
+    from tikget_tui.instance import StoreError  # the store, without loading SQLite
 
     try:
         settings = load()

@@ -1,10 +1,20 @@
-"""``tikget`` without a subcommand: the Textual app (``--demo`` runs it on the stand-in)."""
+"""``tikget`` without a subcommand: the Textual app (``--demo`` runs it on the stand-in).
+
+Start-up is measured (``bench/bench_ui.py``): only what the first frame needs is
+imported before it. The lock check does not load the store; with ``--demo`` only
+the listening socket exists before the first frame (so the origin is known and
+shown), and the server itself (aiohttp, the media) starts in a thread after it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+from collections.abc import Callable
+from typing import Any
 
+from tikget_tui import startup
 from tikget_tui.config import Settings
 
 EXIT_OK, EXIT_FAIL = 0, 1
@@ -16,7 +26,7 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tikget_tui.store import InstanceLock, StoreError
+    from tikget_tui.instance import InstanceLock, StoreError
 
     # One process drives the queue: say so now, before the screen is taken over.
     try:
@@ -25,24 +35,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreError as exc:  # AlreadyRunning is one
         return _fail(str(exc))
 
-    demo = None
+    demo: list[Any] = []  # the DemoServerThread, once started
+    listener: socket.socket | None = None
     origin: str | None = None
+    start_service: Callable[[], None] | None = None
     if getattr(args, "demo", False):
-        from tikget_tui import locations
-        from tikget_tui.demo import DemoServerThread, MediaGenerationError, people_scenario
-        from tikget_tui.demo.media import media_ready
-        from tikget_tui.mediatools import ToolNotFound
-
-        if not media_ready(locations.resolve().demo_media_dir):
-            print("tikget: making the demo's media (first run only, a few seconds)…",
-                  file=sys.stderr)
-        demo = DemoServerThread(people_scenario())
         try:
-            origin = demo.start()
-        except (MediaGenerationError, ToolNotFound, OSError, TimeoutError) as exc:
-            demo.stop()
+            listener = socket.create_server(("127.0.0.1", 0))
+        except OSError as exc:
             return _fail(f"the demo service could not start: {exc}")
+        origin = f"http://127.0.0.1:{listener.getsockname()[1]}"
         settings = settings.replace(service_origin=origin)
+        sock = listener
+
+        def start_demo() -> None:  # in a thread, after the first frame
+            from tikget_tui.demo import DemoServerThread, people_scenario
+
+            server = DemoServerThread(people_scenario(), sock=sock)
+            demo.append(server)
+            server.start()
+
+        start_service = start_demo
 
     # the same log as `tikget -v`, always, to the file `tikget locate` names (never to the
     # screen, so -v adds nothing here); --write-pages works here too
@@ -50,14 +63,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     start_app_log(settings, write_pages=getattr(args, "write_pages", None))
 
-    from tikget_tui.ui.app import TikGetApp
-
-    app = TikGetApp(settings, demo_origin=origin)
+    startup.pause_gc()
     try:
+        from tikget_tui.ui.app import TikGetApp
+
+        app = TikGetApp(settings, demo_origin=origin, start_service=start_service)
         app.run()
     finally:
-        if demo is not None:
-            demo.stop()
+        startup.resume_gc()
+        for server in demo:
+            server.stop()
+        if listener is not None:
+            listener.close()
     if app.fatal_error:
         return _fail(app.fatal_error)
     return app.return_code or EXIT_OK

@@ -17,6 +17,7 @@ import html
 import ipaddress
 import json
 import secrets
+import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -246,9 +247,15 @@ class DemoServer:
         port: int = 0,
         tools: MediaTools | None = None,
         media: MediaCatalog | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
+        """``sock``: a listening loopback socket to serve on (its address wins over
+        ``host``/``port``); lets a caller know the origin before the server starts."""
+        if sock is not None:
+            host, port = sock.getsockname()[:2]
         self.host = check_loopback(host)
         self.port = port
+        self._sock = sock
         self.scenario = scenario if scenario is not None else default_scenario()
         self.clock: Clock = clock if clock is not None else SystemClock()
         if media_dir is None:
@@ -280,7 +287,8 @@ class DemoServer:
         self._add_routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site: web.BaseSite = (web.SockSite(runner, self._sock) if self._sock is not None
+                              else web.TCPSite(runner, self.host, self.port))
         try:
             await site.start()
         except OSError:

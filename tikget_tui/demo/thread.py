@@ -7,6 +7,7 @@ so the app's event loop never shares time with the server.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -31,10 +32,11 @@ class DemoServerThread:
         port: int = 0,
         tools: MediaTools | None = None,
         media: MediaCatalog | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
-        check_loopback(host)  # fail here, in the caller's thread
+        check_loopback(sock.getsockname()[0] if sock is not None else host)  # in this thread
         self.server = DemoServer(scenario, clock=clock, media_dir=media_dir, host=host, port=port,
-                                 tools=tools, media=media)
+                                 tools=tools, media=media, sock=sock)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 

@@ -162,6 +162,9 @@ class DownloadManager:
         self._tools = tools
         self._lock = InstanceLock(settings.data_dir) if lock else None
         self._opener = opener
+        self._streamed: dict[Path, str] = {}
+        """sha256 of saved files that are the transferred bytes as they were written
+        (computed during the transfer): verification takes it instead of reading them."""
         self._progress_rate = progress_per_second
         self._jobs: dict[int, Job] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -849,6 +852,7 @@ class DownloadManager:
             self._set(job_id, state=JobState.CONVERTING, reason=seen.note)
             final = await self._place_new(job_id, lambda s: s + ".mp4",
                                           functools.partial(self._keep, job_id, part))
+            self._keep_hash(final, result, rewritten=self.write_metadata)
         self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final,
                   part_path=None, part_source=None, reason=seen.note)
 
@@ -923,6 +927,7 @@ class DownloadManager:
                 part.unlink(missing_ok=True)
 
         final = await self._place_new(job_id, lambda s: s + ".mp3", make)
+        self._keep_hash(final, result, rewritten=bool(meta) or result.media_type != "mp3")
         self._set(job_id, files=(final,), final_path=final, part_path=None, part_source=None)
 
     async def _run_photo(self, job_id: int) -> None:
@@ -944,17 +949,25 @@ class DownloadManager:
                 return (urls, [None] * len(urls),
                         [image_identity(i, n) for n in range(len(urls))])
 
-            kind = (await self._fetch(job_id, part, "image", image_sources)).media_type
-            ext = EXTENSIONS.get(kind, ".jpg")
+            result = await self._fetch(job_id, part, "image", image_sources)
+            ext = EXTENSIONS.get(result.media_type, ".jpg")
             def image_name(s: str, i: int = i, ext: str = ext) -> str:
                 return f"{s}-{i:02d}{ext}"
 
             final = await self._place_new(job_id, image_name,
                                           functools.partial(_to_thread_finalize, part))
+            self._keep_hash(final, result, rewritten=False)
             files.append(final)
             self._set(job_id, files=tuple(files), final_path=files[0], part_path=None,
                       part_source=None)
         self._set(job_id, state=JobState.CONVERTING)
+
+    def _keep_hash(self, final: Path, result: TransferResult, *, rewritten: bool) -> None:
+        """Remember the transfer's sha256 for ``final`` unless ffmpeg rewrites the file."""
+        if result.sha256 is not None and not rewritten:
+            self._streamed[final] = result.sha256
+        else:
+            self._streamed.pop(final, None)
 
     async def _fetch(
         self, job_id: int, part: Path, want: str,
@@ -1115,7 +1128,8 @@ class DownloadManager:
         if missing:
             raise DownloadError(f"{missing[0].name} is no longer on disk; save the story again")
         for path in job.files:
-            report = await verify(path, self._expected(job, path), tools=tools)
+            report = await verify(path, self._expected(job, path), tools=tools,
+                                  sha256=self._streamed.pop(path, None))
             d = report.to_dict()
             reports.append(d)
             self.store.save_report(path, d, story_id=job.story.id)

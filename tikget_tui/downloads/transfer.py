@@ -31,9 +31,11 @@ import asyncio
 import collections
 import contextlib
 import errno
+import hashlib
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +70,8 @@ from tikget_tui.tiktok.errors import (
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 128 * 1024
+HASH_READ = 256 * 1024  # the sha256 thread reads the .part back this much at a time
+HASH_NOTIFY = 1 << 20  # and is woken after this many bytes written
 MIN_VIDEO_BYTES = 8 * 1024  # the aweme/v1/play placeholder is ~1 KiB; no real video is this small
 
 
@@ -229,6 +233,81 @@ def describe_bytes(head: bytes) -> str:
     return "not a media file"
 
 
+# -- where the bytes go -------------------------------------------------------------------------
+
+
+def _flush_and_sync(f: BinaryIO) -> None:
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _read_into(fd: int, view: memoryview, pos: int) -> int:
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [view], pos)
+    block = os.pread(fd, len(view), pos)  # no preadv (older macOS): one copy more
+    view[: len(block)] = block
+    return len(block)
+
+
+class _StreamHash:
+    """The sha256 of the ``.part`` as it is written, computed in a thread of its own.
+
+    The thread reads what is already written back through the same file descriptor
+    (``os.preadv`` into one reused buffer, from the page cache): the bytes a resumed
+    ``.part`` holds first (once), then each MiB the transfer flushes. Nothing is copied
+    or queued on the way, so memory stays flat however far it lags; it wakes once per
+    MiB, and ``preadv`` and ``sha256.update`` release the GIL, so on a second core the
+    hash keeps up with the socket without taking the event loop's time. A read error
+    only loses the hash (the verifier then computes it).
+    """
+
+    def __init__(self, digest: Any, fd: int, hashed: int, written: int) -> None:
+        self.digest = digest
+        self._fd = fd
+        self._pos = hashed  # hashed up to here
+        self._written = written  # written (and flushed) up to here
+        self._closing = False
+        self._failed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="tikget-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        update, fd = self.digest.update, self._fd
+        view = memoryview(bytearray(HASH_READ))
+        try:
+            while True:
+                with self._cond:
+                    while self._pos >= self._written and not self._closing:
+                        self._cond.wait()
+                    target, closing = self._written, self._closing
+                while self._pos < target:
+                    got = _read_into(fd, view[: min(HASH_READ, target - self._pos)], self._pos)
+                    if not got:
+                        raise OSError(errno.EIO, "the partial file is shorter than written")
+                    update(view[:got])
+                    self._pos += got
+                if closing:
+                    return
+        except Exception as exc:  # the hash is lost, never the download
+            log.debug("sha256 of the partial file lost: %s", exc)
+            self._failed = True
+
+    def advance(self, written: int) -> None:
+        """``written`` bytes of the file are now with the OS (flushed)."""
+        with self._cond:
+            self._written = written
+            self._cond.notify()
+
+    async def close(self, written: int) -> Any | None:
+        """The digest of the first ``written`` bytes (still open for more), or None."""
+        with self._cond:
+            self._written, self._closing = written, True
+            self._cond.notify()
+        await asyncio.to_thread(self._thread.join)
+        return None if self._failed else self.digest
+
+
 # -- the transfer -------------------------------------------------------------------------------
 
 
@@ -239,6 +318,7 @@ class TransferResult:
     source_index: int
     url: str
     identity: str | None = None  # identities[source_index]: the rendition the file came from
+    sha256: str | None = None  # of the whole file, computed as the bytes were written
 
 
 @dataclass
@@ -259,6 +339,10 @@ class Transfer:
     and with ``None`` once the ``.part`` was emptied. A ``.part`` resumes only
     from a source with the recorded identity; with no recorded identity (older
     records, or no ``identities``) only from ``urls[start_index]``.
+
+    With ``digest`` the sha256 of the file is computed while the bytes are written
+    (``TransferResult.sha256``): a resumed ``.part`` is read once for the bytes it already
+    holds, and a retry within this transfer continues the same running hash.
     """
 
     client: Any  # TikTokClient (duck-typed: open_media)
@@ -277,6 +361,9 @@ class Transfer:
     part_source: str | None = None  # identity of the source the existing .part came from
     on_source: Callable[[str | None], None] = lambda identity: None
     on_restart: Callable[[str], None] = lambda reason: None
+    digest: bool = True
+    _sha: Any = field(default=None, init=False, repr=False)  # sha256 of the .part's first
+    _sha_len: int = field(default=-1, init=False, repr=False)  # _sha_len bytes
     limits: MediaLimits = field(default_factory=MediaLimits)
     # (device, inode) of the .part each path names, as this job wrote it (shared by the
     # manager across attempts): a file swapped in under that name is never written to
@@ -373,8 +460,9 @@ class Transfer:
         kind = sniff(head)
         if kind is None or kind not in WANTED[self.want]:
             return None
+        sha = self._sha.hexdigest() if self._sha is not None and self._sha_len == have else None
         return TransferResult(size=have, media_type=kind, source_index=index,
-                              url=self.urls[index], identity=self._identity(index))
+                              url=self.urls[index], identity=self._identity(index), sha256=sha)
 
     def _discard(self) -> None:
         # unlink, never truncate by name: a link planted here would cut its target
@@ -382,7 +470,22 @@ class Transfer:
             os.unlink(self.part)
         self.stamps.pop(str(self.part), None)
         self.known_total = None
+        self._sha = None
         self._set_source(None)
+
+    def _hasher(self, f: BinaryIO, have: int) -> _StreamHash | None:
+        """The running sha256 for a .part opened at ``have``: the one this transfer kept
+        when it covers exactly those bytes, else a new one that reads them first (once)."""
+        carried, self._sha = self._sha, None  # until the bytes below are written and hashed
+        if not self.digest:
+            return None
+        try:
+            fd = f.fileno()
+        except (OSError, ValueError):  # an opener without a file descriptor: no hash
+            return None
+        if carried is not None and self._sha_len == have:
+            return _StreamHash(carried, fd, have, have)
+        return _StreamHash(hashlib.sha256(), fd, 0, have)
 
     def _identity(self, index: int) -> str | None:
         return self.identities[index] if index < len(self.identities) else None
@@ -482,6 +585,8 @@ class Transfer:
             head = b""
             done = have
             f = self._opened(have)
+            hasher = self._hasher(f, have)
+            told = have  # bytes the hasher was told are written
             try:
                 identity = self._identity(index)
                 if identity != self.part_source or index != self.start_index:
@@ -491,8 +596,9 @@ class Transfer:
                     self._set_source(identity)
                 if have:
                     head = _read_head(f, self.part)
-                # chunk_size None: chunks as they arrive (httpx would otherwise buffer up to
-                # chunk_size, so slow links would report progress rarely)
+                # chunk_size None: chunks as they arrive, up to the client's socket read size
+                # (httpx would otherwise re-buffer to chunk_size, and slow links would report
+                # progress rarely); the sha256 follows in its own thread
                 async for chunk in resp.aiter_bytes(self.chunk_size):
                     if len(head) < 16:
                         head += chunk[: 16 - len(head)]
@@ -502,10 +608,16 @@ class Transfer:
                         raise self._over(total, cap, resp.total_size)
                     f.write(chunk)
                     done += len(chunk)
+                    if hasher is not None and done - told >= HASH_NOTIFY:
+                        f.flush()
+                        hasher.advance(told := done)
                     self.on_progress(done, total)
-                f.flush()
-                os.fsync(f.fileno())
+                await asyncio.to_thread(_flush_and_sync, f)
             finally:
+                if hasher is not None:  # what was written is hashed: a retry continues it
+                    with contextlib.suppress(OSError, ValueError):
+                        f.flush()
+                    self._sha, self._sha_len = await hasher.close(done), done
                 f.close()
         if total is not None and done < total:
             raise NetworkError(
@@ -520,7 +632,8 @@ class Transfer:
         if self.want == "video" and done < MIN_VIDEO_BYTES:
             raise _BadBody(f"the server sent a {done}-byte file, too small to be the video")
         return TransferResult(size=done, media_type=sniff(head) or "", source_index=index, url=url,
-                              identity=self._identity(index))
+                              identity=self._identity(index),
+                              sha256=self._sha.hexdigest() if self._sha is not None else None)
 
     def _check_head(self, head: bytes, url: str) -> None:
         kind = sniff(head)

@@ -25,12 +25,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-import httpx
-
 from tikget_tui.tiktok.errors import MalformedResponse, TikTokError
+
+if TYPE_CHECKING:  # annotations only: the app loads this before its first frame, httpx after
+    import httpx
 
 log = logging.getLogger("tikget_tui.tiktok.http")
 

@@ -6,19 +6,31 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
+from tikget_tui import startup
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
-from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui import keymap
 from tikget_tui.ui.commands import ActionCommands
 from tikget_tui.ui.messages import CoreEvent, CoreFailed, CoreReady, WatchPolled
 from tikget_tui.ui.resources import stylesheet_paths
 from tikget_tui.ui.screens.main import MainScreen, error_line
+
+if TYPE_CHECKING:  # httpx and the client load on first use, after the first frame
+    from tikget_tui.tiktok import TikTokClient
+
+
+class ServiceUnavailable(Exception):
+    """The service could not be started (``--demo``); ``reason`` is one line for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class TikGetApp(App[int]):
@@ -32,15 +44,22 @@ class TikGetApp(App[int]):
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  demo_origin: str | None = None,
+                 start_service: Callable[[], object] | None = None,
                  watch_sleep: Callable[[float], Awaitable[None]] | None = None,
                  watch_pause: float | None = None) -> None:
         """``watch_sleep``/``watch_pause`` go to the :class:`~tikget_tui.watch.Watcher`
-        (tests run its loop in fake time; the defaults are real seconds)."""
+        (tests run its loop in fake time; the defaults are real seconds).
+
+        ``start_service`` (``--demo``) starts the service already listening at the
+        settings' origin; it runs in a thread after the first frame, and everything that
+        talks to the service waits for it (:meth:`ready_client`)."""
         super().__init__()
         self.settings = settings
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.demo_origin = demo_origin
-        self.client = TikTokClient(settings, clock=self.clock)
+        self._client: TikTokClient | None = None
+        self._start_service = start_service
+        self._service: Worker[None] | None = None
         self.manager: Any | None = None
         self.watcher: Any | None = None
         """The watch list's poller (a ``watch.Watcher``), once the queue has started."""
@@ -98,7 +117,49 @@ class TikGetApp(App[int]):
         # after the first frame: the screen shows at once, the queue follows
         self.call_after_refresh(self._launch_core)
 
+    def on_ready(self) -> None:
+        startup.resume_gc()  # the first frame is on screen (see tikget_tui.startup)
+
+    @property
+    def client(self) -> TikTokClient:
+        """The TikTok client, made on first use (its imports are not needed for the first
+        frame). Before a request, :meth:`ready_client` waits for the ``--demo`` service."""
+        if self._client is None:
+            from tikget_tui.tiktok import TikTokClient
+
+            self._client = TikTokClient(self.settings, clock=self.clock)
+        return self._client
+
+    def _ensure_service(self) -> Worker[None] | None:
+        if self._start_service is not None and self._service is None:
+            self._service = self.run_worker(self._run_service(self._start_service),
+                                            group="service", name="start the demo service",
+                                            exit_on_error=False)
+        return self._service
+
+    async def _run_service(self, start: Callable[[], object]) -> None:
+        try:
+            await asyncio.to_thread(start)
+        except Exception as exc:
+            reason = f"the demo service could not start: {error_line(exc)}"
+            self.notify(reason, title="Demo", severity="error", markup=False, timeout=30)
+            raise ServiceUnavailable(reason) from None
+
+    async def ready_client(self) -> TikTokClient:
+        """:attr:`client`, once the service it talks to runs (``--demo`` starts it after
+        the first frame); :class:`ServiceUnavailable` if it could not start."""
+        service = self._ensure_service()
+        if service is not None:
+            try:
+                await service.wait()
+            except WorkerFailed as exc:
+                raise ServiceUnavailable(error_line(exc.error)) from None
+            except WorkerCancelled:
+                raise ServiceUnavailable("the demo service was stopped") from None
+        return self.client
+
     def _launch_core(self) -> None:
+        self._ensure_service()
         self.run_worker(self._start_core(), group="core", name="start the download queue",
                         exit_on_error=False)
 
@@ -127,7 +188,11 @@ class TikGetApp(App[int]):
         from tikget_tui.downloads import DownloadManager
         from tikget_tui.store import AlreadyRunning
 
-        manager = DownloadManager(self.settings, client=self.client, clock=self.clock)
+        try:
+            client = await self.ready_client()
+        except ServiceUnavailable:
+            return  # said once, by the worker that failed
+        manager = DownloadManager(self.settings, client=client, clock=self.clock)
         self._unsubscribe = manager.subscribe(self.forward_core_event)
         try:
             await manager.start()
@@ -220,7 +285,8 @@ class TikGetApp(App[int]):
         manager, self.manager = self.manager, None
         if manager is not None:
             await manager.stop()
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def action_quit(self) -> None:
         await self.shutdown_core()

@@ -88,8 +88,13 @@ async def _guard(name: str, aw: Awaitable[T]) -> T | Check:
 
 
 async def verify(path: Path, expected: Expected | None = None, *,
-                 tools: MediaTools | None = None, timeout: float = 60.0) -> Report:
-    """Check one saved file. Raises ``ToolNotFound`` only; every other problem is a check."""
+                 tools: MediaTools | None = None, timeout: float = 60.0,
+                 sha256: str | None = None) -> Report:
+    """Check one saved file. Raises ``ToolNotFound`` only; every other problem is a check.
+
+    ``sha256``: the file's hash when the caller already has it (the download engine
+    computes it while the bytes arrive); then the file is not read again to hash it.
+    """
     expected = expected or Expected()
     tools = tools or MediaTools.find()
     path = Path(path)
@@ -130,6 +135,10 @@ async def verify(path: Path, expected: Expected | None = None, *,
         return report
     report.add("sniff", Verdict.OK, sniffed.label)
 
+    if sha256 is not None:
+        report.sha256 = sha256
+        await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail)
+        return report
     hashing = asyncio.create_task(asyncio.to_thread(sha256_file, path))
     try:
         await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail)

@@ -314,7 +314,7 @@ class MainScreen(Screen[None]):
 
         refusals = (PrivateAccount, UserNotFound, PostUnavailable, PrivatePost, RegionLocked,
                     LoginRequired)
-        client = self.tikget.client
+        client = await self.tikget.ready_client()
         try:
             if isinstance(target, links.UserTarget):
                 listed = await client.lookup_stories(target)
