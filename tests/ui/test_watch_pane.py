@@ -223,3 +223,43 @@ async def test_a_failing_watch_loop_is_one_line_toast(
         # the poll before the failure still reached the pane; the app keeps running
         assert "last poll 12:00: no active story" in table.header_text(DEMO_EMPTY_CREATOR)
         await pilot.press("q")
+
+
+async def test_failing_and_paused_accounts_say_so_and_w_resumes_a_paused_one(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    now = demo_clock.now()
+    with Store.open(demo_settings.state_db) as store:
+        store.watch_add("@" + DEMO_PHOTO_CREATOR)
+        store.watch_update(DEMO_PHOTO_CREATOR, failures=2, last_poll_at=now,
+                           next_poll_at=now + timedelta(hours=1),
+                           last_result="could not reach TikTok")
+        store.watch_add("@gone.away")
+        store.watch_update("gone.away", failures=3, paused=True, last_poll_at=now,
+                           next_poll_at=now - timedelta(hours=5),
+                           last_result="@gone.away does not exist")
+    app = make_app(demo_settings, demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        table = screen.stories
+        await wait_until(pilot, lambda: "gone.away" in table.watching, "the watch list")
+        await pilot.pause()
+        failing = table.header_text(DEMO_PHOTO_CREATOR)
+        assert "watching · next poll" in failing and "2 failed polls in a row" in failing
+        paused = table.header_text("gone.away")
+        assert "paused after 3 failed polls (w resumes it)" in paused
+        assert "next poll" not in paused  # a stale time is not shown as if it were coming
+        # w on the paused account resumes it (it is not dropped from the list)
+        table.focus()
+        table.move_to("@gone.away")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: not table.watching["gone.away"].paused, "the resume")
+        assert app.manager is not None
+        assert any(m.startswith("watching @gone.away") for m in notifications(app))
+        # resumed, it is polled at once; still unknown, it counts again from one
+        await wait_until(pilot, lambda: (app.manager.store.watch_get("gone.away")  # type: ignore[union-attr]
+                                         .failures == 1), "the poll after the resume")
+        entry = app.manager.store.watch_get("gone.away")
+        assert entry is not None and not entry.paused
+        await wait_until(pilot, lambda: "1 failed poll in a row" in table.header_text(
+            "gone.away"), "the header after the poll")

@@ -73,7 +73,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Add a note (why you save it) to the selected stories before saving", "stories"),
     ActionSpec("watch", "w", "watch", "Watch",
                "Watch or stop watching the creator under the cursor: new stories are saved "
-               "automatically before they expire", "stories"),
+               "automatically before they expire (on a paused account: resume it)", "stories"),
     ActionSpec("remove", "delete", "remove_creator", "Remove",
                "Remove the creator under the cursor from the pane (a failed look-up too)",
                "stories"),

@@ -539,6 +539,10 @@ class MainScreen(Screen[None]):
         self.stories.apply_poll(result, entry)
         if result.ok:
             self._mark_archived(list(result.stories))
+        if entry is not None and entry.paused and result.paused:
+            self.notify(f"@{safe_line(result.username, 60)} is no longer polled: "
+                        f"{safe_line(result.error or 'its polls failed', 200)}; w on it "
+                        "resumes it", severity="warning", markup=False)
         new = len(result.new_jobs)
         if new:
             self.notify(f"@{safe_line(result.username, 60)}: {new} new "

@@ -404,7 +404,17 @@ class StoriesTable(DataTable[Any]):
             text.append("@" + safe_line(group.key, 60), style="bold")
         entry = self.watching.get(group.key)
         if entry is not None:
-            text.append(" · watching · " + next_poll_text(entry.next_poll_at, self.clock.now()))
+            from tikget_tui.watch import health_line
+
+            health = health_line(entry, resume="w resumes it")
+            warning = theme_color(self.app, "warning") + Style(bold=True)
+            if entry.paused:  # its next poll time is stale: say it is not polled any more
+                text.append(" · watching " + health, style=warning)
+            else:
+                text.append(" · watching · " + next_poll_text(entry.next_poll_at,
+                                                              self.clock.now()))
+                if health:
+                    text.append(" · " + health, style=warning)
             text.append(" · " + self._last_poll_line(entry), style="dim")
         return text
 
@@ -649,8 +659,10 @@ class StoriesTable(DataTable[Any]):
             self._warn("nothing to watch here: look up a @user first, then press w on it")
             return
         name, group = target
-        if group.key in self.watching:
-            self.post_message(self.WatchRequested(name, watch=False))
+        entry = self.watching.get(group.key)
+        if entry is not None:
+            # a paused account (it failed polls) is resumed; a watched one is let go
+            self.post_message(self.WatchRequested(name, watch=entry.paused))
             return
         if group.refused:
             self._warn(f"cannot watch @{safe_line(name, 60)}: "
