@@ -474,7 +474,10 @@ def parse(text: str, service: Service | None = None) -> list[Target]:
     Raises :class:`ParseError` (one line, what is wrong and what to do) when the
     text names nothing usable or holds something refused; see the module doc.
     """
-    return list(parse_detailed(text, service).targets)
+    parsed = parse_detailed(text, service)
+    if parsed.rejected:  # strict: every entry must be usable (the app uses parse_detailed)
+        raise ParseError(parsed.rejected[0])
+    return list(parsed.targets)
 
 
 def parse_detailed(text: str, service: Service | None = None) -> ParseResult:

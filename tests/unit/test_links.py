@@ -625,3 +625,16 @@ def test_mistyped_scheme_is_a_malformed_link_not_a_username(text: str) -> None:
     message = refused(text)
     assert "malformed link" in message and "https://" in message
     assert "not a valid TikTok username" not in message
+
+
+def test_parse_detailed_keeps_the_good_entries_and_names_the_bad_one() -> None:
+    """The app looks up what it can of a paste; parse() (the CLI) stays strict."""
+    from tikget_tui.links import parse_detailed
+
+    parsed = parse_detailed(
+        "@mika.travels\nhttps://www.evil-tiktok.example/@x/video/1\n@studio.photos")
+    assert [t.display for t in parsed.targets] == ["@mika.travels", "@studio.photos"]
+    assert len(parsed.rejected) == 1 and "evil-tiktok.example" in parsed.rejected[0]
+    assert parsed.rejected_note().startswith("skipped 1: ")
+    with pytest.raises(ParseError, match=r"evil-tiktok\.example"):
+        parse("@mika.travels https://www.evil-tiktok.example/@x/video/1")

@@ -228,7 +228,7 @@ def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
         assert "close that program" in message
         # the same through the command line: one line on stderr, exit status 1
         monkeypatch.setenv("TIKGET_DATA_DIR", str(path.parent))
-        assert cli.main(["watch", "add", "@someone"]) == 1
+        assert cli.main(["watch", "remove", "@someone"]) == 1  # the store only, no look-up
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "Traceback" not in err and "is locked by process" in err
     finally:
