@@ -489,3 +489,12 @@ async def test_quick_pane_changes_settle_and_a_tab_click_still_switches(
         await pilot.click("#tab-queue")
         await wait_until(pilot, lambda: screen.active_pane == "queue", "the clicked tab")
         assert app.focused is screen.queue
+
+
+async def test_the_input_pane_is_highlighted_from_the_start(demo_settings: Settings) -> None:
+    app = TikGetApp(demo_settings, clock=FakeClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        assert screen.query_one("#pane-input").has_class("active")
+        assert not screen.query_one("#pane-stories").has_class("active")

@@ -115,6 +115,7 @@ class MainScreen(Screen[None]):
         self.set_class(self.app.console.color_system == "standard", "-few-colors")
         self.audio_only = self.tikget.settings.audio_mp3
         self._show_audio()
+        self.watch_active_pane(self.active_pane)  # the first pane is highlighted from the start
         self.query_one("#query").focus()
         if self.tikget.demo_origin:
             self.input_pane.set_status(
