@@ -56,6 +56,14 @@ async def look_up(pilot: Any, app: TikGetApp, text: str) -> None:
     await pilot.pause()
 
 
+async def save_first_story(pilot: Any, app: TikGetApp, *, until: tuple[str, ...] = ("done",)
+                           ) -> None:
+    """Look up the demo creator, d on the first story, wait until its job ends."""
+    await look_up(pilot, app, "@" + DEMO_CREATOR)
+    await pilot.press("tab", "d")
+    await wait_until(pilot, lambda: bool(jobs_in(app, *until)), "the download")
+
+
 def jobs_in(app: TikGetApp, *states: str) -> list[Any]:
     assert app.manager is not None
     return [j for j in app.manager.jobs() if str(j.state) in states]
@@ -78,9 +86,7 @@ async def test_one_core_event_is_one_dispatch_and_the_app_idles_after_a_download
         assert app.manager is not None
         emitted: list[JobChanged] = []
         app.manager.subscribe(lambda e: emitted.append(e) if isinstance(e, JobChanged) else None)
-        await look_up(pilot, app, "@" + DEMO_CREATOR)
-        await pilot.press("tab", "d")
-        await wait_until(pilot, lambda: bool(jobs_in(app, "done")), "the download")
+        await save_first_story(pilot, app)
         await pilot.pause(0.3)
         core = [m for m in dispatched if isinstance(m, CoreEvent)
                 and isinstance(m.event, JobChanged)]
@@ -159,9 +165,7 @@ async def test_default_download_folder_is_created_on_a_new_machine(
     app = TikGetApp(settings, clock=demo_clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        await look_up(pilot, app, "@" + DEMO_CREATOR)
-        await pilot.press("tab", "d")
-        await wait_until(pilot, lambda: bool(jobs_in(app, "done", "failed")), "the download")
+        await save_first_story(pilot, app, until=("done", "failed"))
         [job] = jobs_in(app, "done")
         assert job.final_path is not None and job.final_path.parent == settings.download_dir
         assert job.final_path.is_file()
@@ -357,9 +361,7 @@ async def test_v_verifies_the_file_again_and_reports_the_new_verdict(
     app = TikGetApp(demo_settings, clock=demo_clock)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await ready(pilot, app)
-        await look_up(pilot, app, "@" + DEMO_CREATOR)
-        await pilot.press("tab", "d")
-        await wait_until(pilot, lambda: bool(jobs_in(app, "done")), "the download")
+        await save_first_story(pilot, app)
         [job] = jobs_in(app, "done")
         # p and x on a finished row: nothing to do, and the app says so
         await pilot.press("3", "home", "p")

@@ -379,11 +379,9 @@ class MainScreen(Screen[None]):
         event.stop()
         if event.state != WorkerState.ERROR:
             return
-        self.task_failed(event.worker.name or "a task", event.worker.error,
-                         lookup=event.worker.group == "lookup")
+        self.task_failed(event.worker.name or "a task", event.worker.error)
 
-    def task_failed(self, what: str, error: BaseException | None, *,
-                    lookup: bool = False) -> None:
+    def task_failed(self, what: str, error: BaseException | None) -> None:
         """A worker or background task failed: one line on the message line."""
         line = error_line(error) if error is not None else "something failed"
         self.notify(f"{what}: {line}", severity="error", markup=False)
