@@ -500,3 +500,28 @@ async def test_the_input_pane_is_highlighted_from_the_start(demo_settings: Setti
         screen = main_screen(app)
         assert screen.query_one("#pane-input").has_class("active")
         assert not screen.query_one("#pane-stories").has_class("active")
+
+
+async def test_pausing_the_last_unfinished_job_gives_the_batch_summary(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+) -> None:
+    app = TikGetApp(demo_settings.replace(concurrency=1), clock=demo_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await ready(pilot, app)
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
+        first, second = screen.stories.groups[DEMO_CREATOR].story_ids[1:3]
+        demo_server.scenario.story(second).media_faults = MediaFaults(bytes_per_second=60_000)
+        await pilot.press("tab")
+        for sid in (first, second):
+            screen.stories.move_to(sid)
+            await pilot.press("space")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: len(jobs_in(app, "done")) == 1
+                         and len(jobs_in(app, "downloading")) == 1, "one saved, one running")
+        assert not any("saved and verified" in m for m in notifications(app))
+        [running] = jobs_in(app, "downloading")
+        await pilot.press("3")
+        screen.queue.move_cursor(row=screen.queue.get_row_index(str(running.id)))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: "1 saved and verified" in notifications(app),
+                         "the summary once the last unfinished job is paused")

@@ -631,11 +631,12 @@ class MainScreen(Screen[None]):
         elif state in ("queued", "downloading", "converting", "verifying"):
             self._batch[job.id] = None
             return
-        else:  # paused: parked, not waited for
-            return
+        # else paused: parked, not waited for (pausing the last one ends the batch too)
         waiting = [jid for jid, outcome in self._batch.items()
                    if outcome is None and self._job_states.get(jid) != "paused"]
         outcomes = [o for o in self._batch.values() if o is not None]
+        if not outcomes:
+            return
         if waiting:
             self.input_pane.set_status(
                 f"{len(outcomes)} of {len(outcomes) + len(waiting)} finished…")
