@@ -525,3 +525,43 @@ async def test_pausing_the_last_unfinished_job_gives_the_batch_summary(
         await pilot.press("p")
         await wait_until(pilot, lambda: "1 saved and verified" in notifications(app),
                          "the summary once the last unfinished job is paused")
+
+
+async def test_a_locked_state_database_is_one_line_in_the_app(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another program holds the state database: the app still starts and reads (WAL); the
+    first write (queueing a download) says which file is locked, by which process and what
+    to do, in one line, and the app goes on."""
+    import subprocess
+    import sys
+
+    import tikget_tui.store as store_mod
+
+    monkeypatch.setattr(store_mod, "BUSY_TIMEOUT", 0.2)
+    path = demo_settings.state_db
+    Store.open(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, time\n"
+         f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+         "c.execute('BEGIN EXCLUSIVE'); c.execute('CREATE TABLE IF NOT EXISTS x (y)')\n"
+         "print('locked', flush=True); time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        app = TikGetApp(demo_settings, clock=demo_clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await ready(pilot, app)
+            await look_up(pilot, app, "@" + DEMO_CREATOR)
+            await pilot.press("tab", "d")
+            await wait_until(pilot, lambda: any("is locked by process" in m
+                                                for m in notifications(app)), "the line")
+            line = next(m for m in notifications(app) if "is locked by process" in m)
+            assert "\n" not in line and str(path) in line and f"process {holder.pid}" in line
+            assert "is locked" in screen.input_pane.status_text
+            assert app.is_running
+    finally:
+        holder.kill()
+        holder.wait()
