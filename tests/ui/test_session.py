@@ -565,3 +565,18 @@ async def test_a_locked_state_database_is_one_line_in_the_app(
     finally:
         holder.kill()
         holder.wait()
+
+
+async def test_home_and_end_go_to_the_first_and_last_row(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+) -> None:
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(80, 18)) as pilot:  # short: the table scrolls
+        screen = await ready(pilot, app)
+        await look_up(pilot, app, f"@{DEMO_CREATOR} @{DEMO_PHOTO_CREATOR} @no.such.person")
+        table = screen.stories
+        await pilot.press("tab", "end")
+        assert table.cursor_row == table.row_count - 1
+        assert table.scroll_y == table.max_scroll_y > 0
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_y == 0

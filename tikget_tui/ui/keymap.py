@@ -89,6 +89,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 ACTIONS_BY_ID = {spec.id: spec for spec in ACTIONS}
 
+# In the two row tables Home/End go to the first/last row (DataTable's own Home/End move
+# between columns, which these tables never need).
+ROW_KEYS: list[BindingType] = [
+    Binding("home", "scroll_top", "First row", show=False),
+    Binding("end", "scroll_bottom", "Last row", show=False),
+]
+
 
 def bindings(scope: Scope) -> list[BindingType]:
     """The ``BINDINGS`` for one scope, straight from :data:`ACTIONS`."""

@@ -31,7 +31,7 @@ STEP_WORDS = {"converting": "converting…", "verifying": "verifying…", "queue
 class QueueTable(DataTable[Any]):
     """Jobs of the download manager; p/u/x/t act on the job under the cursor."""
 
-    BINDINGS = keymap.bindings("queue")
+    BINDINGS = [*keymap.bindings("queue"), *keymap.ROW_KEYS]
 
     class JobAction(Message):
         """Run ``action`` (pause, resume, cancel, retry, verify) on a job."""

@@ -143,7 +143,7 @@ def _cell(value: str | Text, width: int, *, right: bool = False) -> Text:
 class StoriesTable(DataTable[Any]):
     """Stories grouped by creator; select with space, download with d."""
 
-    BINDINGS = keymap.bindings("stories")
+    BINDINGS = [*keymap.bindings("stories"), *keymap.ROW_KEYS]
 
     class DownloadRequested(Message):
         """Queue these (not expired) stories; ``notes`` maps story id → note."""
