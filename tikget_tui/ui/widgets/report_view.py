@@ -25,6 +25,7 @@ class ReportView(VerticalScroll):
         super().__init__(**kwargs)
         self.job: Any | None = None
         self.report: Any | None = None
+        self.item: Any | None = None
         self._body: Content = Content.styled(EMPTY, "$text-muted")
 
     def compose(self) -> ComposeResult:
@@ -35,8 +36,9 @@ class ReportView(VerticalScroll):
         """The report as plain text (what the pane shows)."""
         return self._body.plain
 
-    def show(self, job: Any | None, report: Any | None) -> None:
-        self.job, self.report = job, report
+    def show(self, job: Any | None, report: Any | None, *, item: Any | None = None) -> None:
+        """Show a job's report; ``item`` (a library item) when it came from the library."""
+        self.job, self.report, self.item = job, report, item
         self._body = self.render_report(job, report)
         self.query_one("#report-body", Static).update(self._body)
 
@@ -88,6 +90,18 @@ class ReportView(VerticalScroll):
         lines.extend(self._saved_context(job))
         return Content("\n").join(lines)
 
+    def _sound_rights(self, story: Any) -> list[Content]:
+        from tikget_tui.library import MUSIC_REMINDER, is_track, sound_line
+
+        music = getattr(story, "music", None)
+        line = sound_line(music)
+        if not line:
+            return []
+        out = [self._row("sound", safe_line(line, 200))]
+        if is_track(music):
+            out.append(Content.styled(f"          {MUSIC_REMINDER}", "$text-warning"))
+        return out
+
     @staticmethod
     def _row(name: str, value: str) -> Content:
         return Content.assemble((f"{name:<9}", "bold"), " ", value)
@@ -102,8 +116,10 @@ class ReportView(VerticalScroll):
             out.append(self._row("expires", story.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
         if story.canonical_url:
             out.append(self._row("source", safe_line(story.canonical_url, 200)))
-        if job.note:
-            out.append(self._row("note", safe_line(job.note, 300)))
+        note = self.item.note if self.item is not None else job.note
+        if note:
+            out.append(self._row("note", safe_line(note, 300)))
+        out.extend(self._sound_rights(story))
         if getattr(job, "audio", False):
             out.append(self._row("saved as", "MP3 (audio only)"))
         if job.final_path is not None:
