@@ -71,3 +71,38 @@ async def test_a_photo_has_no_frames_and_verifies_as_before(
     report = await verify(media.path("image.jpg"), tools=media_tools, frames_dir=tmp_path)
     assert report.frames == []
     assert report.verdict is Verdict.OK
+
+
+def test_verify_frames_writes_two_jpegs_per_video(
+    media: MediaFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tikget_tui.cli import main
+
+    video, photo = media.path("h264_faststart.mp4"), media.path("image.jpg")
+    out = tmp_path / "frames"
+    assert main(["verify", "--frames", str(out), str(video), str(photo)]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["h264_faststart.first.jpg", "h264_faststart.last.jpg"]
+    for name in written:
+        with Image.open(out / name) as image:
+            assert image.format == "JPEG"
+    text = capsys.readouterr().out
+    assert "frame first (0.00 s)" in text and "frame last (" in text
+
+
+async def test_frames_cleared_from_the_cache_are_made_again(
+    media: MediaFiles, media_tools: MediaTools, tmp_path: Path,
+) -> None:
+    from tikget_tui.verify.frames import frames_dir, present, remake
+
+    path = media.path("h264_faststart.mp4")
+    cache = tmp_path / "cache"
+    report = await verify(path, tools=media_tools, frames_dir=frames_dir(cache, path))
+    assert present(report)
+    assert all(str(cache) in f.file for f in report.frames)  # never beside the file
+    for frame in report.frames:
+        Path(frame.file).unlink()
+    assert not present(report)
+    made = await remake(report, cache, tools=media_tools)
+    assert [f.label for f in made] == ["first", "last"]
+    assert all(Path(f.file).is_file() for f in made)
