@@ -17,7 +17,13 @@ from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_PHOTO_CREATOR
 from tikget_tui.ui.app import TikGetApp
 from tikget_tui.ui.screens.main import MainScreen
 
-pytestmark = pytest.mark.usefixtures("utc_local_time")
+pytestmark = pytest.mark.usefixtures("utc_local_time", "halfcell_pictures")
+
+
+@pytest.fixture
+def halfcell_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIKGET_IMAGES", "halfcell")
+    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 def main_screen(app: TikGetApp) -> MainScreen:
@@ -86,3 +92,7 @@ async def test_library_lists_everything_filters_as_you_type_and_enter_shows_the_
         assert "Tram 28" in screen.report.text
         assert "verdict ✓" in screen.report.text
         assert "sound     original sound" in screen.report.text, screen.report.text
+        # the report shows the first and the last frame, labelled with their timestamps
+        await wait_until(pilot, lambda: len(screen.report.pictures) == 2, "the two frames")
+        first, last = screen.report.pictures
+        assert first == "first 0.00 s" and last.startswith("last ")
