@@ -40,9 +40,10 @@ MONTHS = {m: i for i, m in enumerate(
 MUSIC_REMINDER = "a track, not the creator's own sound: check the music rights before reposting"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class LibraryItem:
-    """One saved copy, with what the library shows and filters on."""
+    """One saved copy, with what the library shows and filters on (not frozen: building
+    10,000 frozen records costs twice as much; nothing changes one after loading)."""
 
     story_id: str
     variant: str
@@ -58,8 +59,23 @@ class LibraryItem:
     note: str
     audit: str  # '' or an audit mark: 'missing', 'changed', 'unrecoverable'…
     job_id: int | None
-    story: Story | None = None
+    story_json: str | None = field(default=None, repr=False, compare=False)
     search: str = field(default="", repr=False, compare=False)
+
+    @property
+    def story(self) -> Story | None:
+        """The story it saved, parsed when first asked for (listing never parses it)."""
+        cached = self.__dict__.get("_story", False)
+        if cached is not False:
+            return cached
+        story: Story | None = None
+        if self.story_json:
+            try:
+                story = Story.from_dict(json.loads(self.story_json))
+            except (ValueError, TypeError, KeyError):
+                story = None
+        self.__dict__["_story"] = story
+        return story
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -104,30 +120,28 @@ def _dt(value: float | None) -> datetime | None:
 
 
 def item_from_row(row: dict[str, Any]) -> LibraryItem:
-    story: Story | None = None
-    if row.get("story_json"):
-        try:
-            story = Story.from_dict(json.loads(row["story_json"]))
-        except (ValueError, TypeError, KeyError):
-            story = None
-    files = tuple(Path(p) for p in json.loads(row.get("files_json") or "[]"))
-    creator = row.get("creator") or (story.creator.unique_id if story else "")
-    caption = story.caption if story else ""
-    kind = str(story.kind) if story else row["variant"]
-    if row["variant"] == "audio":
-        kind = "mp3"
+    raw_files = row.get("files_json") or "[]"
+    files = tuple(Path(p) for p in json.loads(raw_files)) if raw_files != "[]" else ()
+    creator = row.get("creator") or ""
+    caption = row.get("caption") or ""
+    kind = "mp3" if row["variant"] == "audio" else (row.get("kind") or row["variant"])
     note = row.get("note") or ""
     path = Path(row["path"])
-    search = " ".join((f"@{creator}", story.creator.nickname if story else "", caption, note,
-                       kind, path.name, row["story_id"])).lower()
+    posted: datetime | None = None
+    if row.get("posted_at"):
+        try:
+            posted = datetime.fromisoformat(row["posted_at"])
+        except (TypeError, ValueError):
+            posted = None
+    search = " ".join((f"@{creator}", row.get("nickname") or "", caption, note, kind,
+                       path.name, row["story_id"])).lower()
     return LibraryItem(
         story_id=row["story_id"], variant=row["variant"], path=path, files=files,
-        creator=creator, caption=caption, kind=kind,
-        posted_at=story.created_at if story else None,
+        creator=creator, caption=caption, kind=kind, posted_at=posted,
         saved_at=_dt(row["saved_at"]) or datetime.fromtimestamp(0).astimezone(),
         size=int(row.get("size") or 0), verdict=row.get("verdict") or "",
-        note=note, audit=row.get("audit") or "", job_id=row.get("job_id"), story=story,
-        search=search)
+        note=note, audit=row.get("audit") or "", job_id=row.get("job_id"),
+        story_json=row.get("story_json"), search=search)
 
 
 def load(store: Store, *, check_files: bool = True) -> list[LibraryItem]:
