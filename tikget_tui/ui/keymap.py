@@ -110,7 +110,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Delete the saved files and the entry (asks first, naming the files)",
                "library"),
     ActionSpec("library_sort", "s", "sort", "Sort",
-               "Sort by saved date, posted date, creator or size (in turn)", "library"),
+               "Sort by saved date, posted date, creator or size (in turn)", "library",
+               show=False),
 )
 
 ACTIONS_BY_ID = {spec.id: spec for spec in ACTIONS}

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -25,7 +26,7 @@ from tikget_tui.ui.text import format_size, safe_line
 
 # (title, width) of the fixed columns; the caption takes the rest
 COLUMNS: tuple[tuple[str, int], ...] = (
-    ("creator", 14), ("caption", 0), ("kind", 6), ("posted", 6), ("saved", 6), ("size", 7),
+    ("creator", 14), ("caption", 0), ("kind", 6), ("posted", 6), ("saved", 6), ("size", 8),
     ("verdict", 7),
 )
 MIN_CAPTION = 10
@@ -43,10 +44,11 @@ def column_widths(width: int) -> list[int]:
 
 
 def fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells (wide characters count twice), cut with '…'."""
     text = safe_line(text)
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
+    if cell_len(text) > width:
+        return set_cell_size(set_cell_size(text, max(0, width - 1)).rstrip() + "…", width)
+    return set_cell_size(text, width)
 
 
 def row_cells(item: Any) -> list[str]:
