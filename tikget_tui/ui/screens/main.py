@@ -519,6 +519,9 @@ class MainScreen(Screen[None]):
         """The library's Enter: the item's report (with its frames); narrow: on its tab."""
         self.report.show(job, report, item=item)
         if not (self.has_class("-wide") and self.has_class("-tall")):
+            # focus moves first (not deferred): were the library hidden with the focus in
+            # it, Textual would hand the focus to the first input on the screen
+            self.set_focus(self.report)
             self.action_pane("report")
 
     # -- core events ---------------------------------------------------------------
