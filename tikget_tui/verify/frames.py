@@ -16,11 +16,23 @@ from tikget_tui.mediatools import MediaTools
 from tikget_tui.verify.probe import FRAME_HEIGHT, Deadline, run_tool
 from tikget_tui.verify.report import Frame, Report
 
+TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+       "# tikget's preview frames (made again when needed); https://bford.info/cachedir/\n")
+
 
 def frames_dir(cache_dir: Path, media: Path) -> Path:
-    """The cache folder of one saved file's preview frames."""
+    """The cache folder of one saved file's preview frames. The ``frames`` folder gets a
+    ``CACHEDIR.TAG`` (backup tools skip it; so does ``tikget verify -r``)."""
     key = hashlib.sha256(str(media.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir / "frames" / key[:24]
+    root = cache_dir / "frames"
+    tag = root / "CACHEDIR.TAG"
+    if not tag.exists():
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            tag.write_text(TAG, encoding="ascii")
+        except OSError:
+            pass  # the verifier says so if the folder cannot be used
+    return root / key[:24]
 
 
 def present(report: Report) -> bool:
