@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-r", "--recursive", action="store_true",
                    help="look into sub-folders of the folders named")
     s.add_argument("--expect-duration", type=float, metavar="SECONDS")
+    s.add_argument("--frames", type=Path, metavar="DIR",
+                   help="also write the first and the last frame of each video to DIR as "
+                        "NAME.first.jpg and NAME.last.jpg (from the decode checks themselves)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
     s = command(sub, "watch", "watch creators and save new stories before they expire")

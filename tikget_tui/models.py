@@ -69,6 +69,18 @@ class Sound:
 
 
 @dataclass(frozen=True)
+class Music:
+    """Whose sound a story uses (TikTok's ``music``), kept even when it has no URL to
+    save: the creator's ``original`` sound, or a track (which may be licensed for in-app
+    use only)."""
+
+    title: str = ""
+    author: str = ""
+    album: str = ""
+    original: bool | None = None  # None: the item did not say
+
+
+@dataclass(frozen=True)
 class Story:
     """A story (expires) or an ordinary post (``expires_at`` None): the same shape."""
 
@@ -87,6 +99,7 @@ class Story:
     canonical_url: str = ""
     is_story: bool = True
     has_sound: bool | None = None  # None: unknown
+    music: Music | None = None  # who owns the sound (title, artist, album, original)
 
     def seconds_left(self, now: datetime | None = None) -> float | None:
         if self.expires_at is None:
@@ -120,6 +133,7 @@ class Story:
             "canonical_url": self.canonical_url,
             "is_story": self.is_story,
             "has_sound": self.has_sound,
+            "music": asdict(self.music) if self.music is not None else None,
         }
 
     @classmethod
@@ -152,6 +166,7 @@ class Story:
             canonical_url=d.get("canonical_url", ""),
             is_story=bool(d.get("is_story", True)),
             has_sound=d.get("has_sound"),
+            music=Music(**d["music"]) if d.get("music") else None,
         )
 
 

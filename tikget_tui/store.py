@@ -525,6 +525,26 @@ class Store:
         rows = self._query("SELECT * FROM archive ORDER BY saved_at, path")
         return [_archive_from_row(r) for r in rows]
 
+    def library_rows(self) -> list[dict[str, Any]]:
+        """Every saved copy, newest first, with the story it saved (the JSON of its job, or
+        of the newest job of the same story; caption, kind, posted date and nickname read
+        out of it by SQLite) and its audit mark: one query for the library pane, however
+        large the archive (no sidecar is read)."""
+        return self._query(
+            "SELECT x.*, json_extract(x.story_json, '$.caption') AS caption,"
+            " json_extract(x.story_json, '$.kind') AS kind,"
+            " json_extract(x.story_json, '$.created_at') AS posted_at,"
+            " json_extract(x.story_json, '$.creator.nickname') AS nickname"
+            " FROM (SELECT a.story_id, a.variant, a.path, a.files_json, a.size, a.verdict,"
+            "  a.saved_at, a.creator, a.job_id, a.note, a.sha256,"
+            "  COALESCE(j.story_json, (SELECT j2.story_json FROM jobs j2"
+            "   WHERE j2.story_id = a.story_id ORDER BY j2.id DESC LIMIT 1)) AS story_json,"
+            "  m.status AS audit"
+            "  FROM archive a LEFT JOIN jobs j ON j.id = a.job_id"
+            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant) x"
+            " ORDER BY x.saved_at DESC, x.path"
+        )
+
     def archive_delete(self, story_id: str, variant: str, path: Path | None = None) -> bool:
         """Forget the copy at ``path`` (or, without it, every copy of the story's variant)."""
         with self._tx() as c:

@@ -226,7 +226,8 @@ async def test_help_lists_every_binding_and_every_binding_is_real(
         help_screen = app.screen
         listed = {spec.id: keys for spec, keys in help_screen.rows}
         assert listed["download"] == ["ctrl+d"]
-        owners = {"screen": screen, "stories": screen.stories, "queue": screen.queue}
+        owners = {"screen": screen, "stories": screen.stories, "queue": screen.queue,
+                  "library": screen.library.table}
         for spec, keys in help_screen.rows:
             owner = owners[spec.scope]
             found = [b for b in owner._bindings.key_to_bindings.values() for b in b

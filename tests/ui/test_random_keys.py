@@ -21,16 +21,20 @@ from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.ui.app import TikGetApp
 
-KEYS = ["tab", "shift+tab", "1", "2", "3", "4", "space", "d", "a", "n", "w", "delete",
-        "p", "u", "x", "t", "v", "m", "o", "r", "l", "escape", "enter", "up", "down",
-        "home", "end", "pageup", "pagedown", "question_mark", "f1", "ctrl+p", "backspace"]
+KEYS = ["tab", "shift+tab", "1", "2", "3", "4", "5", "space", "d", "a", "n", "w", "delete",
+        "p", "u", "x", "t", "v", "m", "o", "r", "l", "e", "c", "s", "y", "escape", "enter",
+        "up", "down", "home", "end", "pageup", "pagedown", "question_mark", "f1", "ctrl+p",
+        "backspace"]
 LOOKUPS = ["@mika.travels", "@studio.photos", "@secret.garden", "@nobody_here",
            "@quiet.creator https://bad.example/x"]
 
-PANES = ["input", "stories", "queue", "report", "stay"]
+PANES = ["input", "stories", "queue", "report", "library", "library-list", "stay"]
 # (pane to go to first, or "stay"; key) or (None, look-up text)
 key_in_pane = st.tuples(st.sampled_from(PANES), st.sampled_from(KEYS))
 lookup = st.tuples(st.none(), st.sampled_from(LOOKUPS))
+# typing a filter into the library's filter line ("" clears it)
+FILTERS = ["tram", "mika", "fail", "missing", "today", "nov 28", "#lisboa", ""]
+library_filter = st.tuples(st.just("filter"), st.sampled_from(FILTERS))
 Action = tuple[str | None, str]
 
 
@@ -45,8 +49,18 @@ async def _drive(app_settings: Settings, actions: list[Action]) -> None:
                     screen.input_pane.input.focus()
                     await pilot.press(*key, "enter")
                 continue
-            if pane != "stay" and on_main and screen is not None:
-                screen.action_pane(pane)  # what 1-4 and tab do
+            if pane == "filter":  # type a filter into the library (pane 5)
+                if on_main and screen is not None:
+                    screen.action_pane("library")
+                    screen.library.filter.value = ""
+                    if key:
+                        await pilot.press(*key)
+                continue
+            if pane == "library-list" and on_main and screen is not None:
+                screen.action_pane("library")
+                screen.library.table.focus()  # the list under the filter (Down there)
+            elif pane not in ("stay", "library-list") and on_main and screen is not None:
+                screen.action_pane(pane)  # what 1-5 and tab do
             await pilot.press(key)
         await pilot.pause(0.05)
         assert app.is_running, "a key stopped the app"
@@ -56,7 +70,8 @@ async def _drive(app_settings: Settings, actions: list[Action]) -> None:
 
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(actions=st.lists(st.one_of(key_in_pane, lookup), min_size=5, max_size=30))
+@given(actions=st.lists(st.one_of(key_in_pane, lookup, library_filter), min_size=5,
+                        max_size=30))
 def test_random_keys_never_crash_the_app(thread_settings: Settings,
                                          actions: list[Action]) -> None:
     with tempfile.TemporaryDirectory() as folder:  # each example: a new state folder

@@ -1,4 +1,5 @@
-"""``tikget verify FILE|FOLDER... [-r] [--expect-duration S] [--json]``: check saved media.
+"""``tikget verify FILE|FOLDER... [-r] [--expect-duration S] [--frames DIR] [--json]``: check
+saved media.
 
 A folder means its media files (``-r``: sub-folders too). The project's own ``.info.json``
 sidecars and partial ``.part`` files are skipped and counted, never failed. When a sidecar
@@ -8,6 +9,9 @@ and the sha256 recorded when it was saved — a file edited since is reported as
 Exit status: 0 when every file is ok or warn, 1 when any fails (or changed), 2 on a usage
 error, when nothing is left to verify, or when ffmpeg/ffprobe cannot be found (the check
 cannot run at all). File names are printed as plain text, never interpreted as markup.
+
+``--frames DIR`` writes each video's first and last frame as ``NAME.first.jpg`` and
+``NAME.last.jpg``: the first- and last-second decode checks write them as they run.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from tikget_tui.config import Settings
 from tikget_tui.mediatools import MediaTools, ToolNotFound
 from tikget_tui.verify import Report, Verdict, verify
 from tikget_tui.verify.files import collect, compare, expected_from, sidecar_of
+from tikget_tui.verify.frames import export
+from tikget_tui.verify.report import Frame
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 # Files verified at once: each runs up to five short children, on few cores.
@@ -45,7 +52,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"tikget: nothing to verify ({skipped or 'no file named'}); name media files "
               "or folders that hold them", file=sys.stderr)
         return EXIT_USAGE
-    reports, changed = asyncio.run(_verify_all(found.files, expect, tools))
+    frames_to: Path | None = getattr(args, "frames", None)
+    if frames_to is not None:
+        try:
+            frames_to.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"tikget: error: cannot use {frames_to} for --frames: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    reports, changed = asyncio.run(_verify_all(found.files, expect, tools, frames_to))
     if args.json:
         items = []
         for report in reports:
@@ -60,15 +75,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAIL if any(r.verdict is Verdict.FAIL for r in reports) else EXIT_OK
 
 
-async def _verify_all(files: list[Path], expect: float | None, tools: MediaTools
-                      ) -> tuple[list[Report], set[Path]]:
+async def _verify_all(files: list[Path], expect: float | None, tools: MediaTools,
+                      frames_to: Path | None = None) -> tuple[list[Report], set[Path]]:
     gate = asyncio.Semaphore(PARALLEL_FILES)
     changed: set[Path] = set()
+    stems: set[str] = set()
 
     async def one(path: Path) -> Report:
         record = await asyncio.to_thread(sidecar_of, path)
         async with gate:
-            report = await verify(path, expected_from(record, expect), tools=tools)
+            if frames_to is None:
+                report = await verify(path, expected_from(record, expect), tools=tools)
+            else:
+                with tempfile.TemporaryDirectory(prefix=".tikget-frames-",
+                                                 dir=frames_to) as work:
+                    report = await verify(path, expected_from(record, expect), tools=tools,
+                                          frames_dir=Path(work))
+                    stem = path.stem
+                    n = 2
+                    while stem in stems:  # two files of the same name in different folders
+                        stem, n = f"{path.stem}-{n}", n + 1
+                    stems.add(stem)
+                    written = export(report, frames_to, stem)
+                    report.frames = [Frame(f.label, f.time, str(p))
+                                     for f, p in zip(report.frames, written, strict=True)]
         if compare(report, record):
             changed.add(report.path)
         return report
@@ -94,6 +124,9 @@ def render_table(reports: list[Report], *, changed: set[Path] | None = None,
         width = max((len(c.name) for c in report.checks), default=0)
         for c in report.checks:
             lines.append(f"      {c.status:<4}  {c.name:<{width}}  {_clean(c.detail)}")
+        for f in report.frames:
+            when = f"{f.time:.2f} s" if f.time is not None else "?"
+            lines.append(f"      frame {f.label} ({when}): {_clean(f.file)}")
         lines.append("")
     counts = {v: sum(r.verdict is v for r in reports) for v in Verdict}
     lines.append(f"{len(reports)} file{'s' if len(reports) != 1 else ''}: "

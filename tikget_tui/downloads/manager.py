@@ -1115,6 +1115,7 @@ class DownloadManager:
 
     async def _verify_and_finish(self, job_id: int) -> None:
         from tikget_tui.verify import verify
+        from tikget_tui.verify.frames import frames_dir
         from tikget_tui.verify.verifier import sha256_file
 
         job = self._set(job_id, state=JobState.VERIFYING, part_path=None)
@@ -1129,7 +1130,8 @@ class DownloadManager:
             raise DownloadError(f"{missing[0].name} is no longer on disk; save the story again")
         for path in job.files:
             report = await verify(path, self._expected(job, path), tools=tools,
-                                  sha256=self._streamed.pop(path, None))
+                                  sha256=self._streamed.pop(path, None),
+                                  frames_dir=frames_dir(self.settings.cache_dir, path))
             d = report.to_dict()
             reports.append(d)
             self.store.save_report(path, d, story_id=job.story.id)

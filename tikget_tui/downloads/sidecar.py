@@ -51,6 +51,7 @@ def build(
             {"title": story.sound.title, "author": story.sound.author, "id": story.sound.id}
             if story.sound else None
         ),
+        "music": music_rights(story),
         "file": main.get("name"),
         "sha256": main.get("sha256"),
         "size": main.get("size"),
@@ -58,6 +59,22 @@ def build(
         "verification": verification,
         "saved_by": f"tikget {__version__}",
     }
+
+
+def music_rights(story: Story) -> dict[str, Any] | None:
+    """Whose sound it is: the creator's original sound or a track (which may be licensed
+    for in-app use only: the reminder says to check before reposting)."""
+    from tikget_tui.library import MUSIC_REMINDER, is_track, sound_line
+
+    music = story.music
+    if music is None:
+        return None
+    out: dict[str, Any] = {"original": music.original, "title": music.title,
+                           "artist": music.author, "album": music.album,
+                           "summary": sound_line(music)}
+    if is_track(music):
+        out["reminder"] = MUSIC_REMINDER
+    return out
 
 
 def write(path: Path, data: dict[str, Any]) -> None:

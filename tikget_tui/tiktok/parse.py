@@ -24,6 +24,7 @@ from tikget_tui.models import (
     ImageSource,
     Kind,
     MediaSource,
+    Music,
     Sound,
     Story,
 )
@@ -413,6 +414,21 @@ def parse_sound(music: Any) -> Sound | None:
     )
 
 
+def parse_music(music: Any) -> Music | None:
+    """Whose sound it is (``original``, ``title``, ``authorName``, ``album``), with or
+    without a URL to save."""
+    m = as_dict(music)
+    if not m:
+        return None
+    original = m.get("original")
+    return Music(
+        title=as_str(m.get("title")),
+        author=as_str(m.get("authorName")),
+        album=as_str(m.get("album")),
+        original=original if isinstance(original, bool) else None,
+    )
+
+
 # --------------------------------------------------------------------------- items
 
 
@@ -518,6 +534,7 @@ def parse_item(
         canonical_url=service.url(f"/@{path_part(user_part)}/video/{story_id}"),
         is_story=is_story,
         has_sound=has_sound,
+        music=parse_music(it.get("music")),
     )
 
 

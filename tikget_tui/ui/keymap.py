@@ -16,12 +16,13 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["screen", "stories", "queue"]
+Scope = Literal["screen", "stories", "queue", "library"]
 
 SCOPE_TITLES: dict[Scope, str] = {
     "screen": "Everywhere",
     "stories": "Active stories pane",
     "queue": "Download queue pane",
+    "library": "Library pane (what you saved; type to filter, Down to the list)",
 }
 
 
@@ -60,6 +61,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "screen", show=False),
     ActionSpec("pane_report", "4", "pane('report')", "Report",
                "Go to the verification report pane", "screen", show=False),
+    ActionSpec("pane_library", "5", "pane('library')", "Library",
+               "Go to the library: everything saved, newest first (type to filter)", "screen",
+               show=False),
     ActionSpec("help", "question_mark,f1", "help", "Help", "Show every key", "screen", show=False),
     ActionSpec("quit", "q,ctrl+q", "quit", "Quit", "Quit (the queue resumes next time)",
                "screen", show=False),
@@ -85,6 +89,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "queue"),
     ActionSpec("verify", "v", "verify", "Verify",
                "Run the verification of the finished file again", "queue"),
+    ActionSpec("library_report", "enter", "report", "Report",
+               "Show the full report of the saved item (with its first and last frames)",
+               "library"),
+    ActionSpec("library_verify", "v", "verify", "Verify",
+               "Verify the saved file again", "library"),
+    ActionSpec("library_copy", "c", "copy_path", "Copy",
+               "Copy the saved file's path to the clipboard", "library"),
+    ActionSpec("library_open", "o", "open_file", "Open",
+               "Open the saved file with the system viewer (with no display, e.g. over SSH: "
+               "show its path); in this pane o opens instead of showing the download folder",
+               "library"),
+    ActionSpec("library_note", "e", "edit_note", "Note",
+               "Edit the saved item's note (its .info.json and the archive together)",
+               "library"),
+    ActionSpec("library_redownload", "r", "redownload", "Again",
+               "Download a missing or failing file again while its story is still active",
+               "library"),
+    ActionSpec("library_delete", "delete", "delete", "Delete",
+               "Delete the saved files and the entry (asks first, naming the files)",
+               "library"),
+    ActionSpec("library_sort", "s", "sort", "Sort",
+               "Sort by saved date, posted date, creator or size (in turn)", "library",
+               show=False),
 )
 
 ACTIONS_BY_ID = {spec.id: spec for spec in ACTIONS}

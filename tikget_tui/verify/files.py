@@ -67,6 +67,9 @@ def _kind_of_name(name: str) -> str:
     return "file"
 
 
+CACHEDIR_TAG = "CACHEDIR.TAG"
+
+
 def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
     """The files to verify, in the order named (a folder's files sorted by name)."""
     out = Collected()
@@ -87,8 +90,8 @@ def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
         for entry in entries:
             path = Path(entry.path)
             if entry.is_dir():
-                if recursive:
-                    walk(path)
+                if recursive and not (path / CACHEDIR_TAG).is_file():
+                    walk(path)  # a tagged cache (our preview frames) is not media to check
                 elif not entry.name.startswith("."):
                     out.folders += 1
                 continue

@@ -271,6 +271,62 @@ async def video_frames(tools: MediaTools, path: Path, deadline: Deadline, *,
     return FrameWindow(times=times, errors=error_lines(result.stderr, path), sizes=sizes)
 
 
+_SHOWINFO = re.compile(r"\bn:\s*\d+\s.*?\bpts_time:(\S+).*?\bs:(\d+)x(\d+)")
+FRAME_HEIGHT = 240
+"""Height of the preview frames the decode windows write (small: a report, not a still)."""
+
+
+@dataclass(frozen=True)
+class FrameShot:
+    """Which frame of a decode window to keep as a JPEG, and where."""
+
+    path: Path
+    last: bool = False  # the window's last frame (else its first)
+    after: float | None = None
+    """With ``last``: only frames from this timestamp on are scaled and encoded (each
+    replaces the one before), so a long window costs a few small JPEGs, not one a frame."""
+
+
+async def decode_window(tools: MediaTools, path: Path, deadline: Deadline, *,
+                        start: float | None, length: float | None,
+                        shot: FrameShot | None = None, origin: float = 0.0) -> FrameWindow:
+    """Decode the first video stream from ``start`` (None: the very beginning) for
+    ``length`` seconds (None: to the end) with ffmpeg and list the frames that came out
+    (``showinfo``, timestamps of the file: ``-copyts``). With ``shot``, the same run also
+    writes one small JPEG of the window's first or last frame (a second output of the
+    one decode: no extra pass). Exit status is not trusted: a cut-off MP4 exits 0
+    having decoded nothing. ``start`` is a timestamp in the file; ffmpeg's ``-ss`` counts
+    from the file's own start time, which the caller passes as ``origin``.
+    """
+    args = [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
+            "-copyts"]
+    seek = (start - origin) if start is not None else 0.0
+    if seek > 0:
+        args += ["-ss", f"{seek:.3f}"]
+    if length is not None:
+        args += ["-t", f"{length:.3f}"]
+    args += ["-i", str(path), "-map", "0:v:0", "-vf", "showinfo=checksum=0", "-f", "null", "-"]
+    if shot is not None:
+        scale = f"scale=-2:{FRAME_HEIGHT}:flags=fast_bilinear"
+        if shot.last and shot.after is not None:
+            scale = f"select=gte(t\\,{shot.after:.3f}),{scale}"
+        args += ["-map", "0:v:0", "-vf", scale, "-q:v", "5",
+                 *(["-update", "1"] if shot.last else ["-frames:v", "1"]),
+                 "-y", str(shot.path)]
+    result = await run_tool(args, deadline)
+    times: list[float] = []
+    sizes: list[tuple[int, int]] = []
+    for t, w, h in _SHOWINFO.findall(result.stderr):
+        value = _float(t)
+        times.append(value if value is not None else math.nan)
+        if int(w) and int(h):
+            sizes.append((int(w), int(h)))
+    errors = error_lines(result.stderr, path, leveled=True)
+    if result.returncode != 0 and not errors and not times:
+        errors = [f"ffmpeg exited with status {result.returncode}"]
+    return FrameWindow(times=times, errors=errors, sizes=sizes)
+
+
 @dataclass(frozen=True)
 class AudioWindow:
     """Audio decoded in one window: how much, and how loud."""

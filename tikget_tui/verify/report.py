@@ -113,6 +113,23 @@ class StreamInfo:
         return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A small JPEG of a decoded frame (the first or the last of a video), kept in the
+    cache folder, and its timestamp in the file."""
+
+    label: str  # 'first' or 'last'
+    time: float | None
+    file: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "time": self.time, "file": self.file}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Frame:
+        return cls(str(d.get("label", "")), d.get("time"), str(d.get("file", "")))
+
+
 @dataclass
 class Report:
     path: Path
@@ -124,6 +141,8 @@ class Report:
     kind: MediaKind = MediaKind.UNKNOWN
     streams: list[StreamInfo] = field(default_factory=list)
     format_name: str | None = None
+    frames: list[Frame] = field(default_factory=list)
+    """Preview frames written by the decode windows (when asked for), first then last."""
 
     def add(self, name: str, status: Verdict, detail: str) -> Check:
         check = Check(name, status, detail)
@@ -159,6 +178,7 @@ class Report:
             "kind": str(self.kind),
             "format": self.format_name,
             "streams": [s.to_dict() for s in self.streams],
+            **({"frames": [f.to_dict() for f in self.frames]} if self.frames else {}),
         }
 
     @classmethod
@@ -173,4 +193,5 @@ class Report:
             kind=MediaKind(d.get("kind", "unknown")),
             streams=[StreamInfo.from_dict(s) for s in d.get("streams", [])],
             format_name=d.get("format"),
+            frames=[Frame.from_dict(f) for f in d.get("frames", []) if isinstance(f, dict)],
         )

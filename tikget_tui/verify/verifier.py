@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 import stat
 from collections.abc import Awaitable
@@ -23,18 +24,21 @@ from tikget_tui.verify import checks as C
 from tikget_tui.verify.probe import (
     AudioWindow,
     Deadline,
+    FrameShot,
     FrameWindow,
     ProbeData,
     ProbeFailed,
     RawStream,
     ToolTimeout,
     audio_window,
+    decode_window,
     probe,
     video_frames,
 )
 from tikget_tui.verify.report import (
     Check,
     Expected,
+    Frame,
     MediaKind,
     Report,
     StreamInfo,
@@ -89,12 +93,14 @@ async def _guard(name: str, aw: Awaitable[T]) -> T | Check:
 
 async def verify(path: Path, expected: Expected | None = None, *,
                  tools: MediaTools | None = None, timeout: float = 60.0,
-                 sha256: str | None = None) -> Report:
+                 sha256: str | None = None, frames_dir: Path | None = None) -> Report:
     """Check one saved file. Raises ``ToolNotFound`` only; every other problem is a check.
 
     ``sha256``: the file's hash when the caller already has it (the download engine
     computes it while the bytes arrive); then the file is not read again to hash it.
-    """
+    ``frames_dir``: for a video, the first-second and last-second decode windows also
+    write their first and their last frame there (``first.jpg``, ``last.jpg``), listed
+    in ``report.frames`` with their timestamps."""
     expected = expected or Expected()
     tools = tools or MediaTools.find()
     path = Path(path)
@@ -137,11 +143,13 @@ async def verify(path: Path, expected: Expected | None = None, *,
 
     if sha256 is not None:
         report.sha256 = sha256
-        await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail)
+        await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail,
+                      frames_dir)
         return report
     hashing = asyncio.create_task(asyncio.to_thread(sha256_file, path))
     try:
-        await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail)
+        await _checks(report, path.resolve(), expected, tools, deadline, sniffed, tail,
+                      frames_dir)
     finally:
         try:
             report.sha256 = await hashing
@@ -151,7 +159,8 @@ async def verify(path: Path, expected: Expected | None = None, *,
 
 
 async def _checks(report: Report, path: Path, expected: Expected, tools: MediaTools,
-                  deadline: Deadline, sniffed: C.Sniff, tail: bytes) -> None:
+                  deadline: Deadline, sniffed: C.Sniff, tail: bytes,
+                  frames_dir: Path | None = None) -> None:
     try:
         data = await probe(tools, path, deadline)
     except ProbeFailed as exc:
@@ -173,7 +182,7 @@ async def _checks(report: Report, path: Path, expected: Expected, tools: MediaTo
         report.add(*_fields(kind))
 
     if report.kind is MediaKind.VIDEO:
-        await _video(report, path, expected, tools, deadline, data)
+        await _video(report, path, expected, tools, deadline, data, frames_dir)
     elif report.kind is MediaKind.AUDIO:
         await _audio_file(report, path, expected, tools, deadline, data)
     elif report.kind is MediaKind.IMAGE:
@@ -194,7 +203,7 @@ def _duration_of(data: ProbeData) -> float | None:
 
 
 async def _video(report: Report, path: Path, expected: Expected, tools: MediaTools,
-                 deadline: Deadline, data: ProbeData) -> None:
+                 deadline: Deadline, data: ProbeData, frames_dir: Path | None = None) -> None:
     video = next(s for s in data.streams
                  if s.codec_type == "video" and not C.is_image_stream(s, data.format_name))
     audio = [s for s in data.streams if s.codec_type == "audio"]
@@ -207,9 +216,21 @@ async def _video(report: Report, path: Path, expected: Expected, tools: MediaToo
     end = video.end if video.end is not None else (duration or 0.0)
     tail_start = C.end_window_start(start, end)
 
+    shots: dict[str, FrameShot | None] = {"first_second": None, "last_second": None}
+    if frames_dir is not None:
+        frames_dir.mkdir(parents=True, exist_ok=True)
+        shots = {"first_second": FrameShot(frames_dir / "first.jpg"),
+                 "last_second": FrameShot(frames_dir / "last.jpg", last=True,
+                                          after=max(tail_start, end - 0.25))}
+        for shot in shots.values():
+            assert shot is not None
+            shot.path.unlink(missing_ok=True)
     jobs: dict[str, Awaitable[Any]] = {
-        "first_second": video_frames(tools, path, deadline, start=None, length=1.0),
-        "last_second": video_frames(tools, path, deadline, start=tail_start, length=None),
+        "first_second": decode_window(tools, path, deadline, start=None, length=1.0,
+                                      shot=shots["first_second"]),
+        "last_second": decode_window(tools, path, deadline, start=tail_start, length=None,
+                                     shot=shots["last_second"],
+                                     origin=data.start_time or 0.0),
     }
     if audio:
         origin = data.start_time or 0.0
@@ -224,6 +245,13 @@ async def _video(report: Report, path: Path, expected: Expected, tools: MediaToo
     results = dict(zip(jobs, await asyncio.gather(
         *(_guard(name, aw) for name, aw in jobs.items())), strict=True))
 
+    for name, label in (("first_second", "first"), ("last_second", "last")):
+        window, shot = results[name], shots[name]
+        if shot is not None and isinstance(window, FrameWindow) and window.times \
+                and shot.path.is_file():
+            when = window.times[-1] if shot.last else window.times[0]
+            report.frames.append(Frame(label, None if math.isnan(when) else when,
+                                       str(shot.path)))
     first = results["first_second"]
     if isinstance(first, FrameWindow):
         first = C.first_second_check(first, start=start, fps=video.frame_rate,

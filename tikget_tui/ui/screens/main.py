@@ -39,6 +39,7 @@ from tikget_tui.ui.screens.help import HelpScreen
 from tikget_tui.ui.screens.note import NoteScreen
 from tikget_tui.ui.text import safe_line
 from tikget_tui.ui.widgets.input_pane import InputPane
+from tikget_tui.ui.widgets.library_pane import LibraryPane
 from tikget_tui.ui.widgets.queue_table import QueueTable
 from tikget_tui.ui.widgets.report_view import ReportView
 from tikget_tui.ui.widgets.stories_table import StoriesTable, format_wait
@@ -47,9 +48,9 @@ if TYPE_CHECKING:
     from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
 
-PANES = ("input", "stories", "queue", "report")
+PANES = ("input", "stories", "queue", "report", "library")
 TITLES = {"input": "1 Input", "stories": "2 Active stories", "queue": "3 Download queue",
-          "report": "4 Verification report"}
+          "report": "4 Verification report", "library": "5 Library"}
 
 
 def error_line(exc: BaseException) -> str:
@@ -105,6 +106,9 @@ class MainScreen(Screen[None]):
             with Vertical(id="pane-stories", classes="pane shown") as stories:
                 stories.border_title = TITLES["stories"]
                 yield StoriesTable(app.clock, id="stories")
+            with Vertical(id="pane-library", classes="pane") as library:
+                library.border_title = TITLES["library"]
+                yield LibraryPane(id="library-pane")
             with Vertical(id="pane-queue", classes="pane") as queue:
                 queue.border_title = TITLES["queue"]
                 yield QueueTable(id="queue")
@@ -138,15 +142,24 @@ class MainScreen(Screen[None]):
     def report(self) -> ReportView:
         return self.query_one(ReportView)
 
+    @property
+    def library(self) -> LibraryPane:
+        return self.query_one(LibraryPane)
+
     def _pane_widget(self, pane: str) -> Widget:
         return {"input": self.input_pane.input, "stories": self.stories,
-                "queue": self.queue, "report": self.report}[pane]
+                "queue": self.queue, "report": self.report,
+                "library": self.library.filter}[pane]
 
     def watch_active_pane(self, pane: str) -> None:
         for name in PANES:
             self.query_one(f"#pane-{name}").set_class(name == pane, "active")
         if pane != "input":
             self.shown_pane = pane
+        if pane in ("library", "stories"):  # wide: the library stands in for the stories
+            self.set_class(pane == "library", "-library")
+        if pane == "library":
+            self.library.shown()
         tabs = self.query_one(Tabs)
         if tabs.active != f"tab-{pane}":
             # follow the pane without a TabActivated: that message means a click on a tab,
@@ -259,7 +272,8 @@ class MainScreen(Screen[None]):
 
     async def run_spec(self, spec: keymap.ActionSpec) -> None:
         """Run an action from the command palette, on the widget that owns it."""
-        target: Any = {"screen": self, "stories": self.stories, "queue": self.queue}[spec.scope]
+        target: Any = {"screen": self, "stories": self.stories, "queue": self.queue,
+                       "library": self.library.table}[spec.scope]
         await self.app.run_action(spec.action, default_namespace=target)
 
     # -- messages to the user --------------------------------------------------------
@@ -456,12 +470,15 @@ class MainScreen(Screen[None]):
     @on(QueueTable.JobAction)
     def _job_action(self, message: QueueTable.JobAction) -> None:
         message.stop()
+        self.run_job_action(message.action, message.job_id)
+
+    def run_job_action(self, action: str, job_id: int) -> None:
+        """Pause, resume, cancel, retry or verify again (the queue's keys; the library's v)."""
         manager = self.tikget.manager
         if manager is None:
             self.notify("the download queue is still starting; try again in a moment",
                         severity="warning", markup=False)
             return
-        action, job_id = message.action, message.job_id
         job = manager.job(job_id)
         if job is None:
             return
@@ -497,6 +514,15 @@ class MainScreen(Screen[None]):
     def _show_report(self, job: Any) -> None:
         self.report.show(job, self.tikget.load_report(job))
 
+    def show_library_report(self, job: Any, report: Any, item: Any) -> None:
+        """The library's Enter: the item's report (with its frames); narrow: on its tab."""
+        self.report.show(job, report, item=item)
+        if not (self.has_class("-wide") and self.has_class("-tall")):
+            # focus moves first (not deferred): were the library hidden with the focus in
+            # it, Textual would hand the focus to the first input on the screen
+            self.set_focus(self.report)
+            self.action_pane("report")
+
     # -- core events ---------------------------------------------------------------
 
     @on(CoreReady)
@@ -522,6 +548,7 @@ class MainScreen(Screen[None]):
         if active:
             self.notify(f"resuming {len(active)} download(s) from last time", markup=False)
         self._mark_archived(list(self.stories.stories.values()))
+        self.library.changed()
         app = self.tikget
         if app.watcher is not None:
             self.stories.set_watching(manager.store.watch_list())
@@ -608,6 +635,8 @@ class MainScreen(Screen[None]):
             self._show_report(job)
         if state == before:
             return
+        if state in FINISHED:
+            self.library.changed()
         if state == "done" and job.final_path is not None:
             self.stories.mark_saved({job.story.id: job.final_path})
         self._follow_batch(job, state)

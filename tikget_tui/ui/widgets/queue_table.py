@@ -191,7 +191,8 @@ class QueueTable(DataTable[Any]):
     # -- events and actions --------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        job = self.jobs.get(int(str(event.row_key.value))) if event.row_key.value else None
+        key = event.row_key  # None: an empty table (pagedown on it highlights row -1)
+        job = self.jobs.get(int(str(key.value))) if key is not None and key.value else None
         if job is not None:
             self.post_message(self.JobHighlighted(job))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -25,9 +25,12 @@ class ReportView(VerticalScroll):
         super().__init__(**kwargs)
         self.job: Any | None = None
         self.report: Any | None = None
+        self.item: Any | None = None
+        self._remade: set[str] = set()
         self._body: Content = Content.styled(EMPTY, "$text-muted")
 
     def compose(self) -> ComposeResult:
+        yield Vertical(id="report-pictures")
         yield Static(self._body, id="report-body", markup=False)
 
     @property
@@ -35,10 +38,57 @@ class ReportView(VerticalScroll):
         """The report as plain text (what the pane shows)."""
         return self._body.plain
 
-    def show(self, job: Any | None, report: Any | None) -> None:
-        self.job, self.report = job, report
+    def show(self, job: Any | None, report: Any | None, *, item: Any | None = None) -> None:
+        """Show a job's report; ``item`` (a library item) when it came from the library."""
+        self.job, self.report, self.item = job, report, item
         self._body = self.render_report(job, report)
         self.query_one("#report-body", Static).update(self._body)
+        self._show_pictures(job, report)
+
+    @property
+    def pictures(self) -> list[str]:
+        """The captions of the pictures shown (``first 0.00 s``, ``1/3``), if any."""
+        return [str(getattr(s.visual, "plain", s.visual))
+                for s in self.query(".shot-label").results(Static)]
+
+    def _show_pictures(self, job: Any | None, report: Any | None) -> None:
+        """First and last frame of a video (made again if the cache lost them), or the
+        images of a photo story; nothing with NO_COLOR or a plain terminal."""
+        from pathlib import Path
+
+        from tikget_tui.ui.widgets.frame_strip import image_mode
+
+        box = self.query_one("#report-pictures", Vertical)
+        box.remove_children()
+        mode = image_mode(self.app)
+        if job is None or mode == "off":
+            return
+        from tikget_tui.ui.widgets.frame_strip import FrameStrip, photo_shots, video_shots
+
+        shots = video_shots(report) if report is not None else []
+        if report is not None and report.frames and len(shots) < len(report.frames) \
+                and str(report.path) not in self._remade:
+            self._remade.add(str(report.path))  # once a file: never a loop of attempts
+            self._remake(job, report)
+        if not shots and str(getattr(job.story, "kind", "")) == "photo":
+            shots = photo_shots([Path(p) for p in job.files])
+        if shots:
+            box.mount(FrameStrip(shots, mode))
+
+    def _remake(self, job: Any, report: Any) -> None:
+        cache = getattr(getattr(self.app, "settings", None), "cache_dir", None)
+        if cache is None:
+            return
+
+        async def remake() -> None:
+            from tikget_tui.verify.frames import remake as remake_frames
+
+            report.frames = await remake_frames(report, cache)
+            if self.job is job and report.frames:
+                self._show_pictures(job, report)
+
+        self.run_worker(remake(), group="frames", name="make the preview frames again",
+                        exclusive=True, exit_on_error=False)
 
     def render_report(self, job: Any | None, report: Any | None) -> Content:
         if job is None:
@@ -88,6 +138,18 @@ class ReportView(VerticalScroll):
         lines.extend(self._saved_context(job))
         return Content("\n").join(lines)
 
+    def _sound_rights(self, story: Any) -> list[Content]:
+        from tikget_tui.library import MUSIC_REMINDER, is_track, sound_line
+
+        music = getattr(story, "music", None)
+        line = sound_line(music)
+        if not line:
+            return []
+        out = [self._row("sound", safe_line(line, 200))]
+        if is_track(music):
+            out.append(Content.styled(f"          {MUSIC_REMINDER}", "$text-warning"))
+        return out
+
     @staticmethod
     def _row(name: str, value: str) -> Content:
         return Content.assemble((f"{name:<9}", "bold"), " ", value)
@@ -102,8 +164,10 @@ class ReportView(VerticalScroll):
             out.append(self._row("expires", story.expires_at.strftime("%Y-%m-%d %H:%M UTC")))
         if story.canonical_url:
             out.append(self._row("source", safe_line(story.canonical_url, 200)))
-        if job.note:
-            out.append(self._row("note", safe_line(job.note, 300)))
+        note = self.item.note if self.item is not None else job.note
+        if note:
+            out.append(self._row("note", safe_line(note, 300)))
+        out.extend(self._sound_rights(story))
         if getattr(job, "audio", False):
             out.append(self._row("saved as", "MP3 (audio only)"))
         if job.final_path is not None:

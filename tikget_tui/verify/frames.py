@@ -1,0 +1,76 @@
+"""Preview frames of saved videos: where they are cached, and making them again.
+
+The verifier's first- and last-second decode windows write the two frames while they
+run (``verify(..., frames_dir=...)``); they live in the cache folder, one folder per
+saved file, never beside the user's files. When the cache was cleared, :func:`remake`
+decodes just those two frames again (on demand, when a report is shown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from tikget_tui.mediatools import MediaTools
+from tikget_tui.verify.probe import FRAME_HEIGHT, Deadline, run_tool
+from tikget_tui.verify.report import Frame, Report
+
+TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+       "# tikget's preview frames (made again when needed); https://bford.info/cachedir/\n")
+
+
+def frames_dir(cache_dir: Path, media: Path) -> Path:
+    """The cache folder of one saved file's preview frames. The ``frames`` folder gets a
+    ``CACHEDIR.TAG`` (backup tools skip it; so does ``tikget verify -r``)."""
+    key = hashlib.sha256(str(media.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    root = cache_dir / "frames"
+    tag = root / "CACHEDIR.TAG"
+    if not tag.exists():
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            tag.write_text(TAG, encoding="ascii")
+        except OSError:
+            pass  # the verifier says so if the folder cannot be used
+    return root / key[:24]
+
+
+def present(report: Report) -> bool:
+    """Whether every preview frame the report lists is still in the cache."""
+    return bool(report.frames) and all(Path(f.file).is_file() for f in report.frames)
+
+
+async def remake(report: Report, cache_dir: Path, *, tools: MediaTools | None = None,
+                 timeout: float = 30.0) -> list[Frame]:
+    """Decode the report's frames again (at their timestamps) into the cache; the frames
+    made. One short ffmpeg run per frame, each from the keyframe before it."""
+    tools = tools or MediaTools.find()
+    folder = frames_dir(cache_dir, report.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    deadline = Deadline(timeout)
+    made: list[Frame] = []
+    for frame in report.frames:
+        out = folder / f"{frame.label}.jpg"
+        when = frame.time or 0.0
+        # seek a little before (ffmpeg's -ss counts from the file's start time), then
+        # keep the first frame at or after the timestamp (file time: -copyts)
+        seek = ["-ss", f"{when - 1.5:.3f}"] if when > 1.5 else []
+        pick = f"select=gte(t\\,{when - 0.002:.3f})," if when > 0 else ""
+        args = [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+                "-copyts", *seek, "-i", str(report.path), "-map", "0:v:0", "-frames:v", "1",
+                "-vf", f"{pick}scale=-2:{FRAME_HEIGHT}", "-q:v", "5", "-y", str(out)]
+        await run_tool(args, deadline)
+        if out.is_file():
+            made.append(Frame(frame.label, frame.time, str(out)))
+    return made
+
+
+def export(report: Report, folder: Path, stem: str) -> list[Path]:
+    """Copy a report's frames to ``folder`` as ``STEM.first.jpg`` and ``STEM.last.jpg``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for frame in report.frames:
+        dest = folder / f"{stem}.{frame.label}.jpg"
+        shutil.copyfile(frame.file, dest)
+        out.append(dest)
+    return out
