@@ -7,7 +7,8 @@ from pathlib import Path
 from tikget_tui.ui import keymap
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-SCOPES = {"screen": "everywhere", "stories": "active stories", "queue": "download queue"}
+SCOPES = {"screen": "everywhere", "stories": "active stories", "queue": "download queue",
+          "library": "library"}
 
 
 def test_readme_lists_every_action_as_the_keymap_has_it() -> None:
