@@ -16,6 +16,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static
 
+from tests.plugins.base import database_held_by_another_process
 from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings, load
@@ -534,23 +535,10 @@ async def test_a_locked_state_database_is_one_line_in_the_app(
     """Another program holds the state database: the app still starts and reads (WAL); the
     first write (queueing a download) says which file is locked, by which process and what
     to do, in one line, and the app goes on."""
-    import subprocess
-    import sys
-
     import tikget_tui.store as store_mod
 
     monkeypatch.setattr(store_mod, "BUSY_TIMEOUT", 0.2)
-    path = demo_settings.state_db
-    Store.open(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, time\n"
-         f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-         "c.execute('BEGIN EXCLUSIVE'); c.execute('CREATE TABLE IF NOT EXISTS x (y)')\n"
-         "print('locked', flush=True); time.sleep(60)\n"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with database_held_by_another_process(demo_settings.state_db) as holder:
         app = TikGetApp(demo_settings, clock=demo_clock)
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await ready(pilot, app)
@@ -559,12 +547,10 @@ async def test_a_locked_state_database_is_one_line_in_the_app(
             await wait_until(pilot, lambda: any("is locked by process" in m
                                                 for m in notifications(app)), "the line")
             line = next(m for m in notifications(app) if "is locked by process" in m)
-            assert "\n" not in line and str(path) in line and f"process {holder.pid}" in line
+            assert "\n" not in line and str(demo_settings.state_db) in line
+            assert f"process {holder.pid}" in line
             assert "is locked" in screen.input_pane.status_text
             assert app.is_running
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 async def test_home_and_end_go_to_the_first_and_last_row(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugins.base import database_held_by_another_process
 from tikget_tui.models import Codec, Creator, ImageSource, Kind, MediaSource, Sound, Story
 from tikget_tui.store import (
     SCHEMA_VERSION,
@@ -210,16 +211,7 @@ def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
 
     monkeypatch.setattr(store_mod, "BUSY_TIMEOUT", 0.2)
     path = tmp_path / "data" / "state.sqlite3"
-    Store.open(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time\n"
-         f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-         "c.execute('BEGIN EXCLUSIVE'); c.execute('CREATE TABLE IF NOT EXISTS x (y)')\n"
-         "print('locked', flush=True); time.sleep(60)\n"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with database_held_by_another_process(path) as holder:
         with Store.open(path) as s, pytest.raises(StoreLocked) as info:
             s.add_job(story(), variant="video")
         message = str(info.value)
@@ -231,9 +223,6 @@ def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
         assert cli.main(["watch", "remove", "@someone"]) == 1  # the store only, no look-up
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "Traceback" not in err and "is locked by process" in err
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_archive_keeps_every_location_of_a_story(store: Store, tmp_path: Path) -> None:
