@@ -19,17 +19,24 @@ from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.store import Store
 from tikget_tui.ui.app import TikGetApp
+from tikget_tui.ui.screens.main import MainScreen
 
 pytestmark = pytest.mark.usefixtures("utc_local_time")
 
 
+async def queue_started(pilot: Pilot[Any]) -> tuple[TikGetApp, MainScreen]:
+    """The app under test and its main screen, once the download queue has started."""
+    app = pilot.app
+    assert isinstance(app, TikGetApp)
+    await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
+    screen = app.main_screen
+    assert screen is not None
+    return app, screen
+
+
 def lookup(text: str, *, then: tuple[str, ...] = ()) -> Any:
     async def run_before(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, TikGetApp)
-        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
-        screen = app.main_screen
-        assert screen is not None
+        app, screen = await queue_started(pilot)
         await pilot.press(*text, "enter")
         await wait_until(pilot, lambda: screen.lookups_started > 0, "the lookup")
         await app.workers.wait_for_complete()
@@ -114,11 +121,7 @@ def test_queue_in_every_state(snap_compare: Any, thread_settings: Settings,
     _queue_in_every_state(thread_settings, demo_clock)
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, TikGetApp)
-        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
-        screen = app.main_screen
-        assert screen is not None
+        _app, screen = await queue_started(pilot)
         await wait_until(pilot, lambda: len(screen.queue.jobs) == 5, "the restored queue")
         await pilot.press("tab", "tab", "down")  # the failed row: its reason in the report
         await pilot.pause()
@@ -190,11 +193,7 @@ def _library(settings: Settings, clock: FakeClock) -> None:
 
 def _open_library(*keys: str) -> Any:
     async def run_before(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, TikGetApp)
-        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
-        screen = app.main_screen
-        assert screen is not None
+        app, screen = await queue_started(pilot)
         await pilot.press("tab", "5")
         await wait_until(pilot, lambda: screen.library.loads > 0, "the library")
         await pilot.press(*keys)
