@@ -230,11 +230,6 @@ def _catalog(folder: Path) -> MediaCatalog | None:
     return MediaCatalog(folder, files)
 
 
-def media_ready(media_dir: Path) -> bool:
-    """Whether the demo media were made already (the next start is quick)."""
-    return _catalog(Path(media_dir) / f"v{SPEC_VERSION}") is not None
-
-
 def ensure_media(media_dir: Path, tools: MediaTools | None = None) -> MediaCatalog:
     """Generate whatever is missing under ``media_dir`` and return the catalog.
 
