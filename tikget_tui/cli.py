@@ -129,9 +129,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _NotPlain(Exception):
+    """The command line is not a plain ``tikget [global options]``."""
+
+
+class _PlainParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotPlain(message)
+
+
+def _plain_app_args(argv: list[str]) -> argparse.Namespace | None:
+    """``tikget`` with global options only (how the app starts): parsed without building
+    the twelve subcommand parsers (a few ms of the start, bench/bench_ui.py). None when
+    the line names a command or a help/version flag, abbreviates an option, or fails to
+    parse: the full parser then decides (and words any error)."""
+    options = {"--service", "--demo", "--dir", "--concurrency", "-v", "--verbose",
+               "--write-pages"}
+    for token in argv:
+        if token.startswith("-") and token.split("=", 1)[0] not in options:
+            return None  # -h, --version, an abbreviation, a typo, "-" (stdin)
+        if token in _COMMANDS:
+            return None
+    parser = _PlainParser(prog="tikget", add_help=False, allow_abbrev=False,
+                          parents=[_global_options()])
+    try:
+        args = parser.parse_args(argv)
+    except _NotPlain:
+        return None
+    args.command = None
+    return args
+
+
+_COMMANDS = frozenset({"stories", "save", "verify", "watch", "audit", "export", "locate",
+                       "demo-server"})
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse ``argv``; every global option gets its default when it was not given."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _plain_app_args(words) or build_parser().parse_args(words)
     for name, default in GLOBAL_DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, default)
@@ -154,11 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    from tikget_tui.logs import setup_logging
-
     command = args.command or "app"
     # the app writes its log to the file `tikget locate` names (commands/app.py)
     if command != "app":
+        from tikget_tui.logs import setup_logging
+
         setup_logging(settings, verbose=bool(args.verbose), write_pages=args.write_pages)
     module = importlib.import_module(f"tikget_tui.commands.{command.replace('-', '_')}")
     try:

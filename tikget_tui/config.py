@@ -8,11 +8,9 @@ environment variables < command-line flags (applied by the caller through
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import string
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,6 +219,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    import tomllib  # here: most starts have no config file (bench/bench_ui.py)
+
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -269,6 +269,9 @@ def save_download_dir(config_file: Path, path: Path) -> None:
         lines = []
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+    import json
+    import tomllib
+
     entry = "download_dir = " + json.dumps(str(path), ensure_ascii=False)  # a TOML basic string
     first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
                        len(lines))

@@ -19,6 +19,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +30,7 @@ LOG_FILE_NAME = "tikget.log"
 LOG_FILE_BYTES = 2 * 1024 * 1024
 LOG_FILE_BACKUPS = 2
 _MARK = "_tikget_handler"
+_DIAGNOSTICS = "tikget_tui.tiktok.diagnostics"
 
 
 def log_file(settings: Settings) -> Path:
@@ -43,17 +45,24 @@ def answers_dir(settings: Settings) -> Path:
     return settings.cache_dir / ANSWERS_FOLDER
 
 
-def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | None = None,
-                  write_pages: Path | None = None, stream: TextIO | None = None) -> Path | None:
-    """Configure logging as described in the module doc; returns the log file in use
-    (None when none could be opened: the app runs on without one)."""
-    from tikget_tui.tiktok import diagnostics
+def _warn_on_stderr(message: str) -> None:
+    print(f"tikget: warning: {message}", file=sys.stderr)
 
+
+def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | None = None,
+                  write_pages: Path | None = None, stream: TextIO | None = None,
+                  warn: Callable[[str], None] = _warn_on_stderr) -> Path | None:
+    """Configure logging as described in the module doc; returns the log file in use
+    (None when none could be opened: the app runs on without one, and ``warn`` says why)."""
     root = logging.getLogger(ROOT)
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(handler)
         handler.close()
-    diagnostics.configure(write_pages=write_pages)
+    if write_pages is not None or _DIAGNOSTICS in sys.modules:
+        # (not loaded yet: nothing to undo; the app's start does without it)
+        from tikget_tui.tiktok import diagnostics
+
+        diagnostics.configure(write_pages=write_pages)
     opened: Path | None = None
     if verbose:
         handler = logging.StreamHandler(stream or sys.stderr)
@@ -68,8 +77,7 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
             fh = logging.handlers.RotatingFileHandler(
                 file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
         except OSError as exc:
-            print(f"tikget: warning: cannot write the log file {file}: {exc.strerror or exc}",
-                  file=sys.stderr)
+            warn(f"cannot write the log file {file}: {exc.strerror or exc}")
         else:
             fh.setFormatter(logging.Formatter(
                 "%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -88,12 +96,15 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
     return opened
 
 
-def start_app_log(settings: Settings, *, write_pages: Path | None = None) -> Path | None:
+def start_app_log(settings: Settings, *, write_pages: Path | None = None,
+                  warn: Callable[[str], None] = _warn_on_stderr) -> Path | None:
     """The app's logging: everything to :func:`log_file`, nothing to the screen; the first
-    line says which tikget, service and folders this run used."""
+    line says which tikget, service and folders this run used. (The app calls it once its
+    first frame is on screen, with ``warn`` showing the line on its message line.)"""
     from tikget_tui import __version__
 
-    opened = setup_logging(settings, file=log_file(settings), write_pages=write_pages)
+    opened = setup_logging(settings, file=log_file(settings), write_pages=write_pages,
+                           warn=warn)
     logging.getLogger(ROOT).info(
         "tikget %s app started (pid %d); service %s; download dir %s", __version__,
         os.getpid(), settings.service.origin, settings.download_dir)

@@ -166,3 +166,44 @@ def test_global_demo_flag_points_a_command_at_the_built_in_stand_in(
     assert "@studio.photos" in out and "2 active stories" in out
     assert main(["--demo", "stories", "@secret.garden"]) == 1
     assert "private account" in capsys.readouterr().err
+
+
+def test_the_plain_start_parser_names_every_command() -> None:
+    """The fast path for ``tikget [global options]`` (issue 15) steps aside for every
+    command the full parser has."""
+    from tikget_tui.cli import _COMMANDS, build_parser
+
+    parser = build_parser()
+    subparsers = [a for a in parser._actions if a.choices and a.dest == "command"]
+    assert len(subparsers) == 1
+    assert set(subparsers[0].choices or ()) == set(_COMMANDS)
+
+
+SHORTCUT = [[], ["--demo"], ["--dir", "/tmp/x"], ["--dir=/tmp/x", "--demo"], ["-v"],
+            ["--concurrency", "3", "--service", "http://127.0.0.1:9"], ["--write-pages", "p"]]
+FULL_PARSER = [
+    ["--dir", "save"],  # a folder named like a command: the full parser decides
+    ["--concurrency", "x"], ["--dem"], ["--ver"], ["--version"], ["-h"], ["stray"],
+    ["--dir"], ["save", "@u"], ["-"], ["--demo", "locate"], ["-vv"],
+]
+
+
+@pytest.mark.parametrize("argv", SHORTCUT + FULL_PARSER)
+def test_the_plain_start_parser_agrees_with_the_full_one(
+    argv: list[str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same namespace when the shortcut answers; otherwise the full parser answers
+    (and words any error), so no command line means something else for the shortcut."""
+    from tikget_tui.cli import GLOBAL_DEFAULTS, _plain_app_args, build_parser
+
+    fast = _plain_app_args(list(argv))
+    assert (fast is not None) == (argv in SHORTCUT)
+    if fast is None:
+        return
+    full = build_parser().parse_args(list(argv))
+    capsys.readouterr()
+    for name, default in GLOBAL_DEFAULTS.items():
+        for args in (fast, full):
+            if not hasattr(args, name):
+                setattr(args, name, default)
+    assert vars(fast) == vars(full) and fast.command is None

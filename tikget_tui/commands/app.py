@@ -58,16 +58,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         start_service = start_demo
 
     # the same log as `tikget -v`, always, to the file `tikget locate` names (never to the
-    # screen, so -v adds nothing here); --write-pages works here too
-    from tikget_tui.logs import start_app_log
+    # screen, so -v adds nothing here); --write-pages works here too. It starts once the
+    # first frame is on screen (logging.handlers is not needed before), before the queue.
+    write_pages = getattr(args, "write_pages", None)
 
-    start_app_log(settings, write_pages=getattr(args, "write_pages", None))
+    def start_log(warn: Callable[[str], None]) -> None:
+        from tikget_tui.logs import start_app_log
+
+        start_app_log(settings, write_pages=write_pages, warn=warn)
 
     startup.pause_gc()
     try:
         from tikget_tui.ui.app import TikGetApp
 
-        app = TikGetApp(settings, demo_origin=origin, start_service=start_service)
+        app = TikGetApp(settings, demo_origin=origin, start_service=start_service,
+                        start_log=start_log)
         app.run()
     finally:
         startup.resume_gc()

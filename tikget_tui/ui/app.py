@@ -45,6 +45,7 @@ class TikGetApp(App[int]):
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  demo_origin: str | None = None,
                  start_service: Callable[[], object] | None = None,
+                 start_log: Callable[[Callable[[str], None]], object] | None = None,
                  watch_sleep: Callable[[float], Awaitable[None]] | None = None,
                  watch_pause: float | None = None) -> None:
         """``watch_sleep``/``watch_pause`` go to the :class:`~tikget_tui.watch.Watcher`
@@ -52,13 +53,17 @@ class TikGetApp(App[int]):
 
         ``start_service`` (``--demo``) starts the service already listening at the
         settings' origin; it runs in a thread after the first frame, and everything that
-        talks to the service waits for it (:meth:`ready_client`)."""
+        talks to the service waits for it (:meth:`ready_client`).
+
+        ``start_log`` (``tikget``) starts the app's log file, also after the first frame and
+        before the queue; it is handed a function that shows a warning on the message line."""
         super().__init__()
         self.settings = settings
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.demo_origin = demo_origin
         self._client: TikTokClient | None = None
         self._start_service = start_service
+        self._start_log = start_log
         self._service: Worker[None] | None = None
         self.manager: Any | None = None
         self.watcher: Any | None = None
@@ -159,6 +164,9 @@ class TikGetApp(App[int]):
         return self.client
 
     def _launch_core(self) -> None:
+        if self._start_log is not None:
+            start_log, self._start_log = self._start_log, None
+            start_log(lambda line: self.notify(line, severity="warning", markup=False))
         self._ensure_service()
         self.run_worker(self._start_core(), group="core", name="start the download queue",
                         exit_on_error=False)
