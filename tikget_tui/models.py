@@ -181,15 +181,3 @@ class StoryList:
     stories: tuple[Story, ...] = ()
     reason: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def format_time_left(seconds: float | None) -> str:
-    """Fixed-width human countdown: ' 23:59:59', '  0:04:07', 'expired'."""
-    if seconds is None:
-        return "—"
-    if seconds <= 0:
-        return "expired"
-    s = int(seconds)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h:2d}:{m:02d}:{sec:02d}"

@@ -29,6 +29,12 @@ NOT_BEFORE_FIRST_FRAME = (
     "aiohttp", "httpx", "httpcore", "sqlite3", "ffmpeg", "tikget_tui.tiktok.client",
     "tikget_tui.downloads", "tikget_tui.downloads.manager", "tikget_tui.store",
     "tikget_tui.demo", "tikget_tui.verify", "tikget_tui.watch",
+    # issue 15's second round: the models and links (dataclasses cost), the log file's
+    # handlers, the config parser (no config file here), what only other panes or sizes use
+    "tikget_tui.models", "tikget_tui.links", "tikget_tui.tiktok.diagnostics",
+    "logging.handlers", "tomllib", "textual.widgets._tabs", "tikget_tui.ui.widgets.library_pane",
+    "tikget_tui.ui.screens.help", "tikget_tui.ui.screens.folder", "tikget_tui.ui.screens.note",
+    "rich._emoji_codes",
 )
 
 # Runs ``tikget`` (cli.main, as the console script does) and, at the first frame Textual
@@ -85,6 +91,36 @@ def test_first_frame_imports_only_the_ui(args: list[str], tmp_path: Path) -> Non
     assert "textual" in loaded and "tikget_tui.ui.screens.main" in loaded
     early = sorted(m for m in NOT_BEFORE_FIRST_FRAME if m in loaded)
     assert early == [], f"imported before the first frame: {early}"
+
+
+def test_the_app_log_starts_after_the_first_frame(tmp_path: Path) -> None:
+    """``tikget`` on a terminal: the log file `tikget locate` names gets its first line
+    (which tikget, service, folders) once the app runs, though it starts after the frame."""
+    home = tmp_path / "home"
+    log = home / "cache" / "tikget.log"
+    env = dict(os.environ, TERM="xterm-256color", TIKGET_HOME=str(home))
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-c", "from tikget_tui.cli import main; main()"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and "app started" in log.read_text(encoding="utf-8"):
+                break
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    os.read(master, 1 << 16)
+                except OSError:
+                    break
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    text = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert "app started" in text and "download dir" in text, text[-500:]
 
 
 async def test_demo_service_starts_after_the_first_frame_and_lookups_wait(

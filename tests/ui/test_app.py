@@ -306,6 +306,37 @@ async def test_panes_switch_and_layout_adapts(
             assert screen.query_one(f"#pane-{pane}").region.width > 0
 
 
+async def test_a_wide_start_gets_its_tab_bar_when_the_terminal_narrows(
+    demo_server: DemoServer, demo_settings: Settings
+) -> None:
+    """The tab bar is made when the layout first needs it (issue 15: not for a wide
+    first frame); then it shows the pane in use, and a click on a tab switches."""
+    app = TikGetApp(demo_settings, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        assert not screen.query("#pane-bar")
+        await pilot.press("tab", "3")
+        assert screen.active_pane == "queue"
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: bool(screen.query("#pane-bar")), "the tab bar")
+        await pilot.pause()
+        tabs = screen.query_one("#pane-bar", Tabs)
+        assert tabs.display and tabs.active == "tab-queue"
+        assert screen.query_one("#pane-queue").display
+        await pilot.click("#tab-stories")
+        assert screen.active_pane == "stories" and isinstance(app.focused, StoriesTable)
+        assert tabs.active == "tab-stories"
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not tabs.display  # kept (hidden) for the next time it narrows
+        await pilot.press("1")
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert len(screen.query("#pane-bar")) == 1 and tabs.display
+        assert tabs.active == "tab-input"
+
+
 async def test_restored_queue_resumes_on_start(
     demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
 ) -> None:

@@ -52,12 +52,14 @@ async def _drive(app_settings: Settings, actions: list[Action]) -> None:
             if pane == "filter":  # type a filter into the library (pane 5)
                 if on_main and screen is not None:
                     screen.action_pane("library")
+                    await pilot.pause()  # as after a key: the library is made on first use
                     screen.library.filter.value = ""
                     if key:
                         await pilot.press(*key)
                 continue
             if pane == "library-list" and on_main and screen is not None:
                 screen.action_pane("library")
+                await pilot.pause()  # as after a key: the library is made on first use
                 screen.library.table.focus()  # the list under the filter (Down there)
             elif pane not in ("stay", "library-list") and on_main and screen is not None:
                 screen.action_pane(pane)  # what 1-5 and tab do

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from tikget_tui.models import Story, StoryList
-
 if TYPE_CHECKING:
     from tikget_tui.downloads.events import Event
+    from tikget_tui.models import Story, StoryList
 
 
 class StoriesListed(Message, bubble=False):

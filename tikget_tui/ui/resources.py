@@ -6,7 +6,9 @@ from pathlib import Path
 
 import tikget_tui
 
-STYLESHEETS = ("app.tcss", "help.tcss")
+STYLESHEETS = ("app.tcss",)
+DIALOG_STYLESHEETS = ("help.tcss",)
+"""The dialogs' styles, read when the first dialog opens (not needed for the first frame)."""
 
 
 def styles_dir() -> Path:
@@ -29,3 +31,9 @@ def styles_dir() -> Path:
 def stylesheet_paths() -> list[Path]:
     base = styles_dir()
     return [base / name for name in STYLESHEETS]
+
+
+def dialog_stylesheet_paths() -> list[Path]:
+    """For the dialogs' ``CSS_PATH`` (help, note, folder, confirm)."""
+    base = styles_dir()
+    return [base / name for name in DIALOG_STYLESHEETS]

@@ -74,3 +74,15 @@ def progress_bar(done: int, total: int | None, width: int = 10, *,
         frac = min(frac, 0.99)
     filled = int(frac * width)
     return "█" * filled + "░" * (width - filled) + f" {int(frac * 100):3d}%"
+
+
+def format_time_left(seconds: float | None) -> str:
+    """Fixed-width human countdown: ' 23:59:59', '  0:04:07', 'expired'."""
+    if seconds is None:
+        return "—"
+    if seconds <= 0:
+        return "expired"
+    s = int(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h:2d}:{m:02d}:{sec:02d}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,10 +11,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tikget_tui.ui.resources import dialog_stylesheet_paths
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Returns True for ``y``, False for ``n``/Esc. The question is plain text (it names
     files, which are never markup)."""
+
+    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from tikget_tui.ui.resources import dialog_stylesheet_paths
 
 
 def check_folder(text: str) -> tuple[Path | None, str]:
@@ -30,6 +32,8 @@ def check_folder(text: str) -> tuple[Path | None, str]:
 
 class FolderScreen(ModalScreen[Path | None]):
     """Shows the download folder (copied to the clipboard); Enter saves a new one."""
+
+    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tikget_tui.ui import keymap
+from tikget_tui.ui.resources import dialog_stylesheet_paths
 
 
 class HelpScreen(ModalScreen[None]):
     """Lists every action with its current key(s) (after the user's keymap)."""
+
+    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [
         Binding("escape,question_mark,q,f1", "dismiss", "Close help", show=True),

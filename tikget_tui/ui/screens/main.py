@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
+from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Header, Tab, Tabs
+from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from tikget_tui import links
-from tikget_tui.models import Kind, Story
 from tikget_tui.ui import keymap
 from tikget_tui.ui.messages import (
     CoreEvent,
@@ -34,23 +32,30 @@ from tikget_tui.ui.messages import (
     StoryResolved,
     WatchPolled,
 )
-from tikget_tui.ui.screens.folder import FolderScreen
-from tikget_tui.ui.screens.help import HelpScreen
-from tikget_tui.ui.screens.note import NoteScreen
 from tikget_tui.ui.text import safe_line
 from tikget_tui.ui.widgets.input_pane import InputPane
-from tikget_tui.ui.widgets.library_pane import LibraryPane
 from tikget_tui.ui.widgets.queue_table import QueueTable
 from tikget_tui.ui.widgets.report_view import ReportView
 from tikget_tui.ui.widgets.stories_table import StoriesTable, format_wait
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # links, models, the library and the dialogs load after the first frame
+    from textual.widgets import Tabs
+
+    from tikget_tui import links
+    from tikget_tui.models import Story
     from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
+    from tikget_tui.ui.widgets.library_pane import LibraryPane
 
 PANES = ("input", "stories", "queue", "report", "library")
 TITLES = {"input": "1 Input", "stories": "2 Active stories", "queue": "3 Download queue",
           "report": "4 Verification report", "library": "5 Library"}
+
+
+def wide_layout(width: int, height: int) -> bool:
+    """All four panes in a grid (no tab bar): the ``-wide`` and ``-tall`` breakpoints."""
+    return width >= MainScreen.HORIZONTAL_BREAKPOINTS[1][0] and \
+        height >= MainScreen.VERTICAL_BREAKPOINTS[1][0]
 
 
 def error_line(exc: BaseException) -> str:
@@ -91,13 +96,22 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.tikget
+        # The classes for the terminal as it is now (breakpoints, colours), so the first
+        # Resize finds them in place and the screen is not styled a second time; and only
+        # what this size shows: the tab bar is made when the layout first needs it, the
+        # library's contents when the library is first used (bench/bench_ui.py).
+        width, height = app.size
+        self.set_class(True, *self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS),
+                       *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS),
+                       update=False)
+        # 16 colours (TERM=xterm): the accent maps to bright red; see app.tcss
+        self.set_class(app.console.color_system == "standard", "-few-colors", update=False)
         yield Header(icon="▶")
-        tabs = Tabs(*(Tab(TITLES[p], id=f"tab-{p}") for p in PANES), id="pane-bar")
-        tabs.can_focus = False
-        yield tabs
+        if not wide_layout(width, height):
+            yield self._make_tabs()
         with Container(id="panes"):
             pane = InputPane(history_file=app.settings.data_dir / "input-history.txt",
-                             id="pane-input", classes="pane")
+                             id="pane-input", classes="pane active")
             pane.border_title = TITLES["input"]
             yield pane
             with Vertical(id="pane-report", classes="pane") as report:
@@ -107,16 +121,31 @@ class MainScreen(Screen[None]):
                 stories.border_title = TITLES["stories"]
                 yield StoriesTable(app.clock, id="stories")
             with Vertical(id="pane-library", classes="pane") as library:
-                library.border_title = TITLES["library"]
-                yield LibraryPane(id="library-pane")
+                library.border_title = TITLES["library"]  # its LibraryPane: self.library
             with Vertical(id="pane-queue", classes="pane") as queue:
                 queue.border_title = TITLES["queue"]
                 yield QueueTable(id="queue")
         yield Footer(compact=True)
 
+    def _make_tabs(self) -> Tabs:
+        from textual.widgets import Tab, Tabs
+
+        pane = self.active_pane
+        tabs = Tabs(*(Tab(TITLES[p], id=f"tab-{p}") for p in PANES), id="pane-bar",
+                    active=f"tab-{pane}" if pane in PANES else None)
+        tabs.can_focus = False
+        return tabs
+
+    def on_resize(self, event: Resize) -> None:
+        # (Screen._on_resize sets the breakpoint classes; this only adds the tab bar the
+        # first time the layout needs it: it was not made for a wide start)
+        if not wide_layout(*event.size) and not self.query("#pane-bar"):
+            self.mount(self._make_tabs(), before="#panes")
+
     def on_mount(self) -> None:
-        # 16 colours (TERM=xterm): the accent maps to bright red; see app.tcss
-        self.set_class(self.app.console.color_system == "standard", "-few-colors")
+        # the library's contents right after the first frame (not for it), so that a key
+        # pressed soon after 5 finds its filter line
+        self.call_after_refresh(lambda: self.library)
         self.audio_only = self.tikget.settings.audio_mp3
         self._show_audio()
         self.watch_active_pane(self.active_pane)  # the first pane is highlighted from the start
@@ -144,12 +173,24 @@ class MainScreen(Screen[None]):
 
     @property
     def library(self) -> LibraryPane:
-        return self.query_one(LibraryPane)
+        """The library pane's contents, made on first use (not needed for the first frame;
+        its filter and table exist once it has been composed, see :meth:`focus_pane`)."""
+        from tikget_tui.ui.widgets.library_pane import LibraryPane
 
-    def _pane_widget(self, pane: str) -> Widget:
-        return {"input": self.input_pane.input, "stories": self.stories,
-                "queue": self.queue, "report": self.report,
-                "library": self.library.filter}[pane]
+        for found in self.query(LibraryPane).results(LibraryPane):
+            return found
+        library = LibraryPane(id="library-pane")
+        self.query_one("#pane-library").mount(library)
+        return library
+
+    def focus_pane(self, pane: str) -> None:
+        """Give the pane's main widget the focus (the library's filter line, once it is
+        there: a library made just now focuses it when composed)."""
+        if pane == "library":
+            self.library.focus_filter()
+            return
+        {"input": self.input_pane.input, "stories": self.stories,
+         "queue": self.queue, "report": self.report}[pane].focus()
 
     def watch_active_pane(self, pane: str) -> None:
         for name in PANES:
@@ -160,8 +201,11 @@ class MainScreen(Screen[None]):
             self.set_class(pane == "library", "-library")
         if pane == "library":
             self.library.shown()
-        tabs = self.query_one(Tabs)
-        if tabs.active != f"tab-{pane}":
+        for tabs in self.query("#pane-bar").results():  # none in a wide start (compose)
+            from textual.widgets import Tabs
+
+            if not isinstance(tabs, Tabs) or tabs.active == f"tab-{pane}":
+                continue
             # follow the pane without a TabActivated: that message means a click on a tab,
             # and two quick pane changes would otherwise switch back and forth forever
             with tabs.prevent(Tabs.TabActivated):
@@ -180,8 +224,8 @@ class MainScreen(Screen[None]):
                 return
             node = node.parent
 
-    @on(Tabs.TabActivated, "#pane-bar")
-    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        # a click on a tab (the handler by name: Tabs is imported with the tab bar)
         event.stop()
         if event.tab.id:
             pane = event.tab.id.removeprefix("tab-")
@@ -194,7 +238,7 @@ class MainScreen(Screen[None]):
         if pane not in PANES:
             return
         self.active_pane = pane
-        self._pane_widget(pane).focus()
+        self.focus_pane(pane)
 
     def _step_pane(self, step: int) -> None:
         index = PANES.index(self.active_pane) if self.active_pane in PANES else 0
@@ -219,6 +263,8 @@ class MainScreen(Screen[None]):
             self.notify("nothing to refresh yet: look up a @user first", severity="warning",
                         markup=False)
             return
+        from tikget_tui import links
+
         for name in names:
             self._start_lookup(links.UserTarget(username=name.lower()), "@" + name)
         self.input_pane.set_status(f"refreshing {len(names)} creator(s)…")
@@ -262,9 +308,13 @@ class MainScreen(Screen[None]):
             self.notify(f"downloads now go to {path} ({kept}); t retries a failed one",
                         markup=False)
 
+        from tikget_tui.ui.screens.folder import FolderScreen
+
         self.app.push_screen(FolderScreen(current, app.settings.config_file, problem), chosen)
 
     def action_help(self) -> None:
+        from tikget_tui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen(self.tikget.user_keymap))
 
     async def action_quit(self) -> None:
@@ -290,6 +340,8 @@ class MainScreen(Screen[None]):
     @on(InputPane.LookupRequested)
     def _lookup_requested(self, event: InputPane.LookupRequested) -> None:
         event.stop()
+        from tikget_tui import links
+
         try:
             parsed = links.parse_detailed(event.text, self.tikget.settings.service)
         except links.ParseError as exc:
@@ -311,6 +363,8 @@ class MainScreen(Screen[None]):
             self.shown_pane = "stories"
 
     def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False) -> None:
+        from tikget_tui import links
+
         self.lookups_started += 1
         if isinstance(target, links.UserTarget) and target.username:
             self.stories.expect(target.username)
@@ -318,6 +372,7 @@ class MainScreen(Screen[None]):
                         name=f"look up {query}", exit_on_error=False)
 
     async def _lookup(self, target: links.Target, query: str, reveal: bool) -> None:
+        from tikget_tui import links
         from tikget_tui.tiktok.errors import (
             LoginRequired,
             PostUnavailable,
@@ -378,6 +433,8 @@ class MainScreen(Screen[None]):
         manager = self.tikget.manager
         if manager is None or not stories:
             return
+        from tikget_tui.models import Kind
+
         saved: dict[str, Path] = {}
         for story in stories:
             for variant in ("photo" if story.kind == Kind.PHOTO else "video", "audio"):
@@ -457,6 +514,8 @@ class MainScreen(Screen[None]):
             self.notify("note cleared" if not note else
                         f"note kept for {len(ids)} {'story' if len(ids) == 1 else 'stories'}",
                         markup=False)
+
+        from tikget_tui.ui.screens.note import NoteScreen
 
         self.app.push_screen(NoteScreen(len(ids), current), done)
 
@@ -695,6 +754,8 @@ def job_name(job: Any) -> str:
 
 def has_sound_to_save(story: Story) -> bool:
     """Whether MP3 mode can save anything of this story (said before it is queued)."""
+    from tikget_tui.models import Kind
+
     if story.has_sound is False:
         return False
     if story.kind == Kind.PHOTO or not story.sources:

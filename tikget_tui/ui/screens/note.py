@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,9 +11,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tikget_tui.ui.resources import dialog_stylesheet_paths
+
 
 class NoteScreen(ModalScreen[str | None]):
     """Returns the note (possibly empty: clears it) or ``None`` when cancelled."""
+
+    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 

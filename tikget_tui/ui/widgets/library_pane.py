@@ -44,6 +44,27 @@ class LibraryPane(Vertical):
         """The archive changed since it was loaded (reloaded when the pane is shown)."""
         self.loads = 0
         """How many times the archive was loaded (tests wait on it)."""
+        self._composed = False
+        self._focus_when_composed = False
+
+    # The main screen makes this pane on first use (not for the first frame): until its
+    # children are composed, focus and loading wait for on_mount.
+
+    def focus_filter(self) -> None:
+        """Focus the filter line (at once, or as soon as it exists)."""
+        if self._composed:
+            self.filter.focus()
+        else:
+            self._focus_when_composed = True
+
+    def on_mount(self) -> None:
+        self._composed = True
+        if self._focus_when_composed:
+            self._focus_when_composed = False
+            self.filter.focus()
+        screen: Any = self.screen
+        if "library" in (getattr(screen, "active_pane", ""), getattr(screen, "shown_pane", "")):
+            self.shown()
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=PLACEHOLDER, id="library-filter", select_on_focus=False)
@@ -107,6 +128,9 @@ class LibraryPane(Vertical):
 
     def reload(self) -> None:
         """Load the archive again (in a worker), if the download queue has opened it."""
+        if not self._composed:
+            self.stale = True  # on_mount loads it
+            return
         store = self.store
         if store is None:
             self.set_status("the archive opens with the download queue…")

@@ -59,9 +59,11 @@ class QueueTable(DataTable[Any]):
         self._add_columns()
 
     def _add_columns(self) -> None:
-        self.add_column("name", key="name", width=self._name_width)
+        # Text labels: a str label is parsed as markup, which loads rich's emoji table
+        # (a few ms of the first frame) for plain words
+        self.add_column(Text("name"), key="name", width=self._name_width)
         for key, label, width in FIXED_COLUMNS:
-            self.add_column(label, key=key, width=width)
+            self.add_column(Text(label), key=key, width=width)
 
     def on_resize(self, event: Resize) -> None:
         fixed = sum(width + 2 * self.cell_padding for _, _, width in FIXED_COLUMNS)

@@ -29,12 +29,12 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from tikget_tui.clock import Clock
-from tikget_tui.models import Creator, Story, StoryList, format_time_left
 from tikget_tui.ui import keymap
-from tikget_tui.ui.text import format_duration, format_posted, safe_line
+from tikget_tui.ui.text import format_duration, format_posted, format_time_left, safe_line
 from tikget_tui.ui.theme import theme_color
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the models load after the first frame (bench/bench_ui.py)
+    from tikget_tui.models import Creator, Story, StoryList
     from tikget_tui.store import WatchEntry
     from tikget_tui.watch import PollResult
 
@@ -204,7 +204,8 @@ class StoriesTable(DataTable[Any]):
         for key, label, width in FIXED_COLUMNS:
             self.add_column(_cell(label, width, right=key in ("dur", "left")), key=key,
                             width=width)
-        self.add_column("caption", key="caption", width=self._caption_width)
+        # a Text label: a str is parsed as markup (rich's emoji table: ms of the first frame)
+        self.add_column(Text("caption"), key="caption", width=self._caption_width)
 
     def on_resize(self, event: Resize) -> None:
         fixed = sum(width for _, _, width in FIXED_COLUMNS)
@@ -324,6 +325,8 @@ class StoriesTable(DataTable[Any]):
         if entry is not None:
             self.watching[key] = entry
         if result.ok and result.creator is not None:
+            from tikget_tui.models import StoryList
+
             self.show_list(StoryList(creator=result.creator, stories=result.stories,
                                      reason="" if result.stories else "no active story right now"))
             return
