@@ -121,15 +121,27 @@ async def test_a_file_rewritten_with_tags_is_hashed_after_the_rewrite(
         assert job.sha256 == sha256_of(job.files[0])
 
 
-async def test_media_is_read_in_chunks_larger_than_httpcores_default(
+async def test_media_bodies_stream_through_aiohttp_and_pages_do_not(
     dl_client: TikTokClient, find_story,
 ) -> None:
-    from tikget_tui.tiktok.client import MEDIA_READ_BYTES
+    """Issue 15: a media body is read by aiohttp (its C parser, up to MEDIA_READ_BYTES a
+    step); pages and API answers stay on httpx's own transport. The bytes are the file's."""
+    from tikget_tui.tiktok.transport import MEDIA_READ_BYTES, RoutingTransport
 
-    story = await find_story(STORY_A)
+    story = await find_story(STORY_A)  # a page and API answers: httpx's transport
+    http = dl_client._client()
+    routing = http._transport
+    assert isinstance(routing, RoutingTransport)
+    assert routing.media._session is None  # aiohttp was not needed for them
     sizes: list[int] = []
+    digest = hashlib.sha256()
     async with dl_client.open_media(story.sources[0].url) as resp:
         async for chunk in resp.aiter_bytes(None):
             sizes.append(len(chunk))
-    assert sum(sizes) > 1_000_000
-    assert 64 * 1024 < max(sizes) <= MEDIA_READ_BYTES  # httpcore's own default is 64 KiB
+            digest.update(chunk)
+    assert routing.media._session is not None
+    assert sum(sizes) > 1_000_000 and max(sizes) <= 2 * MEDIA_READ_BYTES
+    # the same bytes as the service's file (fetched again through httpx's own transport)
+    plain = await http.get(story.sources[0].url, follow_redirects=True,
+                           headers={"Referer": dl_client.service.url("/")})
+    assert plain.status_code == 200 and hashlib.sha256(plain.content).digest() == digest.digest()

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
@@ -59,6 +58,7 @@ from tikget_tui.tiktok.errors import (
 from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
+from tikget_tui.tiktok.transport import MEDIA, RoutingTransport
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,6 @@ MAX_REDIRECTS = 8
 MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
 _REDIRECTS = (301, 302, 303, 307, 308)
 
-MEDIA_READ_BYTES = 256 * 1024
-"""How much httpcore asks the socket for at a time (its default: 64 KiB). Every read is a
-trip through httpcore, anyio and the event loop; asyncio's transport receives up to 256 KiB
-per ``recv``, so this takes what arrived in one step: a media body streams ~1.3x faster on
-loopback (``bench/bench_download.py``), for 256 KiB more buffer per connection at most.
-httpcore has no per-client setting: this sets its class constant, for every client in the
-process (this module is the only user of httpx); ``tests/integration/test_streamed_hash.py``
-checks that it takes effect."""
-httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = MEDIA_READ_BYTES
 
 _POST_PATH_RE = re.compile(
     r"^/(?:@(?P<user>[^/]*)/)?(?:share/)?(?:video|photo|v)/(?P<id>[0-9]{5,25})(?:\.html)?/?$"
@@ -298,14 +289,21 @@ class TikTokClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             t = float(self.settings.request_timeout)
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+            # media bodies through aiohttp, the rest through httpx's own (tiktok/transport.py);
+            # a transport given to the client (tests) takes everything
+            transport = self._transport or RoutingTransport(
+                httpx.AsyncHTTPTransport(http1=True, http2=False, limits=limits),
+                max_connections=limits.max_connections or 64, read_timeout=t,
+                connect_timeout=min(t, 15.0))
             self._http = httpx.AsyncClient(
                 http1=True,
                 http2=False,
                 follow_redirects=False,
                 timeout=httpx.Timeout(t, connect=min(t, 15.0)),
                 headers=BROWSER_HEADERS,
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+                transport=transport,
+                limits=limits,
             )
         return self._http
 
@@ -369,7 +367,9 @@ class TikTokClient:
     ) -> httpx.Response:
         http = self._client()
         try:
-            request = http.build_request(method, url, headers=headers)
+            # a streamed body is a media file: aiohttp's transport (tiktok/transport.py)
+            request = http.build_request(method, url, headers=headers,
+                                         extensions={MEDIA: True} if stream else None)
             response = await http.send(request, stream=True)
             if stream:
                 return response
