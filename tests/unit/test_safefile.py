@@ -68,9 +68,23 @@ def test_cleanup_removes_only_dead_processes_private_folders(tmp_path: Path) -> 
         await held.acquire(lambda: None)
         return held
     held = asyncio.run(hold())
+    # sidecar temp files: one a killed tikget left, one another tikget is writing now,
+    # one of ours (this process), a link with a dead pid's name
+    left = tmp_path / f"{safefile.SIDECAR_TEMP_PREFIX}999999999-x1y2.tmp"
+    left.write_text("{")
+    writing = tmp_path / f"{safefile.SIDECAR_TEMP_PREFIX}1-x1y2.tmp"
+    writing.write_text("{")
+    ours = tmp_path / f"{safefile.temp_prefix('sidecar')}x1y2.tmp"
+    ours.write_text("{")
+    target = tmp_path / "kept.txt"
+    target.write_text("not tikget's")
+    link = tmp_path / f"{safefile.SIDECAR_TEMP_PREFIX}999999998-x1y2.tmp"
+    link.symlink_to(target)
     safefile.cleanup(tmp_path)
     assert mine.is_dir() and alive.is_dir() and not dead.exists() and linked.is_symlink()
     assert not stale.exists() and held.path.exists()
+    assert not left.exists() and writing.exists() and ours.exists()
+    assert link.is_symlink() and target.read_text() == "not tikget's"
     held.release()
     safefile.remove_private(mine)
     assert not mine.exists()

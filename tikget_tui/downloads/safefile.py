@@ -37,6 +37,8 @@ from typing import Any
 _NEW = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _EXISTING = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 PRIVATE_PREFIX = ".tikget-tmp-"
+SIDECAR_TEMP_PREFIX = ".tikget-sidecar-"
+"""A sidecar being written: ``.tikget-sidecar-PID-XXXXXXXX.tmp`` (see :func:`temp_prefix`)."""
 CLAIM_SUFFIX = ".claim"
 
 Stamp = tuple[int, int]  # (st_dev, st_ino) of a file we made
@@ -209,13 +211,22 @@ def remove_private(path: Path) -> None:
     _IN_USE.discard(path.name)
 
 
+def temp_prefix(kind: str) -> str:
+    """``.tikget-KIND-PID-``: a temporary file's prefix naming the process writing it, so
+    :func:`cleanup` can tell one a killed process left from one being written."""
+    return f".tikget-{kind}-{os.getpid()}-"
+
+
 def cleanup(directory: Path) -> None:
-    """Remove private folders that dead tikget processes (ours) left behind, and claims
-    nobody holds (a holder killed before it could remove its claim)."""
+    """Remove private folders and sidecar temp files that dead tikget processes (ours)
+    left behind, and claims nobody holds (a holder killed before it could remove it)."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
             if entry.name.startswith(".tikget-") and entry.name.endswith(CLAIM_SUFFIX):
                 _drop_stale_claim(Path(entry.path))
+            if entry.name.startswith(SIDECAR_TEMP_PREFIX) and entry.name.endswith(".tmp"):
+                _drop_dead_temp(entry, entry.name[len(SIDECAR_TEMP_PREFIX):])
+                continue
             if not entry.name.startswith(PRIVATE_PREFIX):
                 continue
             pid_text = entry.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
@@ -228,6 +239,22 @@ def cleanup(directory: Path) -> None:
                     or entry.name in _IN_USE):
                 continue
             remove_private(Path(entry.path))
+
+
+def _drop_dead_temp(entry: os.DirEntry[str], rest: str) -> None:
+    """Unlink a temp file (``PID-XXXX.tmp`` after its prefix) whose writer is gone: a
+    regular file of ours whose process is dead (never one being written now, never a
+    link or anyone else's file)."""
+    try:
+        pid = int(rest.split("-", 1)[0])
+        st = entry.stat(follow_symlinks=False)
+    except (OSError, ValueError):
+        return
+    if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or pid == os.getpid()
+            or _alive(pid)):
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(entry.path)
 
 
 def _try_lock(fd: int) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui import __version__
-from tikget_tui.downloads.safefile import replace_own, write_new
+from tikget_tui.downloads.safefile import replace_own, temp_prefix, write_new
 from tikget_tui.models import Story
 
 SCHEMA = 1
@@ -81,7 +81,9 @@ def write(path: Path, data: dict[str, Any]) -> None:
     """Write the sidecar; ``ForeignFile`` when ``path`` holds something that is not our
     sidecar of the same story (a link, another user's file, another story's sidecar)."""
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    tmp = write_new(path.parent, text.encode("utf-8"), prefix=".tikget-sidecar-")
+    # the writer's pid in the name: a temp file a killed tikget left is removed at the next
+    # start (safefile.cleanup), one being written by another tikget is not
+    tmp = write_new(path.parent, text.encode("utf-8"), prefix=temp_prefix("sidecar"))
 
     def same_story(existing: Path) -> bool:
         old = read(existing) or {}
