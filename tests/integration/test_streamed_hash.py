@@ -145,3 +145,47 @@ async def test_media_bodies_stream_through_aiohttp_and_pages_do_not(
     plain = await http.get(story.sources[0].url, follow_redirects=True,
                            headers={"Referer": dl_client.service.url("/")})
     assert plain.status_code == 200 and hashlib.sha256(plain.content).digest() == digest.digest()
+
+
+async def test_a_proxy_from_the_environment_still_takes_every_request(
+    find_story, demo_settings: Settings, demo_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The media transport wraps httpx's own: HTTP(S)_PROXY is honoured for pages and for
+    media (httpx ignores the environment when it is handed a transport)."""
+    import asyncio
+
+    from tikget_tui.tiktok import NetworkError
+
+    story = await find_story(STORY_A)  # the links, without a proxy
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readline())
+        writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        async def no_wait(seconds: float) -> None:
+            return None
+
+        async with TikTokClient(demo_settings, clock=demo_clock, sleep=no_wait,
+                                max_attempts=1) as client:
+            client.auto_session = False
+            with pytest.raises(NetworkError):
+                async with client.open_media(story.sources[0].url):
+                    pass
+            with pytest.raises(NetworkError):
+                await client.lookup_stories("mika.travels")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert len(seen) >= 2
+    assert all(line.startswith(b"GET http://127.0.0.1:") for line in seen)  # proxy form

@@ -289,21 +289,14 @@ class TikTokClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             t = float(self.settings.request_timeout)
-            limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-            # media bodies through aiohttp, the rest through httpx's own (tiktok/transport.py);
-            # a transport given to the client (tests) takes everything
-            transport = self._transport or RoutingTransport(
-                httpx.AsyncHTTPTransport(http1=True, http2=False, limits=limits),
-                max_connections=limits.max_connections or 64, read_timeout=t,
-                connect_timeout=min(t, 15.0))
-            self._http = httpx.AsyncClient(
+            self._http = _HttpClient(
                 http1=True,
                 http2=False,
                 follow_redirects=False,
                 timeout=httpx.Timeout(t, connect=min(t, 15.0)),
                 headers=BROWSER_HEADERS,
-                transport=transport,
-                limits=limits,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             )
         return self._http
 
@@ -805,6 +798,27 @@ class TikTokClient:
             raise NetworkError(f"the media server answered {status}; retry in a moment")
         raise MediaError(f"the media server answered HTTP {status}; try again later",
                          retryable=False)
+
+
+class _HttpClient(httpx.AsyncClient):
+    """httpx's client whose own transport sends media bodies through aiohttp
+    (:class:`~tikget_tui.tiktok.transport.RoutingTransport`).
+
+    The routing wraps the transport httpx makes itself, rather than being passed as
+    ``transport=``: httpx ignores the environment's proxies (HTTPS_PROXY...) when given a
+    transport, and with them set, its proxy mounts take every request (media too, then
+    through httpcore). A transport given to ``TikTokClient`` (tests) takes everything."""
+
+    def _init_transport(  # type: ignore[override]  # (httpx's signature, by keyword)
+        self, *, limits: httpx.Limits, transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        default = super()._init_transport(limits=limits, transport=transport, **kwargs)
+        if transport is not None:
+            return default
+        timeout: httpx.Timeout = self.timeout
+        return RoutingTransport(default, max_connections=limits.max_connections or 64,
+                                read_timeout=timeout.read, connect_timeout=timeout.connect)
 
 
 def _as_user_target(user: UserTarget | str) -> UserTarget:

@@ -14,8 +14,9 @@ Only the transport changes: the request is still built by httpx (headers, cookie
 session's jar, the Referer and Range of ``TikTokClient.open_media``), redirects are still
 followed one checked hop at a time by the client, and the answer is an ``httpx.Response``
 whose stream is aiohttp's body. aiohttp keeps no cookies of its own (httpx's jar gets the
-Set-Cookie headers) and decodes nothing (``Accept-Encoding: identity`` is asked for; any
-encoding is the client's business). Its errors are mapped onto httpx's, so the client
+Set-Cookie headers), decodes nothing (``Accept-Encoding: identity`` is asked for; any
+encoding is the client's business) and reads nothing from the environment (proxies are
+httpx's mounts; no ``.netrc``). Its errors are mapped onto httpx's, so the client
 reports them as it always did: a dropped body is a ``httpx.ReadError``, a stalled one a
 ``httpx.ReadTimeout``, an unparsable answer a ``httpx.RemoteProtocolError``.
 
@@ -132,7 +133,10 @@ class AiohttpMediaTransport(httpx.AsyncBaseTransport):
                                          ssl=httpx.create_ssl_context())
         self._session = aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
-            trust_env=True, read_bufsize=MEDIA_READ_BYTES,
+            # no environment: a proxy from it is httpx's business (its proxy mounts take
+            # such requests before this transport), and aiohttp would also send ~/.netrc
+            # credentials, which httpx (0.28) does not
+            trust_env=False, read_bufsize=MEDIA_READ_BYTES,
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"))
         self._loop = loop
         return self._session
