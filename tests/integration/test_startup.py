@@ -34,7 +34,7 @@ NOT_BEFORE_FIRST_FRAME = (
     "tikget_tui.models", "tikget_tui.links", "tikget_tui.tiktok.diagnostics",
     "logging.handlers", "tomllib", "textual.widgets._tabs", "tikget_tui.ui.widgets.library_pane",
     "tikget_tui.ui.screens.help", "tikget_tui.ui.screens.folder", "tikget_tui.ui.screens.note",
-    "rich._emoji_codes",
+    "rich._emoji_codes", "tikget_tui.ui.widgets.pane_tabs",
 )
 
 # Runs ``tikget`` (cli.main, as the console script does) and, at the first frame Textual

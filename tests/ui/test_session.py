@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Static, Tab
 
 from tests.plugins.base import database_held_by_another_process
 from tests.plugins.ui import notifications, wait_until
@@ -492,6 +492,31 @@ async def test_quick_pane_changes_settle_and_a_tab_click_still_switches(
         await pilot.click("#tab-queue")
         await wait_until(pilot, lambda: screen.active_pane == "queue", "the clicked tab")
         assert app.focused is screen.queue
+
+
+async def test_the_tab_bars_own_activation_never_moves_the_pane(
+    demo_settings: Settings,
+) -> None:
+    """Tabs activates its first tab on mount with the same TabActivated a click sends; in
+    the first moments it arrived after a Tab key and put the focus back in the input (the
+    keys typed next went there). Only a click on a tab (PaneTabs.PaneClicked) moves it."""
+    from textual.widgets import Tabs
+
+    app = TikGetApp(demo_settings, clock=FakeClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("tab")
+        assert screen.active_pane == "stories"
+        bar = screen.query_one("#pane-bar", Tabs)
+        bar.post_message(Tabs.TabActivated(bar, bar.query_one("#tab-input", Tab)))
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.active_pane == "stories" and app.focused is screen.stories
+        await pilot.press("5", *"mika")
+        assert screen.active_pane == "library"
+        await wait_until(pilot, lambda: screen.library.filter.value == "mika", "the filter")
+        assert screen.input_pane.input.value == ""
+        assert bar.active == "tab-library"
 
 
 async def test_the_input_pane_is_highlighted_from_the_start(demo_settings: Settings) -> None:

@@ -39,13 +39,12 @@ from tikget_tui.ui.widgets.report_view import ReportView
 from tikget_tui.ui.widgets.stories_table import StoriesTable, format_wait
 
 if TYPE_CHECKING:  # links, models, the library and the dialogs load after the first frame
-    from textual.widgets import Tabs
-
     from tikget_tui import links
     from tikget_tui.models import Story
     from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
     from tikget_tui.ui.widgets.library_pane import LibraryPane
+    from tikget_tui.ui.widgets.pane_tabs import PaneTabs
 
 PANES = ("input", "stories", "queue", "report", "library")
 TITLES = {"input": "1 Input", "stories": "2 Active stories", "queue": "3 Download queue",
@@ -127,14 +126,10 @@ class MainScreen(Screen[None]):
                 yield QueueTable(id="queue")
         yield Footer(compact=True)
 
-    def _make_tabs(self) -> Tabs:
-        from textual.widgets import Tab, Tabs
+    def _make_tabs(self) -> PaneTabs:
+        from tikget_tui.ui.widgets.pane_tabs import PaneTabs
 
-        pane = self.active_pane
-        tabs = Tabs(*(Tab(TITLES[p], id=f"tab-{p}") for p in PANES), id="pane-bar",
-                    active=f"tab-{pane}" if pane in PANES else None)
-        tabs.can_focus = False
-        return tabs
+        return PaneTabs({p: TITLES[p] for p in PANES}, self.active_pane, id="pane-bar")
 
     def on_resize(self, event: Resize) -> None:
         # (Screen._on_resize sets the breakpoint classes; this only adds the tab bar the
@@ -202,14 +197,7 @@ class MainScreen(Screen[None]):
         if pane == "library":
             self.library.shown()
         for tabs in self.query("#pane-bar").results():  # none in a wide start (compose)
-            from textual.widgets import Tabs
-
-            if not isinstance(tabs, Tabs) or tabs.active == f"tab-{pane}":
-                continue
-            # follow the pane without a TabActivated: that message means a click on a tab,
-            # and two quick pane changes would otherwise switch back and forth forever
-            with tabs.prevent(Tabs.TabActivated):
-                tabs.active = f"tab-{pane}"
+            tabs.mark(pane)  # type: ignore[attr-defined]  # (PaneTabs: the bar follows)
 
     def watch_shown_pane(self, pane: str) -> None:
         for name in PANES[1:]:
@@ -224,13 +212,12 @@ class MainScreen(Screen[None]):
                 return
             node = node.parent
 
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        # a click on a tab (the handler by name: Tabs is imported with the tab bar)
+    def on_pane_tabs_pane_clicked(self, event: PaneTabs.PaneClicked) -> None:
+        # a click on a tab (the handler by name: PaneTabs loads with the tab bar); the
+        # bar's own TabActivated messages are not listened to (see ui/widgets/pane_tabs.py)
         event.stop()
-        if event.tab.id:
-            pane = event.tab.id.removeprefix("tab-")
-            if pane != self.active_pane:
-                self.action_pane(pane)
+        if event.pane in PANES and event.pane != self.active_pane:
+            self.action_pane(event.pane)
 
     # -- actions -------------------------------------------------------------------
 
