@@ -30,7 +30,6 @@ LOG_FILE_NAME = "tikget.log"
 LOG_FILE_BYTES = 2 * 1024 * 1024
 LOG_FILE_BACKUPS = 2
 _MARK = "_tikget_handler"
-_DIAGNOSTICS = "tikget_tui.tiktok.diagnostics"
 
 
 def log_file(settings: Settings) -> Path:
@@ -54,15 +53,13 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
                   warn: Callable[[str], None] = _warn_on_stderr) -> Path | None:
     """Configure logging as described in the module doc; returns the log file in use
     (None when none could be opened: the app runs on without one, and ``warn`` says why)."""
+    from tikget_tui.tiktok import diagnostics
+
     root = logging.getLogger(ROOT)
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(handler)
         handler.close()
-    if write_pages is not None or _DIAGNOSTICS in sys.modules:
-        # (not loaded yet: nothing to undo; the app's start does without it)
-        from tikget_tui.tiktok import diagnostics
-
-        diagnostics.configure(write_pages=write_pages)
+    diagnostics.configure(write_pages=write_pages)
     opened: Path | None = None
     if verbose:
         handler = logging.StreamHandler(stream or sys.stderr)

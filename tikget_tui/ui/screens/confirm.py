@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tikget_tui.ui.resources import dialog_stylesheet_paths
+from tikget_tui.ui.screens.dialog import Dialog
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """Returns True for ``y``, False for ``n``/Esc. The question is plain text (it names
     files, which are never markup)."""
-
-    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=True),

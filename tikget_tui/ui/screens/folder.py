@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tikget_tui.ui.resources import dialog_stylesheet_paths
+from tikget_tui.ui.screens.dialog import Dialog
 
 
 def check_folder(text: str) -> tuple[Path | None, str]:
@@ -30,10 +29,8 @@ def check_folder(text: str) -> tuple[Path | None, str]:
     return path, ""
 
 
-class FolderScreen(ModalScreen[Path | None]):
+class FolderScreen(Dialog[Path | None]):
     """Shows the download folder (copied to the clipboard); Enter saves a new one."""
-
-    CSS_PATH: ClassVar[list[Any]] = dialog_stylesheet_paths()
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
 
