@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 # default=SUPPRESS so a subcommand never overwrites a value given before it; main()
 # fills in these defaults afterwards.
 GLOBAL_DEFAULTS: dict[str, object] = {
-    "service": None, "demo": False, "dir": None, "concurrency": None,
+    "service": None, "demo": False, "strict": False, "dir": None, "concurrency": None,
     "verbose": False, "write_pages": None,
 }
 
@@ -49,6 +49,9 @@ def _global_options() -> argparse.ArgumentParser:
                       help="treat this origin as TikTok (a stand-in)")
     opts.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                       help="start the built-in demo service and use it")
+    opts.add_argument("--strict", action="store_true", default=argparse.SUPPRESS,
+                      help="the demo service plays TikTok's 2026 bot wall: TLS with a "
+                           "throw-away certificate, non-browser connections refused")
     opts.add_argument("--dir", type=Path, metavar="DIR", default=argparse.SUPPRESS,
                       help="download directory")
     opts.add_argument("--concurrency", type=int, metavar="N", default=argparse.SUPPRESS,
@@ -143,7 +146,7 @@ def _plain_app_args(argv: list[str]) -> argparse.Namespace | None:
     the twelve subcommand parsers (a few ms of the start, bench/bench_ui.py). None when
     the line names a command or a help/version flag, abbreviates an option, or fails to
     parse: the full parser then decides (and words any error)."""
-    options = {"--service", "--demo", "--dir", "--concurrency", "-v", "--verbose",
+    options = {"--service", "--demo", "--strict", "--dir", "--concurrency", "-v", "--verbose",
                "--write-pages"}
     for token in argv:
         if token.startswith("-") and token.split("=", 1)[0] not in options:

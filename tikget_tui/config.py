@@ -52,6 +52,9 @@ class Settings:
     min_media_rate: int = 8 * 1024  # bytes/s on average over a media body ...
     min_rate_grace: float = 30.0  # ... checked once this many seconds have passed
     theme: str = "textual-dark"
+    impersonate: str = "chrome"
+    """Which browser's connection pages and API calls present (tiktok/browser.py):
+    ``chrome``, or ``off`` for plain httpx (Python's TLS), which TikTok's bot wall refuses."""
     keymap: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
     download_dir_chosen: bool = False
@@ -114,6 +117,9 @@ class Settings:
                 f"filename_template {self.filename_template!r} is not valid ({exc}); "
                 f"use fields {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
             ) from None
+        if self.impersonate not in ("chrome", "off"):
+            raise ConfigError(f"impersonate must be \"chrome\" or \"off\", "
+                              f"not {self.impersonate[:40]!r}")
         try:
             Service.from_origin(self.service_origin)
         except ServiceError as exc:
@@ -144,6 +150,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "per_host_concurrency": ("TIKGET_PER_HOST_CONCURRENCY", int),
     "api_min_interval": ("TIKGET_API_MIN_INTERVAL", float),
     "theme": ("TIKGET_THEME", str),
+    "impersonate": ("TIKGET_IMPERSONATE", str),
     "max_page_bytes": ("TIKGET_MAX_PAGE_BYTES", int),
     "max_media_bytes": ("TIKGET_MAX_MEDIA_BYTES", int),
     "media_size_margin": ("TIKGET_MEDIA_SIZE_MARGIN", float),
@@ -204,7 +211,7 @@ def _field_types() -> dict[str, type]:
         "prefer_h264": bool, "audio_mp3": bool, "ffprobe_path": str, "ffmpeg_path": str,
         "service_origin": str, "poll_interval": float, "per_host_concurrency": int,
         "api_min_interval": float, "max_retries": int, "request_timeout": float,
-        "theme": str, "keymap": dict, "default_note": str,
+        "theme": str, "keymap": dict, "default_note": str, "impersonate": str,
         "max_page_bytes": int, "max_media_bytes": int, "media_size_margin": float,
         "request_deadline": float, "min_media_rate": int, "min_rate_grace": float,
     }

@@ -194,7 +194,7 @@ class Watcher:
 
     async def poll(self, entry: WatchEntry | str) -> PollResult:
         """Look one creator up now, enqueue its new stories, store the next poll time."""
-        from tikget_tui.tiktok.errors import Throttled, TikTokError
+        from tikget_tui.tiktok.errors import BotWall, Throttled, TikTokError
 
         if isinstance(entry, str):
             found_entry = self.store.watch_get(entry)
@@ -212,8 +212,10 @@ class Watcher:
                     soon = max(soon, float(exc.retry_after))
                 delay = min(delay, soon)
             failures = entry.failures + 1
-            # private, unknown, banned: polling forever would not bring it back
-            paused = not exc.retryable and failures >= PAUSE_AFTER
+            # private, unknown, banned: polling forever would not bring it back; a bot-wall
+            # refusal is about this client or network, not the account: never paused for it
+            paused = (not exc.retryable and not isinstance(exc, BotWall)
+                      and failures >= PAUSE_AFTER)
             if paused:
                 log.warning("@%s: paused after %d failed polls (%s)", entry.username, failures,
                             exc.reason)

@@ -368,15 +368,20 @@ async def test_expired_story_post_is_unavailable(
         await client.resolve(PostTarget(DEMO_EXPIRING_STORY, DEMO_CREATOR))
 
 
+@pytest.mark.parametrize("impersonate", ["chrome", "off"])
 async def test_redirect_to_a_foreign_host_is_refused(
     demo_server: DemoServer, demo_settings: Settings, make_client: ClientFactory,
-    redirector: Redirector,
+    redirector: Redirector, impersonate: str,
 ) -> None:
+    """Every hop is checked by the client, whichever transport carries it (curl-cffi for
+    pages with impersonate = chrome, httpx's own with off, aiohttp for media)."""
     foreign = f"{demo_server.origin}/@{DEMO_CREATOR}/video/{DEMO_POST}"  # another port
     redirector.routes["/t/ZMaway/"] = (301, foreign)
     redirector.routes[f"/@x/video/{DEMO_POST}"] = (302, foreign)
     redirector.routes["/video/tos/a/b/c/"] = (302, "https://example.com/v.mp4")
-    client = make_client(demo_settings.replace(service_origin=redirector.origin))
+    client = make_client(demo_settings.replace(service_origin=redirector.origin,
+                                               impersonate=impersonate))
+    assert client.impersonating is (impersonate == "chrome")
     with pytest.raises(RefusedHost, match="refused redirect to a host outside TikTok"):
         await client.resolve(ShortLink("ZMaway", "t"))
     with pytest.raises(RefusedHost, match="refused redirect to a host outside TikTok"):

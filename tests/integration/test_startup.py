@@ -27,6 +27,7 @@ from tikget_tui.ui.app import TikGetApp
 # Loaded only after the first frame (or on first use): none of these may be imported by then.
 NOT_BEFORE_FIRST_FRAME = (
     "aiohttp", "httpx", "httpcore", "sqlite3", "ffmpeg", "tikget_tui.tiktok.client",
+    "curl_cffi", "tikget_tui.tiktok.impersonate", "trustme", "tikget_tui.demo.strict",
     "tikget_tui.downloads", "tikget_tui.downloads.manager", "tikget_tui.store",
     "tikget_tui.demo", "tikget_tui.verify", "tikget_tui.watch",
     # issue 15's second round: the models and links (dataclasses cost), the log file's

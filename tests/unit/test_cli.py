@@ -12,6 +12,7 @@ import pytest
 from tikget_tui import __version__
 from tikget_tui.cli import EXIT_USAGE, main
 from tikget_tui.demo import MediaCatalog
+from tikget_tui.tiktok.impersonate import describe
 
 
 def run_module(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -44,6 +45,7 @@ def expected_locations(home: Path) -> dict[str, str]:
         "log file": str(home / "cache" / "tikget.log"),
         "saved answers": str(home / "cache" / "answers"),
         "service": "https://www.tiktok.com",
+        "impersonate": describe("chrome"),
     }
 
 

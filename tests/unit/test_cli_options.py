@@ -22,9 +22,10 @@ COMMANDS = [
     ["locate"],
     ["demo-server"],
 ]
-GIVEN = ["--service", "http://127.0.0.1:8123", "--demo", "--dir", "/tmp/x", "--concurrency",
-         "2", "-v", "--write-pages", "/tmp/pages"]
-WANTED = {"service": "http://127.0.0.1:8123", "demo": True, "dir": Path("/tmp/x"),
+GIVEN = ["--service", "http://127.0.0.1:8123", "--demo", "--strict", "--dir", "/tmp/x",
+         "--concurrency", "2", "-v", "--write-pages", "/tmp/pages"]
+WANTED = {"service": "http://127.0.0.1:8123", "demo": True, "strict": True,
+          "dir": Path("/tmp/x"),
           "concurrency": 2, "verbose": True, "write_pages": Path("/tmp/pages")}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -38,5 +39,9 @@ def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Setti
     from tikget_tui.demo import DemoServerThread, people_scenario
 
     print("tikget: starting the demo service…", file=sys.stderr)
-    with DemoServerThread(people_scenario(), media_dir=settings.cache_dir / "demo-media") as demo:
+    strict = bool(getattr(args, "strict", False))
+    with DemoServerThread(people_scenario(), media_dir=settings.cache_dir / "demo-media",
+                          strict=strict) as demo:
+        if demo.server.ca_file is not None:  # trust its throw-away certificate, here only
+            os.environ["SSL_CERT_FILE"] = str(demo.server.ca_file)
         yield settings.replace(service_origin=demo.origin)

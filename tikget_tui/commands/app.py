@@ -9,6 +9,7 @@ shown), and the server itself (aiohttp, the media) starts in a thread after it.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Callable
@@ -44,16 +45,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             listener = socket.create_server(("127.0.0.1", 0))
         except OSError as exc:
             return _fail(f"the demo service could not start: {exc}")
-        origin = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        strict = bool(getattr(args, "strict", False))
+        origin = f"{'https' if strict else 'http'}://127.0.0.1:{listener.getsockname()[1]}"
         settings = settings.replace(service_origin=origin)
         sock = listener
 
         def start_demo() -> None:  # in a thread, after the first frame
             from tikget_tui.demo import DemoServerThread, people_scenario
 
-            server = DemoServerThread(people_scenario(), sock=sock)
+            server = DemoServerThread(people_scenario(), sock=sock, strict=strict)
             demo.append(server)
             server.start()
+            if server.server.ca_file is not None:  # trust its throw-away certificate
+                os.environ["SSL_CERT_FILE"] = str(server.server.ca_file)
 
         start_service = start_demo
 

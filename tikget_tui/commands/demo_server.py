@@ -19,7 +19,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
         server = DemoServer(people_scenario(), media_dir=settings.cache_dir / "demo-media",
-                            host=host, port=port, tools=tools)
+                            host=host, port=port, tools=tools,
+                            strict=bool(getattr(args, "strict", False)))
     except (NotLoopback, ToolNotFound) as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return 2
@@ -28,7 +29,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("preparing demo media (first run only: a few seconds)...", flush=True)
         origin = await server.start()
         print(f"demo service running at {origin}  (Ctrl+C to stop)")
-        print(f"use it:  tikget --service {origin} stories @mika.travels")
+        if server.ca_file is not None:
+            print("strict: TikTok's 2026 bot wall (TLS; non-browser connections get 403)")
+            print(f"use it:  SSL_CERT_FILE={server.ca_file} tikget --service {origin} "
+                  "stories @mika.travels")
+        else:
+            print(f"use it:  tikget --service {origin} stories @mika.travels")
         print("creators to try:")
         for creator in server.scenario.creators.values():
             n = len(creator.stories)

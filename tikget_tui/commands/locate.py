@@ -7,6 +7,7 @@ import argparse
 from tikget_tui import locations
 from tikget_tui.config import Settings
 from tikget_tui.logs import answers_dir, log_file
+from tikget_tui.tiktok.impersonate import describe
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,6 +21,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "log file": str(log_file(settings)),
         "saved answers": str(answers_dir(settings)),
         "service": settings.service.origin,
+        "impersonate": describe(settings.impersonate),
     }
     width = max(len(k) for k in rows)
     for key, value in rows.items():

@@ -18,6 +18,7 @@ import ipaddress
 import json
 import secrets
 import socket
+import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from tikget_tui.demo.scenario import (
     Scenario,
     default_scenario,
 )
+from tikget_tui.demo.strict import WALL_PAGE, Wall
 from tikget_tui.mediatools import MediaTools
 from tikget_tui.models import Kind
 
@@ -93,6 +95,7 @@ class RequestRecord:
     cut: bool = False  # the body was cut short (on purpose, or the client left)
     header_names: tuple[str, ...] = ()  # every request header name, lower-cased
     set_cookie_names: tuple[str, ...] = ()  # cookies this response set
+    walled: str | None = None  # strict mode: why the bot wall refused it
 
 
 @dataclass
@@ -248,9 +251,12 @@ class DemoServer:
         tools: MediaTools | None = None,
         media: MediaCatalog | None = None,
         sock: socket.socket | None = None,
+        strict: bool = False,
     ) -> None:
         """``sock``: a listening loopback socket to serve on (its address wins over
-        ``host``/``port``); lets a caller know the origin before the server starts."""
+        ``host``/``port``); lets a caller know the origin before the server starts.
+        ``strict``: serve over TLS with a throw-away certificate and play TikTok's 2026
+        bot wall (:mod:`tikget_tui.demo.strict`); clients trust :attr:`ca_file`."""
         if sock is not None:
             host, port = sock.getsockname()[:2]
         self.host = check_loopback(host)
@@ -273,6 +279,14 @@ class DemoServer:
         self._challenges: dict[str, Challenge] = {}
         self._media_keys: dict[str, tuple[str, str]] = {}  # key -> (item id, media name)
         self._drops: Counter[str] = Counter()
+        self.strict = strict
+        self._wall: Wall | None = None
+        self._wall_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def ca_file(self) -> Path | None:
+        """Strict mode: the PEM file of the CA that signed this run's certificate."""
+        return self._wall.ca_file if self._wall is not None else None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -283,12 +297,17 @@ class DemoServer:
             self.media = await asyncio.to_thread(ensure_media, self.media_dir, self.tools)
         if self.scenario.epoch is None:
             self.scenario.epoch = self.clock.time()
+        if self.strict and self._wall is None:
+            self._wall_dir = tempfile.TemporaryDirectory(prefix="tikget-demo-tls-")
+            self._wall = await asyncio.to_thread(Wall, Path(self._wall_dir.name))
+        tls = self._wall.context if self._wall is not None else None
         app = web.Application(middlewares=[self._middleware])
         self._add_routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        site: web.BaseSite = (web.SockSite(runner, self._sock) if self._sock is not None
-                              else web.TCPSite(runner, self.host, self.port))
+        site: web.BaseSite = (web.SockSite(runner, self._sock, ssl_context=tls)
+                              if self._sock is not None
+                              else web.TCPSite(runner, self.host, self.port, ssl_context=tls))
         try:
             await site.start()
         except OSError:
@@ -298,13 +317,16 @@ class DemoServer:
         host, port = runner.addresses[0][:2]
         self.port = int(port)
         shown = f"[{host}]" if ":" in str(host) else str(host)
-        self.origin = f"http://{shown}:{self.port}"
+        self.origin = f"{'https' if tls else 'http'}://{shown}:{self.port}"
         return self.origin
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        folder, self._wall_dir, self._wall = self._wall_dir, None, None
+        if folder is not None:
+            folder.cleanup()
 
     async def __aenter__(self) -> DemoServer:
         await self.start()
@@ -372,7 +394,11 @@ class DemoServer:
         )
         self.stats.enter(record)
         try:
-            response = (self._throttled(kind)
+            walled = self._wall.refusal(request, kind) if self._wall is not None else None
+            record.walled = walled
+            response = ((web.Response(status=403, text=WALL_PAGE, content_type="text/html")
+                         if walled else None)
+                        or self._throttled(kind)
                         or await hostile.respond(self.scenario.faults, request, kind)
                         or await handler(request))
             record.status = response.status

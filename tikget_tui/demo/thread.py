@@ -33,10 +33,12 @@ class DemoServerThread:
         tools: MediaTools | None = None,
         media: MediaCatalog | None = None,
         sock: socket.socket | None = None,
+        strict: bool = False,
     ) -> None:
         check_loopback(sock.getsockname()[0] if sock is not None else host)  # in this thread
         self.server = DemoServer(scenario, clock=clock, media_dir=media_dir, host=host, port=port,
-                                 tools=tools, media=media, sock=sock)
+                                 tools=tools, media=media, sock=sock,
+                                 strict=strict)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 

@@ -36,7 +36,9 @@ from tikget_tui.links import PostTarget, ShortLink, UserTarget
 from tikget_tui.models import Creator, Story, StoryList
 from tikget_tui.tiktok import challenge as chal
 from tikget_tui.tiktok import diagnostics, parse
+from tikget_tui.tiktok.browser import CHROME, Browser, Kind
 from tikget_tui.tiktok.errors import (
+    BotWall,
     ChallengeFailed,
     LoginRequired,
     MalformedResponse,
@@ -55,24 +57,15 @@ from tikget_tui.tiktok.errors import (
     TooLarge,
     UserNotFound,
 )
-from tikget_tui.tiktok.limits import ACCEPT_ENCODING, RateFloor, read_capped
+from tikget_tui.tiktok.impersonate import connection_mode
+from tikget_tui.tiktok.limits import RateFloor, read_capped
 from tikget_tui.tiktok.parse import header_url, path_part
 from tikget_tui.tiktok.politeness import HostLimiter, Pacer, Sleep, backoff_delay
-from tikget_tui.tiktok.transport import MEDIA, RoutingTransport
+from tikget_tui.tiktok.transport import MEDIA, AiohttpMediaTransport, RoutingTransport
 
 log = logging.getLogger(__name__)
 
-BROWSER_UA = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-)
-SHORT_LINK_UA = "facebookexternalhit/1.1"
-BROWSER_HEADERS = {
-    "User-Agent": BROWSER_UA,
-    "Accept-Language": "en-US,en;q=0.9",
-    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    "Accept-Encoding": ACCEPT_ENCODING,  # decoded here, within max_page_bytes (limits.py)
-}
+BROWSER_UA = CHROME.user_agent  # the one browser: tiktok/browser.py
 STORY_PAGE_SIZE = 5
 MAX_STORY_PAGES = 30  # 150 stories: far more than anyone posts in 24 h
 MAX_REDIRECTS = 8
@@ -267,6 +260,10 @@ class TikTokClient:
         self.pacer = Pacer(settings.api_min_interval, self._sleep)
         self.device_id = new_device_id()
         self.verify_fp = new_verify_fp()
+        self.browser: Browser = CHROME
+        self.impersonating = connection_mode(settings.impersonate) != "off"
+        """Pages and API calls go over the browser's own TLS/HTTP2 (curl-cffi); False with
+        ``impersonate = "off"`` or where curl-cffi cannot be imported."""
         self.challenges_solved = 0
         self.auto_session = True  # open_media fetches the home page once if no page was seen
         self._session_ready = False
@@ -289,12 +286,17 @@ class TikTokClient:
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             t = float(self.settings.request_timeout)
-            self._http = _HttpClient(
+            self._http = HttpClient(
+                browser=self.browser,
+                impersonate=self.impersonating,
+                max_page_bytes=int(self.settings.max_page_bytes),
+                request_deadline=float(self.settings.request_deadline),
                 http1=True,
                 http2=False,
                 follow_redirects=False,
                 timeout=httpx.Timeout(t, connect=min(t, 15.0)),
-                headers=BROWSER_HEADERS,
+                headers={"User-Agent": self.browser.user_agent,
+                         "Accept-Language": self.browser.accept_language},
                 transport=self._transport,
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
             )
@@ -489,9 +491,9 @@ class TikTokClient:
         self, url: str, *, referer: str, what: str, not_found: TikTokError
     ) -> tuple[dict[str, Any], str]:
         """A page's ``__DEFAULT_SCOPE__`` (and the final URL), solving the challenge once."""
-        headers = {"Referer": header_url(referer)}
+        headers = {**self.browser.headers(Kind.PAGE), "Referer": header_url(referer)}
         fetched = await self._fetch(url, headers)
-        text = self._page_text(fetched, not_found)
+        text = self._page_text(fetched, not_found, what)
         if chal.looks_like_challenge(fetched.response.status_code, text):
             puzzle = chal.parse_challenge(text)
             if puzzle is None:
@@ -505,7 +507,7 @@ class TikTokClient:
             self.challenges_solved += 1
             log.info("solved TikTok's 'please wait' check page; asking for the page again")
             fetched = await self._fetch(url, headers)
-            text = self._page_text(fetched, not_found)
+            text = self._page_text(fetched, not_found, what)
             if chal.looks_like_challenge(fetched.response.status_code, text):
                 raise ChallengeFailed(
                     "TikTok kept showing its 'please wait' check page after it was solved; "
@@ -520,11 +522,26 @@ class TikTokClient:
             )
         return scope, fetched.url
 
-    @staticmethod
-    def _page_text(fetched: _Fetched, not_found: TikTokError) -> str:
+    def refused(self, status: int, what: str) -> BotWall:
+        """The one line for TikTok refusing the connection itself (the 2026 bot wall)."""
+        if self.impersonating:
+            how = f"impersonate = {self.settings.impersonate} ({self.browser.target})"
+            other = ('another network, or impersonate = "off" (TIKGET_IMPERSONATE) to see '
+                     "whether this network treats plain clients better, or try later")
+        else:
+            how = ('impersonate = "off"' if self.settings.impersonate == "off"
+                   else "plain httpx: curl-cffi is not installed")
+            other = ('another network, impersonate = "chrome" (TIKGET_IMPERSONATE; needs '
+                     "curl-cffi), or try later")
+        return BotWall(f"TikTok refused this client or network (HTTP {status} for {what}, "
+                       f"{how}); retrying the same way will not help: try {other}")
+
+    def _page_text(self, fetched: _Fetched, not_found: TikTokError, what: str) -> str:
         status = fetched.response.status_code
         if status in (404, 410):
             raise not_found
+        if status == 403:
+            raise self.refused(status, f"the page of {what}")
         if status in _REDIRECTS:
             raise MalformedResponse("TikTok redirected without saying where; try again later")
         if status != 200:
@@ -629,10 +646,11 @@ class TikTokClient:
             **web_params(self.device_id, self.verify_fp),
         }
         url = self.service.url("/api/story/item_list/") + "?" + urlencode(params)
-        headers = {"Referer": header_url(referer),
-                   "Accept": "application/json, text/plain, */*"}
+        headers = {**self.browser.headers(Kind.API), "Referer": header_url(referer)}
         fetched = await self._fetch(url, headers)
         status = fetched.response.status_code
+        if status == 403:
+            raise self.refused(status, "the story list (/api/)")
         if status != 200:
             raise MalformedResponse(
                 f"TikTok's story list answered HTTP {status}; try again later", retryable=True
@@ -664,7 +682,7 @@ class TikTokClient:
         """(post page URL, is-story hint, post id or "") from a short link's redirect."""
         url = self.service.short_link_url(link.host_kind, link.code)
         self._check(url)
-        headers = {"User-Agent": SHORT_LINK_UA, "Accept": "*/*"}
+        headers = self.browser.headers(Kind.SHORT_LINK)
         fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD")
         if fetched.response.status_code in (405, 501):
             fetched = await self._fetch(url, headers, expect_body=False, follow=False)
@@ -677,6 +695,8 @@ class TikTokClient:
                 raise gone
             if fetched.response.status_code in _REDIRECTS or fetched.response.status_code < 300:
                 raise gone
+            if fetched.response.status_code == 403:
+                raise self.refused(403, f"the short link {link.display}")
             raise MalformedResponse(
                 f"the short link {link.display} answered HTTP {fetched.response.status_code}; "
                 "try again later",
@@ -745,11 +765,8 @@ class TikTokClient:
         self._check(url)
         if self.auto_session and not self._session_ready:
             await self.ensure_session()
-        headers = {
-            "Referer": header_url(referer or self.service.url("/")),
-            "Accept": "*/*",
-            "Accept-Encoding": "identity",
-        }
+        headers = {**self.browser.headers(Kind.MEDIA),
+                   "Referer": header_url(referer or self.service.url("/"))}
         if start > 0:
             headers["Range"] = f"bytes={int(start)}-"
         current = url
@@ -800,14 +817,35 @@ class TikTokClient:
                          retryable=False)
 
 
-class _HttpClient(httpx.AsyncClient):
-    """httpx's client whose own transport sends media bodies through aiohttp
-    (:class:`~tikget_tui.tiktok.transport.RoutingTransport`).
+class HttpClient(httpx.AsyncClient):
+    """httpx's client whose own transports route each request to the right connection:
+    pages and API calls over the browser's TLS/HTTP2 (:class:`CurlTransport`, when
+    ``impersonate``), media bodies through aiohttp (:mod:`.transport`).
 
-    The routing wraps the transport httpx makes itself, rather than being passed as
+    The routing wraps the transports httpx makes itself, rather than being passed as
     ``transport=``: httpx ignores the environment's proxies (HTTPS_PROXY...) when given a
-    transport, and with them set, its proxy mounts take every request (media too, then
-    through httpcore). A transport given to ``TikTokClient`` (tests) takes everything."""
+    transport. With a proxy set, httpx's proxy mount for it is wrapped the same way: pages
+    and API calls go through that proxy over curl (a CONNECT tunnel, the browser's
+    handshake inside), media through httpx's own proxy transport. A transport given to
+    ``TikTokClient`` (tests) takes everything."""
+
+    def __init__(self, *, browser: Browser, impersonate: bool, max_page_bytes: int,
+                 request_deadline: float, **kwargs: Any) -> None:
+        self._browser = browser
+        self._impersonate = impersonate
+        self._max_body = max_page_bytes
+        self._deadline = request_deadline
+        super().__init__(**kwargs)
+
+    def _pages_transport(self, proxy: str | None) -> httpx.AsyncBaseTransport | None:
+        if not self._impersonate:
+            return None
+        from tikget_tui.tiktok.impersonate import CurlTransport
+
+        # curl's own hard bounds: the client's deadline (+ a margin so the client's own,
+        # clearer, message wins) and the body size on the wire
+        return CurlTransport(self._browser, proxy=proxy, max_body_bytes=self._max_body,
+                             total_timeout=self._deadline + 5.0)
 
     def _init_transport(  # type: ignore[override]  # (httpx's signature, by keyword)
         self, *, limits: httpx.Limits, transport: httpx.AsyncBaseTransport | None = None,
@@ -817,8 +855,19 @@ class _HttpClient(httpx.AsyncClient):
         if transport is not None:
             return default
         timeout: httpx.Timeout = self.timeout
-        return RoutingTransport(default, max_connections=limits.max_connections or 64,
-                                read_timeout=timeout.read, connect_timeout=timeout.connect)
+        media = AiohttpMediaTransport(max_connections=limits.max_connections or 64,
+                                      read_timeout=timeout.read,
+                                      connect_timeout=timeout.connect)
+        return RoutingTransport(self._pages_transport(None) or default, media, default)
+
+    def _init_proxy_transport(  # type: ignore[override]
+        self, proxy: httpx.Proxy, **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
+        default = super()._init_proxy_transport(proxy, **kwargs)
+        pages = self._pages_transport(str(proxy.url))
+        if pages is None:
+            return default
+        return RoutingTransport(pages, default)
 
 
 def _as_user_target(user: UserTarget | str) -> UserTarget:
@@ -839,4 +888,5 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-__all__ = ["BROWSER_UA", "MediaResponse", "TikTokClient", "new_device_id", "web_params"]
+__all__ = ["BROWSER_UA", "HttpClient", "MediaResponse", "TikTokClient", "connection_mode",
+           "new_device_id", "web_params"]

@@ -99,6 +99,18 @@ class TooLarge(MalformedResponse):
     retryable = False
 
 
+class BotWall(TikTokError):
+    """TikTok refused the connection itself (HTTP 403 to a page or an ``/api/`` call, the
+    2026 bot wall): not a malformed answer, and the same request later fails the same way.
+    Not retryable; the watch list counts it as a failed poll but does not pause the
+    account for it (the account is not the problem)."""
+
+    default_reason = (
+        "TikTok refused this client or network (HTTP 403); try another network, "
+        "the impersonate setting, or later"
+    )
+
+
 class RefusedHost(TikTokError):
     default_reason = "refused to fetch a URL outside TikTok"
 
@@ -128,6 +140,7 @@ class RangeNotSatisfiable(MediaError):
 
 
 __all__ = [
+    "BotWall",
     "Captcha",
     "ChallengeFailed",
     "LoginRequired",

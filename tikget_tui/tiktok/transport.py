@@ -42,25 +42,24 @@ the socket past about twice this); its default, 64 KiB, takes 4x the steps."""
 
 
 class RoutingTransport(httpx.AsyncBaseTransport):
-    """``MEDIA`` requests to :class:`AiohttpMediaTransport`, the rest to ``default``."""
+    """``MEDIA`` requests to ``media``, the rest (pages, API) to ``pages``; ``spare``: a
+    transport httpx made that is closed with these (it may be one of them)."""
 
-    def __init__(self, default: httpx.AsyncBaseTransport, *, max_connections: int,
-                 read_timeout: float | None, connect_timeout: float | None) -> None:
-        self.default = default
-        self.media = AiohttpMediaTransport(max_connections=max_connections,
-                                           read_timeout=read_timeout,
-                                           connect_timeout=connect_timeout)
+    def __init__(self, pages: httpx.AsyncBaseTransport, media: httpx.AsyncBaseTransport,
+                 spare: httpx.AsyncBaseTransport | None = None) -> None:
+        self.pages = pages
+        self.media = media
+        self._all = list(dict.fromkeys(t for t in (pages, media, spare) if t is not None))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.extensions.get(MEDIA):
             return await self.media.handle_async_request(request)
-        return await self.default.handle_async_request(request)
+        return await self.pages.handle_async_request(request)
 
     async def aclose(self) -> None:
-        try:
-            await self.media.aclose()
-        finally:
-            await self.default.aclose()
+        for transport in self._all:
+            with contextlib.suppress(Exception):
+                await transport.aclose()
 
 
 @contextlib.contextmanager
