@@ -113,6 +113,8 @@ def test_the_walls_header_rules() -> None:
     no_lang = {k: v for k, v in page.items() if k != "Accept-Language"}
     assert header_refusal(no_lang, "page") == "no Accept-Language"
     assert header_refusal({"User-Agent": "python-httpx/0.28.1"}, "page") is not None
+    old_encodings = {**page, "Accept-Encoding": "gzip, deflate"}
+    assert "not Chrome's" in (header_refusal(old_encodings, "page") or "")
 
 
 def test_our_headers_are_what_curl_cffi_sends_for_that_browser() -> None:

@@ -27,11 +27,32 @@ def read(data: bytes, encoding: str, limit: int = MiB) -> bytes:
     return asyncio.run(read_capped(chunks(data), encoding, limit, "a page"))
 
 
+def _brotli(data: bytes) -> bytes:
+    import brotli
+
+    return bytes(brotli.compress(data))
+
+
+def _zstd(data: bytes) -> bytes:
+    try:
+        from compression.zstd import compress
+    except ImportError:
+        from backports.zstd import compress
+    return bytes(compress(data))
+
+
 @pytest.mark.parametrize("encoding", ["", "identity", "gzip", "x-gzip", "deflate", "raw-deflate",
-                                      "gzip, gzip"])
+                                      "gzip, gzip", "br", "zstd", "br, gzip"])
 def test_ordinary_bodies_decode_whole(encoding: str) -> None:
+    """What Chrome accepts (gzip, deflate, br, zstd) is what we ask for and read."""
     body = b"<html>" + b"caption " * 20000 + b"</html>"
-    if encoding in ("gzip", "x-gzip"):
+    if encoding == "br":
+        wire = _brotli(body)
+    elif encoding == "zstd":
+        wire = _zstd(body)
+    elif encoding == "br, gzip":  # brotli first, then gzip over it
+        wire = gzip.compress(_brotli(body))
+    elif encoding in ("gzip", "x-gzip"):
         wire = gzip.compress(body)
     elif encoding == "deflate":
         wire = zlib.compress(body)
@@ -69,7 +90,22 @@ def test_a_body_just_under_the_limit_passes_and_one_over_does_not() -> None:
         read(b"x" * (MiB + 1), "", MiB)
 
 
-@pytest.mark.parametrize("encoding", ["br", "zstd", "gzip, compress"])
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+def test_brotli_and_zstd_bombs_stop_at_the_limit_with_flat_memory(encoding: str) -> None:
+    wire = (_brotli if encoding == "br" else _zstd)(b" " * (64 * MiB))
+    limit = MiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge):
+            read(wire, encoding, limit)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * limit + MiB, f"{peak / MiB:.1f} MiB"
+    assert len(read((_brotli if encoding == "br" else _zstd)(b"x" * MiB), encoding, MiB)) == MiB
+
+
+@pytest.mark.parametrize("encoding", ["compress", "gzip, compress", "lzma"])
 def test_encodings_not_asked_for_are_refused(encoding: str) -> None:
     with pytest.raises(MalformedResponse, match="encoding tikget does not read"):
         BoundedDecoder(encoding, MiB, "a page")

@@ -9,7 +9,8 @@ Two checks, on pages and ``/api/`` calls (the media CDN is not walled, as on the
   ``ssl`` (httpx, aiohttp) does none of these.
 - **The headers.** A User-Agent naming Chrome must come with ``sec-ch-ua`` naming the
   same major version, ``sec-ch-ua-mobile`` and ``sec-ch-ua-platform``, ``sec-fetch-mode``
-  ``navigate`` for a page and ``cors`` for ``/api/``, and ``Accept-Language``.
+  ``navigate`` for a page and ``cors`` for ``/api/``, ``Accept-Language``, and an
+  ``Accept-Encoding`` with Chrome's ``br`` and ``zstd``.
 
 The stand-in speaks HTTP/1.1 (it offers only ``http/1.1`` in ALPN), so a browser's HTTP/2
 settings are not checked here; its ClientHello, sent before ALPN is agreed, is.
@@ -117,6 +118,9 @@ def header_refusal(headers: Any, kind: str) -> str | None:
         return f"sec-fetch-mode {mode[:20]!r} for a {kind} (a browser sends {wanted!r})"
     if not headers.get("Accept-Language"):
         return "no Accept-Language"
+    accepted = {v.strip().split(";")[0] for v in headers.get("Accept-Encoding", "").split(",")}
+    if not {"br", "zstd"} <= accepted:
+        return f"Accept-Encoding {headers.get('Accept-Encoding', '')[:40]!r} is not Chrome's"
     return None
 
 

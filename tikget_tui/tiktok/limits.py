@@ -1,11 +1,11 @@
 """Caps on what a server can make the client hold or wait for (README "Limits").
 
 A page or API answer is read raw (``aiter_raw``) and decoded here, layer by
-layer, with a bound on every layer's output (``zlib``'s ``max_length``), so a
-gzip bomb (even gzip inside gzip) stops at :class:`Settings.max_page_bytes`
-instead of being inflated by httpx in one call. A media body is paced by
-:class:`RateFloor`: once ``min_rate_grace`` seconds have passed it must have
-averaged ``min_media_rate`` bytes/s (one byte every few seconds never does).
+layer, with a bound on every layer's output (``max_length`` of zlib and zstd,
+brotli's ``output_buffer_limit``), so a bomb (even gzip inside gzip) stops at
+:class:`Settings.max_page_bytes` instead of being inflated by httpx in one call.
+A media body is paced by :class:`RateFloor`: once ``min_rate_grace`` seconds have
+passed it must have averaged ``min_media_rate`` bytes/s (one byte every few seconds never does).
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import math
 import time
 import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from tikget_tui.tiktok.errors import MalformedResponse, NetworkError, TooLarge
 
-# what we ask for; a server answering with anything else is refused
-ACCEPT_ENCODING = "gzip, deflate"
+# what we ask for (what Chrome sends: the browser's headers must agree, tiktok/browser.py);
+# a server answering with anything else is refused
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+_READABLE = ("gzip", "x-gzip", "deflate", "br", "zstd")
 
 
 def _layers(content_encoding: str) -> list[str]:
@@ -27,29 +30,66 @@ def _layers(content_encoding: str) -> list[str]:
     return [n for n in reversed(names) if n != "identity"]
 
 
+class _Layer:
+    """One encoding undone incrementally, never more than ``room`` bytes out per call;
+    :attr:`pending`: output was held back (the layer would produce more than allowed)."""
+
+    pending = False
+
+    def __init__(self, name: str, raw_deflate: bool = False) -> None:
+        self.name = name
+        self._zlib: zlib._Decompress | None = None
+        self._other: Any = None
+        if name == "br":
+            import brotli
+
+            self._other = brotli.Decompressor()
+        elif name == "zstd":
+            try:
+                from compression.zstd import ZstdDecompressor
+            except ImportError:  # Python < 3.14: the same module, backported
+                from backports.zstd import ZstdDecompressor
+            self._other = ZstdDecompressor()
+        elif name == "deflate":
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
+        else:
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    def decompress(self, data: bytes, room: int) -> bytes:
+        if self._zlib is not None:
+            out = self._zlib.decompress(data, room)
+            self.pending = bool(self._zlib.unconsumed_tail)
+        elif self.name == "br":
+            out = self._other.process(data, output_buffer_limit=room)
+            self.pending = not self._other.can_accept_more_data()
+        else:
+            if self._other.eof:  # data after the end of the frame: ignored, as zlib does
+                return b""
+            out = self._other.decompress(data, max_length=room)
+            self.pending = not self._other.needs_input and not self._other.eof
+        return out
+
+    def flush(self) -> bytes:
+        return self._zlib.flush(64 * 1024) if self._zlib is not None else b""
+
+
 class BoundedDecoder:
-    """Undo gzip/deflate layers incrementally, never producing more than ``limit`` bytes
-    per layer (so memory stays near ``limit`` whatever the compression ratio)."""
+    """Undo gzip/deflate/br/zstd layers incrementally, never producing more than ``limit``
+    bytes per layer (so memory stays near ``limit`` whatever the compression ratio)."""
 
     def __init__(self, content_encoding: str, limit: int, what: str) -> None:
         self.limit = limit
         self.what = what
         self._names = _layers(content_encoding)
         for name in self._names:
-            if name not in ("gzip", "x-gzip", "deflate"):
+            if name not in _READABLE:
                 raise MalformedResponse(
                     f"TikTok sent {what} in an encoding tikget does not read "
                     f"({name[:20]!r}); try again later", retryable=False)
-        self._decoders = [self._new(n) for n in self._names]
+        self._decoders = [_Layer(n) for n in self._names]
         self._produced = [0] * len(self._names)
         self._raw_deflate = [False] * len(self._names)
         self.size = 0
-
-    @staticmethod
-    def _new(name: str, raw: bool = False) -> zlib._Decompress:
-        if name == "deflate":
-            return zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
-        return zlib.decompressobj(zlib.MAX_WBITS | 16)
 
     def _too_large(self) -> TooLarge:
         mb = self.limit / (1024 * 1024)
@@ -61,17 +101,17 @@ class BoundedDecoder:
         room = self.limit - self._produced[i] + 1
         try:
             out = self._decoders[i].decompress(data, room)
-        except zlib.error:
+        except Exception:  # zlib.error, brotli.error, ZstdError: the body is broken
             if self._names[i] == "deflate" and not self._raw_deflate[i] and not self._produced[i]:
                 # "deflate" is sometimes raw deflate without the zlib header
                 self._raw_deflate[i] = True
-                self._decoders[i] = self._new("deflate", raw=True)
+                self._decoders[i] = _Layer("deflate", raw_deflate=True)
                 return self._layer(i, data)
             raise MalformedResponse(
                 f"TikTok sent {self.what} with a broken compression; try again later"
             ) from None
         self._produced[i] += len(out)
-        if self._produced[i] > self.limit or self._decoders[i].unconsumed_tail:
+        if self._produced[i] > self.limit or self._decoders[i].pending:
             raise self._too_large()
         return out
 
@@ -90,7 +130,7 @@ class BoundedDecoder:
         for i in range(len(self._decoders)):
             if out:
                 out = self._layer(i, out)
-            tail = self._decoders[i].flush(64 * 1024)
+            tail = self._decoders[i].flush()
             self._produced[i] += len(tail)
             if self._produced[i] > self.limit:
                 raise self._too_large()
