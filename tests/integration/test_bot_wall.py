@@ -82,7 +82,7 @@ async def test_the_browser_gets_through_and_python_tls_meets_the_wall(
             await client.lookup_stories(DEMO_CREATOR)
     reason = refused.value.reason
     assert reason.startswith("TikTok refused this client or network (HTTP 403 for the page")
-    assert 'impersonate = "off"' in reason and "another network" in reason
+    assert 'impersonate = "off"' in reason and 'try impersonate = "chrome"' in reason
     assert "malformed" not in reason and not refused.value.retryable
     # asked once: retrying the same way would get the same answer (no hammering)
     assert [(r.kind, r.status) for r in stats.requests] == [("page", 403)]
@@ -98,7 +98,7 @@ async def test_headers_that_disagree_with_the_user_agent_are_refused(
         client.browser = dataclasses.replace(
             CHROME, sec_ch_ua='"Chromium";v="131", "Not_A Brand";v="24", '
                               '"Google Chrome";v="131"')
-        with pytest.raises(BotWall, match="impersonate = chrome"):
+        with pytest.raises(BotWall, match=r"impersonate = chrome \(chrome152\)"):
             await client.lookup_stories(DEMO_CREATOR)
     [record] = strict.server.stats.requests
     assert record.status == 403 and "does not name Chrome 152" in (record.walled or "")
@@ -285,3 +285,27 @@ async def test_the_watch_list_counts_a_refusal_but_never_pauses_for_it(
             demo_clock.advance(HOUR)
     entry = manager.store.watch_get(DEMO_CREATOR)
     assert entry is not None and not entry.paused and entry.failures == PAUSE_AFTER + 1
+
+
+async def test_the_app_shows_the_refusal_where_the_look_up_was(
+    strict: DemoServerThread, tmp_path: Path, demo_clock: FakeClock,
+) -> None:
+    """The honest line on the message line and in the stories pane's row for the creator
+    (not "looking up…" left behind); the default connection then lists the stories."""
+    from tests.ui.test_app import look_up, main_screen
+    from tikget_tui.ui.app import TikGetApp
+
+    app = TikGetApp(_settings(strict, tmp_path, "off"), clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
+        table = main_screen(app).stories
+        group = table.groups[DEMO_CREATOR]
+        assert group.refused and group.reason.startswith(
+            "TikTok refused this client or network (HTTP 403"), group.reason
+        assert table.row_text(f"!{DEMO_CREATOR}").replace("\n", " ") == group.reason
+        status = str(main_screen(app).input_pane.query_one("#input-status").render())
+        assert 'impersonate = "off"' in status.replace("\n", " ")
+    app = TikGetApp(_settings(strict, tmp_path, "chrome"), clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
+        assert len(main_screen(app).stories.groups[DEMO_CREATOR].story_ids) >= 5

@@ -523,18 +523,19 @@ class TikTokClient:
         return scope, fetched.url
 
     def refused(self, status: int, what: str) -> BotWall:
-        """The one line for TikTok refusing the connection itself (the 2026 bot wall)."""
+        """The one line for TikTok refusing the connection itself (the 2026 bot wall):
+        which connection was used, and what to try instead of retrying."""
         if self.impersonating:
             how = f"impersonate = {self.settings.impersonate} ({self.browser.target})"
-            other = ('another network, or impersonate = "off" (TIKGET_IMPERSONATE) to see '
-                     "whether this network treats plain clients better, or try later")
+            other = "another network, later, or a newer tikget"
+        elif self.settings.impersonate == "off":
+            how = 'impersonate = "off"'
+            other = 'impersonate = "chrome", another network, or later'
         else:
-            how = ('impersonate = "off"' if self.settings.impersonate == "off"
-                   else "plain httpx: curl-cffi is not installed")
-            other = ('another network, impersonate = "chrome" (TIKGET_IMPERSONATE; needs '
-                     "curl-cffi), or try later")
+            how = "curl-cffi missing: plain httpx"
+            other = "pip install curl-cffi, another network, or later"
         return BotWall(f"TikTok refused this client or network (HTTP {status} for {what}, "
-                       f"{how}); retrying the same way will not help: try {other}")
+                       f"{how}); retrying will not help: try {other}")
 
     def _page_text(self, fetched: _Fetched, not_found: TikTokError, what: str) -> str:
         status = fetched.response.status_code

@@ -360,17 +360,8 @@ class MainScreen(Screen[None]):
 
     async def _lookup(self, target: links.Target, query: str, reveal: bool) -> None:
         from tikget_tui import links
-        from tikget_tui.tiktok.errors import (
-            LoginRequired,
-            PostUnavailable,
-            PrivateAccount,
-            PrivatePost,
-            RegionLocked,
-            UserNotFound,
-        )
+        from tikget_tui.tiktok.errors import TikTokError
 
-        refusals = (PrivateAccount, UserNotFound, PostUnavailable, PrivatePost, RegionLocked,
-                    LoginRequired)
         client = await self.tikget.ready_client()
         try:
             if isinstance(target, links.UserTarget):
@@ -378,7 +369,8 @@ class MainScreen(Screen[None]):
                 self.post_message(StoriesListed(listed, query, reveal=reveal))
             else:
                 self.post_message(StoryResolved(await client.resolve(target), query))
-        except refusals as exc:
+        except TikTokError as exc:  # refused (private, gone, bot wall) or failed: its line
+            # goes where the look-up was shown, not only to the message line
             name = (target.username or target.user_id or query) if isinstance(
                 target, links.UserTarget) else (getattr(target, "username", None) or query)
             self.post_message(LookupRefused(name or query, exc.reason))
