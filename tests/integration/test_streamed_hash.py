@@ -147,12 +147,14 @@ async def test_media_bodies_stream_through_aiohttp_and_pages_do_not(
     assert plain.status_code == 200 and hashlib.sha256(plain.content).digest() == digest.digest()
 
 
+@pytest.mark.parametrize("impersonate", ["chrome", "off"])
 async def test_a_proxy_from_the_environment_still_takes_every_request(
     find_story, demo_settings: Settings, demo_clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, impersonate: str,
 ) -> None:
     """The media transport wraps httpx's own: HTTP(S)_PROXY is honoured for pages and for
-    media (httpx ignores the environment when it is handed a transport)."""
+    media (httpx ignores the environment when it is handed a transport), whichever
+    transport carries pages (curl-cffi with chrome, httpx's own with off)."""
     import asyncio
 
     from tikget_tui.tiktok import NetworkError
@@ -176,8 +178,9 @@ async def test_a_proxy_from_the_environment_still_takes_every_request(
         async def no_wait(seconds: float) -> None:
             return None
 
-        async with TikTokClient(demo_settings, clock=demo_clock, sleep=no_wait,
-                                max_attempts=1) as client:
+        async with TikTokClient(demo_settings.replace(impersonate=impersonate),
+                                clock=demo_clock, sleep=no_wait, max_attempts=1) as client:
+            assert client.impersonating is (impersonate == "chrome")
             client.auto_session = False
             with pytest.raises(NetworkError):
                 async with client.open_media(story.sources[0].url):

@@ -33,6 +33,17 @@ class ServiceUnavailable(Exception):
         self.reason = reason
 
 
+def _import_client(impersonate: str) -> None:
+    """Import what :class:`TikTokClient` needs (httpx; curl-cffi, whose native library
+    loads in ~0.1 s, unless ``impersonate = "off"``), so making it later costs nothing."""
+    from tikget_tui.tiktok import client  # noqa: F401
+
+    if impersonate != "off":
+        from tikget_tui.tiktok.impersonate import available
+
+        available()
+
+
 class TikGetApp(App[int]):
     """Save public TikTok stories before they expire."""
 
@@ -161,6 +172,8 @@ class TikGetApp(App[int]):
                 raise ServiceUnavailable(error_line(exc.error)) from None
             except WorkerCancelled:
                 raise ServiceUnavailable("the demo service was stopped") from None
+        if self._client is None:  # its imports (curl-cffi's: ~0.1 s) off the event loop
+            await asyncio.to_thread(_import_client, self.settings.impersonate)
         return self.client
 
     def _launch_core(self) -> None:
