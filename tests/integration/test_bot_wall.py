@@ -6,6 +6,7 @@ through; plain httpx (impersonate = "off") gets one honest line, once, and no re
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import logging
@@ -185,9 +186,11 @@ async def test_a_proxy_from_the_environment_carries_the_browsers_handshake(
     strict: DemoServerThread, tmp_path: Path, demo_clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """HTTPS_PROXY with both transports: a CONNECT tunnel, the TLS handshake inside it is
-    the client's own (the browser's through curl; Python's, refused, with off)."""
+    """HTTPS_PROXY with both transports: a CONNECT tunnel (with the proxy's user:password
+    from the URL, sent to the proxy only), the TLS handshake inside it is the client's own
+    (the browser's through curl; Python's, refused, with off)."""
     tunnels: list[bytes] = []
+    credentials: list[bytes] = []
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -202,6 +205,8 @@ async def test_a_proxy_from_the_environment_carries_the_browsers_handshake(
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         tunnels.append(head.split(b"\r\n", 1)[0])
+        credentials.extend(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"proxy-authorization:"))
         method, target, _ = head.split(b" ", 2)
         assert method == b"CONNECT"
         host, port = target.decode().rsplit(":", 1)
@@ -214,7 +219,7 @@ async def test_a_proxy_from_the_environment_carries_the_browsers_handshake(
     port = server.sockets[0].getsockname()[1]
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://us%40er:p%3Ass@127.0.0.1:{port}")
     try:
         async with TikTokClient(_settings(strict, tmp_path, "chrome"), clock=demo_clock,
                                 sleep=_no_wait) as client:
@@ -234,6 +239,8 @@ async def test_a_proxy_from_the_environment_carries_the_browsers_handshake(
     assert through_chrome >= 2  # pages/API (curl) and media (httpx's proxy transport)
     assert len(tunnels) > through_chrome
     assert all(line == b"CONNECT " + target + b" HTTP/1.1" for line in tunnels)
+    assert credentials == [b"Basic " + base64.b64encode(b"us@er:p:ss")] * len(tunnels)
+    assert all("proxy-authorization" not in r.header_names for r in strict.server.stats.requests)
     assert all(r.walled is None for r in strict.server.stats.requests[:-1])
     assert strict.server.stats.requests[-1].status == 403
 

@@ -838,15 +838,16 @@ class HttpClient(httpx.AsyncClient):
         self._deadline = request_deadline
         super().__init__(**kwargs)
 
-    def _pages_transport(self, proxy: str | None) -> httpx.AsyncBaseTransport | None:
+    def _pages_transport(self, proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport | None:
         if not self._impersonate:
             return None
         from tikget_tui.tiktok.impersonate import CurlTransport
 
         # curl's own hard bounds: the client's deadline (+ a margin so the client's own,
         # clearer, message wins) and the body size on the wire
-        return CurlTransport(self._browser, proxy=proxy, max_body_bytes=self._max_body,
-                             total_timeout=self._deadline + 5.0)
+        return CurlTransport(self._browser, proxy=str(proxy.url) if proxy else None,
+                             proxy_auth=proxy.auth if proxy else None,
+                             max_body_bytes=self._max_body, total_timeout=self._deadline + 5.0)
 
     def _init_transport(  # type: ignore[override]  # (httpx's signature, by keyword)
         self, *, limits: httpx.Limits, transport: httpx.AsyncBaseTransport | None = None,
@@ -865,7 +866,8 @@ class HttpClient(httpx.AsyncClient):
         self, proxy: httpx.Proxy, **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
         default = super()._init_proxy_transport(proxy, **kwargs)
-        pages = self._pages_transport(str(proxy.url))
+        pages = self._pages_transport(proxy)  # its user:password (httpx took them out of
+        # the URL) go to curl too, for the proxy only
         if pages is None:
             return default
         return RoutingTransport(pages, default)
@@ -889,5 +891,5 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-__all__ = ["BROWSER_UA", "HttpClient", "MediaResponse", "TikTokClient", "connection_mode",
-           "new_device_id", "web_params"]
+__all__ = ["BROWSER_UA", "HttpClient", "MediaResponse", "TikTokClient", "new_device_id",
+           "web_params"]

@@ -165,10 +165,11 @@ class CurlTransport(httpx.AsyncBaseTransport):
     ``browser``'s connection; ``proxy``: where httpx would send these requests."""
 
     def __init__(self, browser: Browser, *, proxy: str | None = None,
-                 max_connections: int = 16, max_body_bytes: int | None = None,
-                 total_timeout: float | None = None) -> None:
+                 proxy_auth: tuple[str, str] | None = None, max_connections: int = 16,
+                 max_body_bytes: int | None = None, total_timeout: float | None = None) -> None:
         self.browser = browser
         self._proxy = proxy
+        self._proxy_auth = proxy_auth
         self._max_connections = max_connections
         self._max_body_bytes = max_body_bytes
         self._total_timeout = total_timeout
@@ -201,6 +202,7 @@ class CurlTransport(httpx.AsyncBaseTransport):
             max_clients=self._max_connections,
             trust_env=False,  # proxies: httpx's decision, passed in as self._proxy
             proxy=self._proxy,
+            proxy_auth=self._proxy_auth,
             allow_redirects=False,
             discard_cookies=True,  # httpx's jar is the only one
             curl_options=self._curl_options(),
