@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -212,6 +213,48 @@ async def test_challenge_on_first_visit_is_solved_once(
     pages = demo_server.stats.of_kind("page")
     assert len(pages) == 3  # challenge, retry with the cookie, the second profile
     assert "_wafchallengeid" in pages[1].cookie_names
+
+
+async def test_challenge_in_other_words_and_over_64_kib_is_solved(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    faults = demo_server.scenario.faults
+    faults.challenge = ChallengeMode.FIRST_VISIT
+    faults.challenge_wording = "Checking your browser before accessing TikTok"
+    faults.challenge_padding = 100 * 1024
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES and tiktok_client.challenges_solved == 1
+
+
+async def test_challenge_cookies_ride_on_the_retry_only(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    await tiktok_client.lookup_stories(DEMO_CREATOR)
+    await tiktok_client.resolve(PostTarget(DEMO_POST, DEMO_CREATOR))
+    challenge_names = {"_wafchallengeid", "waforiginalreid"}
+    carried = [challenge_names & set(r.cookie_names) for r in demo_server.stats.requests]
+    assert [bool(c) for c in carried] == [False, True] + [False] * (len(carried) - 2)
+    assert not challenge_names & {c.name for c in tiktok_client.cookies.jar}
+    assert tiktok_client.challenges_solved == 1  # the session is through: no second puzzle
+
+
+async def test_challenge_cookies_live_briefly(
+    demo_server: DemoServer, tiktok_client: TikTokClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    seen: list[float | None] = []
+    real = TikTokClient._fetch
+
+    async def spy(self: TikTokClient, url: str, *a: object, **kw: object) -> object:
+        seen.extend(c.expires for c in self.cookies.jar if c.name == "_wafchallengeid")
+        return await real(self, url, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TikTokClient, "_fetch", spy)
+    started = time.time()
+    await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(seen) == 1 and seen[0] is not None
+    assert started < seen[0] <= time.time() + 120
 
 
 async def test_challenge_every_time_fails_clearly(

@@ -94,6 +94,8 @@ class Faults:
 
     challenge: ChallengeMode = ChallengeMode.OFF  # page requests only
     challenge_max: int = 20_000  # the secret i is below this (TikTok: up to 1,000,000)
+    challenge_wording: str = "Please wait..."  # the page's visible text (TikTok's varies)
+    challenge_padding: int = 0  # bytes of inline script on the page (variants over 64 KiB)
     empty_bodies: int = 0  # next N matching requests: 200 with an empty body
     too_many: int = 0  # next N matching requests: 429
     retry_after: str | None = None  # Retry-After header sent with the 429s

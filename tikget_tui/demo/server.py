@@ -56,6 +56,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CHAIN_COOKIE = "tt_chain_token"
 AWEME_PLAY_BODY = b"\x00\x00\x00\x18ftypdemo" + b"not a video: TikTok placeholder\n" * 40
+_SOLVED = web.RequestKey("solved", bool)  # this request carried a valid challenge answer
 _STRING_KEYS = frozenset({"createTime", "duration", "width", "height", "Width", "Height",
                           "DataSize", "Bitrate", "ExpiredAt", "imageWidth", "imageHeight"})
 
@@ -271,6 +272,7 @@ class DemoServer:
         self._runner: web.AppRunner | None = None
         self._chain_tokens: set[str] = set()
         self._challenges: dict[str, Challenge] = {}
+        self._passed: dict[str, None] = {}  # ttwid of sessions that solved the challenge
         self._media_keys: dict[str, tuple[str, str]] = {}  # key -> (item id, media name)
         self._drops: Counter[str] = Counter()
 
@@ -428,8 +430,10 @@ class DemoServer:
 
     def _set_session_cookies(self, request: web.Request, response: web.StreamResponse) -> None:
         if "ttwid" not in request.cookies:
-            response.set_cookie("ttwid", "1%7C" + secrets.token_urlsafe(24), path="/",
-                                httponly=True, samesite="None")
+            ttwid = "1%7C" + secrets.token_urlsafe(24)
+            if request.get(_SOLVED, False):
+                self._pass(ttwid)
+            response.set_cookie("ttwid", ttwid, path="/", httponly=True, samesite="None")
         if "tt_csrf_token" not in request.cookies:
             response.set_cookie("tt_csrf_token", secrets.token_urlsafe(18), path="/",
                                 samesite="Lax")
@@ -447,19 +451,30 @@ class DemoServer:
             "csrfToken": request.cookies.get("tt_csrf_token", ""),
         }
 
+    def _pass(self, ttwid: str) -> None:
+        if len(self._passed) >= 10_000:  # a long-running demo: forget the oldest
+            del self._passed[next(iter(self._passed))]
+        self._passed[ttwid] = None
+
     def _challenge_response(self, request: web.Request) -> web.Response | None:
         f = self.scenario.faults
         if f.challenge == ChallengeMode.OFF:
             return None
         if f.challenge == ChallengeMode.FIRST_VISIT:
+            if request.cookies.get("ttwid", "") in self._passed:
+                return None  # this session solved one already (its ttwid says so)
             solved = check_solution(request.cookies.get(COOKIE_NAME, ""), self._challenges)
             if solved is not None and request.cookies.get(RCI_COOKIE_NAME) == solved.rs:
+                request[_SOLVED] = True  # the session cookies of this answer are let through
+                if "ttwid" in request.cookies:
+                    self._pass(request.cookies["ttwid"])
                 return None
         challenge = new_challenge(f.challenge_max)
         if len(self._challenges) >= 10_000:  # a long-running demo: forget the oldest
             del self._challenges[next(iter(self._challenges))]
         self._challenges[base64.b64encode(challenge.a).decode()] = challenge
-        return web.Response(text=challenge.html(), content_type="text/html")
+        return web.Response(text=challenge.html(f.challenge_wording, f.challenge_padding),
+                            content_type="text/html")
 
     async def _home(self, request: web.Request) -> web.StreamResponse:
         return self._page(request, {"seo.abtest": {"canonical": self.origin + "/"}},

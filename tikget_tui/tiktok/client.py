@@ -22,9 +22,10 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookiejar import Cookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -481,9 +482,26 @@ class TikTokClient:
                 await self._sleep(delay)
         raise last
 
-    def _set_cookie(self, url: str, name: str, value: str) -> None:
+    @contextlib.contextmanager
+    def _challenge_cookies(self, url: str, cookies: dict[str, str]) -> Iterator[None]:
+        """The challenge's answer cookies in the jar for the requests inside the block:
+        expiring :data:`~tikget_tui.tiktok.challenge.COOKIE_LIFE` seconds from now, and
+        dropped when the block ends, so they never ride along on later requests."""
         host = urlsplit(url).hostname or ""
-        self._client().cookies.set(name, value, domain=host, path="/")
+        jar = self._client().cookies.jar
+        expires = int(time.time()) + chal.COOKIE_LIFE
+        for name, value in cookies.items():
+            jar.set_cookie(Cookie(
+                version=0, name=name, value=value, port=None, port_specified=False,
+                domain=host, domain_specified=False, domain_initial_dot=False, path="/",
+                path_specified=True, secure=False, expires=expires, discard=True,
+                comment=None, comment_url=None, rest={}))
+        try:
+            yield
+        finally:
+            for name in cookies:
+                with contextlib.suppress(KeyError):
+                    jar.clear(host, "/", name)
 
     async def _page(
         self, url: str, *, referer: str, what: str, not_found: TikTokError
@@ -500,11 +518,11 @@ class TikTokClient:
                     "or try again later"
                 )
             solution = await asyncio.to_thread(chal.solve, puzzle)
-            for name, value in solution.cookies.items():
-                self._set_cookie(fetched.url, name, value)
             self.challenges_solved += 1
             log.info("solved TikTok's 'please wait' check page; asking for the page again")
-            fetched = await self._fetch(url, headers)
+            # the answer rides on this one retry only (and lives COOKIE_LIFE s at most)
+            with self._challenge_cookies(fetched.url, solution.cookies):
+                fetched = await self._fetch(url, headers)
             text = self._page_text(fetched, not_found)
             if chal.looks_like_challenge(fetched.response.status_code, text):
                 raise ChallengeFailed(
