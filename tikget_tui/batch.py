@@ -37,6 +37,9 @@ LOOKUP_STATES: tuple[tuple[str, str], ...] = (
 )
 # States of an item that is not a failure: saved, or a creator with nothing to save.
 STATE_NONE = "none"
+# A creator whose story list stopped early (the reason says how many and why): the
+# stories listed are saved, but more may exist, so it counts as not everything saved.
+STATE_INCOMPLETE = "incomplete"
 VERIFIED = ("ok", "warn")
 
 
@@ -230,6 +233,11 @@ class Batch:
             if isinstance(target, UserTarget):
                 listing = await self.client.lookup_stories(target)
                 stories = list(listing.stories)
+                if listing.incomplete:
+                    self._items.append((named.text, ItemResult(
+                        target=named.text, state=STATE_INCOMPLETE,
+                        creator=listing.creator.unique_id or target.display.lstrip("@"),
+                        reason=listing.incomplete)))
                 if not stories:
                     self._items.append((named.text, ItemResult(
                         target=named.text, state=STATE_NONE,

@@ -174,10 +174,14 @@ class Story:
 class StoryList:
     """The result of looking up a creator's stories.
 
-    An empty list is not an error: ``reason`` says why it is empty.
+    An empty list is not an error: ``reason`` says why it is empty. ``incomplete`` is
+    one line when the paging stopped early (a repeated page, the page limit, "more" that
+    never came): how many stories were listed and why it stopped ("" when the list is
+    whole).
     """
 
     creator: Creator
     stories: tuple[Story, ...] = ()
     reason: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    incomplete: str = ""

@@ -17,7 +17,7 @@ from tests.plugins.tiktok import ClientFactory, Redirector, SleepLog
 from tikget_tui.clock import FakeClock
 from tikget_tui.commands import stories as stories_cmd
 from tikget_tui.config import Settings, load
-from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, people_scenario
+from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, Scenario, people_scenario
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
@@ -61,6 +61,7 @@ from tikget_tui.tiktok import (
     TikTokClient,
     UserNotFound,
 )
+from tikget_tui.tiktok.client import DEVICE_ID_MAX, DEVICE_ID_MIN, new_device_id
 
 MIKA_STORIES = 7
 
@@ -112,7 +113,7 @@ async def test_multi_page_listing(demo_server: DemoServer, tiktok_client: TikTok
                            ("tz_name", "UTC"), ("from_page", "user"),
                            ("authorId", result.creator.user_id)]:
             assert p[key] == [value]
-        assert re.fullmatch(r"[1-9]\d{18}", p["device_id"][0])
+        assert DEVICE_ID_MIN <= int(p["device_id"][0]) <= DEVICE_ID_MAX
         assert re.fullmatch(r"verify_[0-9a-f]{7}", p["verifyFp"][0])
     assert params[0]["cursor"] == ["0"]
     fifth = result.stories[4]
@@ -139,7 +140,24 @@ async def test_listing_quirks(demo_server: DemoServer, tiktok_client: TikTokClie
     assert all(s.sources for s in result.stories if s.kind is Kind.VIDEO)
 
 
-async def test_repeated_page_regenerates_the_device_once_then_stops(
+def test_device_ids_are_drawn_from_the_range_the_app_issues() -> None:
+    ids = {new_device_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 19 and DEVICE_ID_MIN <= int(i) <= DEVICE_ID_MAX for i in ids)
+
+
+async def test_repeated_pages_try_more_than_one_fresh_device_id(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.repeating_devices = 3  # the first id and two fresh ones
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES and result.incomplete == ""
+    devices = [p["device_id"][0] for p in api_params(demo_server)]
+    assert len(devices) == 5 and len(set(devices)) == 4  # page 1, 3 repeats of page 2...
+    assert devices[0] == devices[1]  # ... and page 2 with the third fresh id
+
+
+async def test_repeated_pages_forever_say_how_many_were_listed_and_why(
     demo_server: DemoServer, tiktok_client: TikTokClient
 ) -> None:
     creator = demo_server.scenario.creator(DEMO_CREATOR)
@@ -147,10 +165,42 @@ async def test_repeated_page_regenerates_the_device_once_then_stops(
     creator.quirks.add(Quirk.REPEAT_PAGE)
     result = await tiktok_client.lookup_stories(DEMO_CREATOR)
     assert len(result.stories) == 5  # what the first page had
-    params = api_params(demo_server)
-    assert len(params) == 3
-    devices = [p["device_id"][0] for p in params]
-    assert devices[0] == devices[1] != devices[2]
+    assert result.incomplete.startswith("only 5 stories listed: TikTok kept sending the same "
+                                        "page of the list (3 fresh device ids tried)")
+    devices = [p["device_id"][0] for p in api_params(demo_server)]
+    assert len(devices) == 5 and devices[0] == devices[1] and len(set(devices)) == 4
+
+
+async def test_ids_outside_the_apps_range_get_repeated_pages(
+    demo_server: DemoServer, tiktok_client: TikTokClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the stand-in plays (and why the range matters): a 2025-style id repeats."""
+    tiktok_client.device_id = "1234567890123456789"
+    monkeypatch.setattr(tiktok_client, "regenerate_device", lambda: None)
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == 5 and "same page" in result.incomplete
+
+
+async def test_page_limit_and_endless_more_are_said(
+    demo_server: DemoServer, make_client: ClientFactory
+) -> None:
+    capped = make_client()
+    capped.max_story_pages = 1
+    result = await capped.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == 5
+    assert result.incomplete == ("only 5 stories listed: the listing stopped at its limit of "
+                                 "1 page while TikTok still said there were more; there may "
+                                 "be more, look it up again later")
+    creator = demo_server.scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.ENDLESS_MORE)
+    endless = await make_client().lookup_stories(DEMO_CREATOR)
+    assert len(endless.stories) == MIKA_STORIES
+    assert endless.incomplete.startswith(f"only {MIKA_STORIES} stories listed: TikTok said "
+                                         "there were more stories but sent a page without any")
+    creator.quirks.discard(Quirk.ENDLESS_MORE)
+    whole = await make_client().lookup_stories(DEMO_CREATOR)
+    assert whole.incomplete == ""
 
 
 async def test_all_photo_creator(tiktok_client: TikTokClient) -> None:
@@ -593,6 +643,21 @@ def test_stories_command_json_and_failures(
     assert f"{MIKA_STORIES} active stories" in out
     code, out, err = _run(demo_thread, demo_clock, "https://example.com/@x")
     assert code == 2 and err.startswith("tikget: ") and out == ""
+
+
+def test_stories_command_says_when_the_list_stopped_early(
+    demo_scenario: Scenario, demo_thread: DemoServerThread, demo_clock: FakeClock
+) -> None:
+    creator = demo_scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.REPEAT_PAGE)
+    code, out, err = _run(demo_thread, demo_clock, "@" + DEMO_CREATOR)
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == (
+        "  note: only 5 stories listed: TikTok kept sending the same page of the list "
+        "(3 fresh device ids tried); there may be more, look it up again later")
+    code, out, err = _run(demo_thread, demo_clock, "@" + DEMO_CREATOR, json_out=True)
+    assert json.loads(out)[0]["incomplete"].startswith("only 5 stories listed")
 
 
 async def test_the_demo_people_see_walks_the_challenge_like_the_real_site(

@@ -286,6 +286,11 @@ async def test_paging_quirks(client: httpx.AsyncClient, demo_server: DemoServer,
     elif quirk == Quirk.BITRATE_OBJECT:
         videos = [i["video"] for i in items if "imagePost" not in i]
         assert videos and all(isinstance(v["bitrateInfo"], dict) for v in videos)
+    elif quirk == Quirk.ENDLESS_MORE:
+        last = await story_page(client, uid, first["MaxCursor"])
+        assert len(last["itemList"]) == 2 and last["HasMoreAfter"] is True
+        after = await story_page(client, uid, last["MaxCursor"])
+        assert after["itemList"] == [] and after["HasMoreAfter"] is True
     else:
         assert isinstance(first["MaxCursor"], str)
         assert all(isinstance(i["createTime"], str) for i in items)

@@ -95,6 +95,8 @@ def print_text(result: StoryList, clock: Clock, out: TextIO) -> None:
     print(f"{name}{nick}: {n} active stor{'y' if n == 1 else 'ies'}", file=out)
     for story in result.stories:
         print(_story_line(story, clock), file=out)
+    if result.incomplete:
+        print(f"  note: {visible(result.incomplete)}", file=out)
 
 
 def as_json(result: StoryList, target: str, clock: Clock) -> dict[str, Any]:
@@ -110,6 +112,7 @@ def as_json(result: StoryList, target: str, clock: Clock) -> dict[str, Any]:
             {**s.to_dict(), "seconds_left": s.seconds_left(now)} for s in result.stories
         ],
         "reason": result.reason,
+        "incomplete": result.incomplete,
     }
 
 

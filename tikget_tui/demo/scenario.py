@@ -50,6 +50,7 @@ class Quirk(StrEnum):
     MISSING_CURSOR = "missing_cursor"  # no MaxCursor in the response
     STALE_CURSOR = "stale_cursor"  # MaxCursor never increases (always "0")
     REPEAT_PAGE = "repeat_page"  # cursor ignored: the same page forever, HasMoreAfter true
+    ENDLESS_MORE = "endless_more"  # HasMoreAfter stays true after the last story (empty pages)
     BITRATE_OBJECT = "bitrate_object"  # video.bitrateInfo is one object, not a list
     STRINGS = "strings"  # numbers sent as strings
 
@@ -96,6 +97,10 @@ class Faults:
     challenge_max: int = 20_000  # the secret i is below this (TikTok: up to 1,000,000)
     challenge_wording: str = "Please wait..."  # the page's visible text (TikTok's varies)
     challenge_padding: int = 0  # bytes of inline script on the page (variants over 64 KiB)
+    # the story list repeats its first page (cursor ignored) for device ids outside what
+    # the app issues, and for the next ``repeating_devices`` new device ids it sees
+    foreign_devices_repeat: bool = True
+    repeating_devices: int = 0
     empty_bodies: int = 0  # next N matching requests: 200 with an empty body
     too_many: int = 0  # next N matching requests: 429
     retry_after: str | None = None  # Retry-After header sent with the 429s

@@ -56,6 +56,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CHAIN_COOKIE = "tt_chain_token"
 AWEME_PLAY_BODY = b"\x00\x00\x00\x18ftypdemo" + b"not a video: TikTok placeholder\n" * 40
+# the device ids TikTok's web app issues; the story list repeats pages for others
+DEVICE_ID_MIN = 7_250_000_000_000_000_000
+DEVICE_ID_MAX = 7_325_099_899_999_994_577
 _SOLVED = web.RequestKey("solved", bool)  # this request carried a valid challenge answer
 _STRING_KEYS = frozenset({"createTime", "duration", "width", "height", "Width", "Height",
                           "DataSize", "Bitrate", "ExpiredAt", "imageWidth", "imageHeight"})
@@ -273,6 +276,7 @@ class DemoServer:
         self._chain_tokens: set[str] = set()
         self._challenges: dict[str, Challenge] = {}
         self._passed: dict[str, None] = {}  # ttwid of sessions that solved the challenge
+        self._devices: dict[str, bool] = {}  # device ids seen by the story list: repeating?
         self._media_keys: dict[str, tuple[str, str]] = {}  # key -> (item id, media name)
         self._drops: Counter[str] = Counter()
 
@@ -607,13 +611,19 @@ class DemoServer:
         def ms(s: DemoStory) -> int:
             return int(self.epoch + s.created) * 1000
 
-        if Quirk.REPEAT_PAGE in quirks and active:
+        repeat = Quirk.REPEAT_PAGE in quirks or self._repeating_device(q.get("device_id", ""))
+        if repeat and active:
             page, more = active[:count], True
         else:
             rest = [s for s in active if ms(s) > cursor]
             page, more = rest[:count], len(rest) > count
+        if Quirk.ENDLESS_MORE in quirks and active:
+            more = True
         if not page:
-            out.update(HasMoreAfter=False, MaxCursor=cursor)
+            if Quirk.ENDLESS_MORE in quirks and active:
+                out.update(itemList=[], HasMoreAfter=True, MaxCursor=cursor)
+            else:
+                out.update(HasMoreAfter=False, MaxCursor=cursor)
             return web.json_response(out)
         assert creator is not None
         items = [self._item(creator, s, story=True) for s in page]
@@ -633,6 +643,23 @@ class DemoServer:
         if Quirk.MISSING_CURSOR not in quirks:
             out["MaxCursor"] = max_cursor
         return web.json_response(out)
+
+    def _repeating_device(self, device_id: str) -> bool:
+        """Does the story list repeat its first page for this device id? (Ids outside what
+        the app issues, and the next ``Faults.repeating_devices`` new ids.)"""
+        f = self.scenario.faults
+        if f.foreign_devices_repeat and not (
+            device_id.isascii() and device_id.isdigit()
+            and DEVICE_ID_MIN <= int(device_id) <= DEVICE_ID_MAX
+        ):
+            return True
+        if device_id not in self._devices:
+            if len(self._devices) >= 10_000:  # a long-running demo: forget the oldest
+                del self._devices[next(iter(self._devices))]
+            bad = f.repeating_devices > 0
+            f.repeating_devices -= bad
+            self._devices[device_id] = bad
+        return self._devices[device_id]
 
     # ---------------------------------------------------------------- JSON shapes
 

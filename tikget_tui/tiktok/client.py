@@ -76,6 +76,11 @@ BROWSER_HEADERS = {
 }
 STORY_PAGE_SIZE = 5
 MAX_STORY_PAGES = 30  # 150 stories: far more than anyone posts in 24 h
+FRESH_DEVICES = 3  # fresh device ids tried when the story list repeats a page
+# The device ids the web app really issues (peers, 2026); ids outside are linked to
+# repeated pages of the story list.
+DEVICE_ID_MIN = 7_250_000_000_000_000_000
+DEVICE_ID_MAX = 7_325_099_899_999_994_577
 MAX_REDIRECTS = 8
 MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -87,8 +92,8 @@ _POST_PATH_RE = re.compile(
 
 
 def new_device_id() -> str:
-    """A random 19-digit device id, as the web app makes one up."""
-    return str(secrets.randbelow(9 * 10**18) + 10**18)
+    """A random 19-digit device id in the range the web app issues (DEVICE_ID_MIN..MAX)."""
+    return str(DEVICE_ID_MIN + secrets.randbelow(DEVICE_ID_MAX - DEVICE_ID_MIN + 1))
 
 
 def new_verify_fp() -> str:
@@ -268,6 +273,7 @@ class TikTokClient:
         self.pacer = Pacer(settings.api_min_interval, self._sleep)
         self.device_id = new_device_id()
         self.verify_fp = new_verify_fp()
+        self.max_story_pages = MAX_STORY_PAGES
         self.challenges_solved = 0
         self.auto_session = True  # open_media fetches the home page once if no page was seen
         self._session_ready = False
@@ -591,22 +597,35 @@ class TikTokClient:
             await self.ensure_session()
         if creator.private:
             raise PrivateAccount(f"{what} is a private account; only public stories can be saved")
-        stories = await self._story_items(creator, profile_url, what)
+        stories, stopped = await self._story_items(creator, profile_url, what)
         if not creator.unique_id and stories:
             creator = stories[0].creator
         now = self.clock.now()
         active = tuple(s for s in parse.unique(stories) if not s.is_expired(now))
         shown = creator.handle or what
         reason = "" if active else f"{shown} has no active story right now"
-        return StoryList(creator=creator, stories=active, reason=reason, fetched_at=now)
+        incomplete = ""
+        if stopped:
+            n = len(active)
+            incomplete = (f"only {n} stor{'y' if n == 1 else 'ies'} listed: {stopped}; "
+                          "there may be more, look it up again later")
+            log.warning("%s: %s", shown, incomplete)
+        return StoryList(creator=creator, stories=active, reason=reason, fetched_at=now,
+                         incomplete=incomplete)
 
-    async def _story_items(self, creator: Creator, profile_url: str, what: str) -> list[Story]:
+    async def _story_items(self, creator: Creator, profile_url: str,
+                           what: str) -> tuple[list[Story], str]:
+        """Every listed story, and why the paging stopped early ("" when the list ended)."""
         collected: list[Story] = []
         cursor = 0
         previous: tuple[str, ...] | None = None
-        regenerated = False
+        fresh = 0
         pages = 0
-        while pages < MAX_STORY_PAGES:
+        while True:
+            if pages >= self.max_story_pages:
+                return collected, (f"the listing stopped at its limit of {pages} page"
+                                   f"{'s' if pages != 1 else ''} while "
+                                   "TikTok still said there were more")
             pages += 1
             data = await self._story_api(creator.user_id, cursor, profile_url)
             page = parse.parse_story_page(
@@ -616,27 +635,31 @@ class TikTokClient:
                 creator=creator,
                 what=what,
             )
-            if not page.present:
-                break
             if previous is not None and page.item_ids and page.item_ids == previous:
-                # a known failure: the API repeats a page (a bad device id)
-                if regenerated:
-                    break
-                regenerated = True
-                log.info("the story list repeated a page; trying once with a new device id")
+                # a known failure: the API repeats a page (linked to the device id)
+                if fresh >= FRESH_DEVICES:
+                    return collected, ("TikTok kept sending the same page of the list "
+                                       f"({fresh} fresh device ids tried)")
+                fresh += 1
+                log.info("the story list repeated a page; trying a fresh device id (%d of %d)",
+                         fresh, FRESH_DEVICES)
                 self.regenerate_device()
+                pages -= 1  # the repeated page does not count towards the limit
                 continue
-            previous = page.item_ids
+            previous = page.item_ids or previous
             collected.extend(page.stories)
-            if not page.has_more or not page.item_ids:
-                break
+            if not page.has_more:
+                return collected, ""
+            if not page.item_ids:
+                return collected, ("TikTok said there were more stories but sent a page "
+                                   "without any")
             nxt = page.max_cursor
             if nxt is None or nxt <= cursor:
                 nxt = page.last_create_ms
-            if nxt is None:
-                break
-            cursor = max(nxt, cursor)
-        return collected
+            if nxt is None or nxt <= cursor:
+                return collected, ("TikTok said there were more stories but gave no place "
+                                   "to go on from")
+            cursor = nxt
 
     async def _story_api(self, author_id: str, cursor: int, referer: str) -> dict[str, Any]:
         params = {

@@ -391,7 +391,10 @@ class MainScreen(Screen[None]):
         self._mark_archived(story_list.stories)
         n = len(story_list.stories)
         who = safe_line(story_list.creator.handle or message.query, 60)
-        if n:
+        if story_list.incomplete:
+            self.input_pane.set_status(f"{who}: {safe_line(story_list.incomplete)}",
+                                       warning=True)
+        elif n:
             self.input_pane.set_status(
                 f"{who}: {n} active {'story' if n == 1 else 'stories'} "
                 "(space selects, d downloads, a takes all)")

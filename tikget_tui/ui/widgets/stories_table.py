@@ -230,6 +230,8 @@ class StoriesTable(DataTable[Any]):
             self.stories[story.id] = story
         if not story_list.stories:
             group.reason = story_list.reason or "no active story right now"
+        if story_list.incomplete:  # the paging stopped early: say how many and why
+            group.reason = story_list.incomplete
         self.groups[key] = group
         kept = set(self.stories)
         self.selected &= kept
