@@ -22,7 +22,7 @@ from tikget_tui.links import (
     UserTarget,
     parse_detailed,
 )
-from tikget_tui.models import Kind, Story
+from tikget_tui.models import AGE_GATED, Kind, Story
 from tikget_tui.service import Service
 from tikget_tui.store import Job, JobState
 
@@ -257,6 +257,12 @@ class Batch:
             gone = expired_result(named.text, story, self.clock)
             if gone is not None:
                 self._items.append((named.text, gone))
+                continue
+            if story.age_gated:
+                self._items.append((named.text, ItemResult(
+                    target=named.text, state="not-public", reason=AGE_GATED,
+                    story_id=story.id, creator=story.creator.unique_id or None,
+                    caption=story.caption)))
                 continue
             saved = None if self.options.again else self._archived(story)
             job = await self.manager.enqueue(story, audio=self.options.audio,

@@ -4,14 +4,21 @@ all-digit usernames and short links whose host does not resolve."""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
 
 from tests.plugins.batch import realtime_clock, trim_stories
 from tikget_tui.clock import FakeClock
-from tikget_tui.demo import DemoServerThread, Scenario
-from tikget_tui.demo.scenario import DEMO_CREATOR, Quirk
+from tikget_tui.demo import DemoServer, DemoServerThread, Scenario
+from tikget_tui.demo.scenario import DEMO_AGE_GATED_POST, DEMO_CREATOR, Quirk
+from tikget_tui.downloads import DownloadManager, JobState
+from tikget_tui.links import PostTarget
+from tikget_tui.models import AGE_GATED
+from tikget_tui.tiktok import AgeRestricted, LoginRequired, TikTokClient
+from tikget_tui.watch import Watcher
 
 STORY_B = "7440000000000000002"  # h264_b, 5 s
 
@@ -38,3 +45,91 @@ def test_save_says_when_the_list_stopped_early(
         "ids tried); there may be more, look it up again later")
     [saved] = [ln for ln in result.out.splitlines() if ln.startswith("Coffee first")]
     assert " done " in saved and saved.rstrip().endswith("ok")
+
+
+# ----------------------------------------------------------------------------- age gate
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*")) if directory.exists() else []
+
+
+@pytest.mark.parametrize("audio", [False, True], ids=["video", "audio"])
+def test_an_age_gated_link_exits_1_with_one_line_and_writes_nothing(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread, audio: bool,
+) -> None:
+    link = f"{demo_thread.origin}/@{DEMO_CREATOR}/video/{DEMO_AGE_GATED_POST}"
+    result = run_cli("save", link, "--json", *(["--audio"] if audio else []))
+    assert result.rc == 1, result
+    [line] = result.out.splitlines()
+    row = json.loads(line)
+    assert row["state"] == "not-public" and row["path"] is None and row["files"] == []
+    assert row["reason"] == f"post {DEMO_AGE_GATED_POST} {AGE_GATED}"
+    assert "no media" not in result.out + result.err
+    # nothing written: no file, no part, no MP3 of its music
+    assert [p for p in _files(cli_env) if p.is_file()] == []
+
+
+def test_an_age_gated_story_in_a_list_is_one_line_in_save_and_stories(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread, demo_scenario: Scenario,
+) -> None:
+    trim_stories(demo_scenario, DEMO_CREATOR, {STORY_B})
+    demo_scenario.story(STORY_B).age_gated = True
+    listed = run_cli("stories", "@" + DEMO_CREATOR)
+    assert listed.rc == 0
+    [line] = [ln for ln in listed.out.splitlines() if STORY_B in ln]
+    assert "not public" in line and f"{AGE_GATED} · Coffee first" in line
+    saved = run_cli("save", "@" + DEMO_CREATOR, "--audio")
+    assert saved.rc == 1
+    [row] = [ln for ln in saved.out.splitlines() if ln.startswith("Coffee first")]
+    assert " not-public " in row and row.rstrip().endswith(AGE_GATED)
+    assert [p for p in _files(cli_env) if p.is_file()] == []
+
+
+async def test_the_client_refuses_an_age_gated_post_and_marks_a_listed_one(
+    demo_server: DemoServer, tiktok_client: TikTokClient,
+) -> None:
+    with pytest.raises(AgeRestricted) as info:
+        await tiktok_client.resolve(PostTarget(DEMO_AGE_GATED_POST, DEMO_CREATOR))
+    assert isinstance(info.value, LoginRequired) and not info.value.retryable
+    assert info.value.reason == f"post {DEMO_AGE_GATED_POST} {AGE_GATED}"
+    demo_server.scenario.story(STORY_B).age_gated = True
+    listing = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    gated = [s for s in listing.stories if s.age_gated]
+    assert [s.id for s in gated] == [STORY_B] and gated[0].sources == ()
+    assert all(s.sources or s.images for s in listing.stories if not s.age_gated)
+
+
+async def test_the_watch_list_skips_an_age_gated_story_and_says_so(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+    demo_clock: FakeClock,
+) -> None:
+    trim_stories(demo_server.scenario, DEMO_CREATOR, {STORY_B, "7440000000000000003"})
+    demo_server.scenario.story(STORY_B).age_gated = True
+    manager.store.watch_add("@" + DEMO_CREATOR)
+    watcher = Watcher(manager, dl_client, clock=demo_clock, interval=3600.0, pause=0,
+                      rng=random.Random(7))
+    (result,) = await watcher.poll_once()
+    assert result.ok and result.found == 2 and len(result.new_jobs) == 1
+    assert result.not_public == 1
+    entry = manager.store.watch_get(DEMO_CREATOR)
+    assert entry is not None and entry.last_result == (
+        f"2 active stories, 1 new queued, 0 already saved or queued, 1 {AGE_GATED} (skipped)")
+    await manager.wait_idle()
+    [job] = [manager.job(j) for j in result.new_jobs]
+    assert job is not None and job.story.id != STORY_B and job.state == JobState.DONE
+
+
+async def test_the_manager_never_saves_an_age_gated_story(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+) -> None:
+    demo_server.scenario.story(STORY_B).age_gated = True
+    listing = await dl_client.lookup_stories(DEMO_CREATOR)
+    [story] = [s for s in listing.stories if s.id == STORY_B]
+    for audio in (False, True):
+        job = await manager.enqueue(story, audio=audio)
+        await manager.wait_idle()
+        done = manager.job(job.id)
+        assert done is not None and done.state == JobState.FAILED
+        assert done.reason == AGE_GATED and done.files == ()
+    assert [p for p in _files(manager.settings.download_dir) if p.is_file()] == []

@@ -38,6 +38,7 @@ DEMO_PRIVATE_POST = "7430000000000000004"
 DEMO_REGION_POST = "7430000000000000005"
 DEMO_LOGIN_POST = "7430000000000000006"
 DEMO_CANONICAL_POST = "7430000000000000007"
+DEMO_AGE_GATED_POST = "7430000000000000008"  # isContentClassified, no URL (its music has one)
 DEMO_SHORT_POST = "ZMdemo001"
 DEMO_SHORT_STORY = "ZMstory01"
 DEMO_SHORT_PHOTO = "ZMphoto01"
@@ -134,6 +135,7 @@ class DemoStory:
     removed: bool = False  # gone: not listed, 10204, media 403
     media_faults: MediaFaults | None = None  # None: the server default (Faults.media)
     cover: str = "cover_a"
+    age_gated: bool = False  # isContentClassified: no video/image URL for the public
 
     def expires_offset(self) -> float:
         return self.expires if self.expires is not None else self.created + STORY_LIFETIME
@@ -172,6 +174,7 @@ class DemoPost:
     sound_title: str = "original sound"
     canonical_only: bool = False  # non-canonical URL shapes: no video-detail, seo canonical
     cover: str = "cover_b"
+    age_gated: bool = False  # isContentClassified: no video/image URL for the public
 
 
 @dataclass
@@ -300,6 +303,8 @@ def default_scenario() -> Scenario:
                  status=PostStatus.LOGIN_REQUIRED),
         DemoPost(DEMO_CANONICAL_POST, DEMO_EMPTY_CREATOR, "h264_d", "canonical only",
                  canonical_only=True),
+        DemoPost(DEMO_AGE_GATED_POST, DEMO_CREATOR, "h264_c", "Late night in Bairro Alto 🍷",
+                 sound="sound_a", sound_title="Fado da noite", age_gated=True),
     ]
     scenario.posts = {p.id: p for p in posts}
     scenario.short_links = {

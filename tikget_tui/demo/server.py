@@ -727,12 +727,28 @@ class DemoServer:
                              "ratio": "720p"}
         else:
             item["video"] = self._video(entry, cover)
+        item["isContentClassified"] = entry.age_gated
+        if entry.age_gated:  # TikTok sends the public no URL of an age-gated post's media
+            self._strip_media_urls(item)
         if story:
             item["isStory"] = True
             if isinstance(entry, DemoStory) and entry.expired_at_field:
                 item["story"] = {"ExpiredAt": int((self.epoch + entry.expires_offset()) * 1000),
                                  "StoryType": 1}
         return item
+
+    @staticmethod
+    def _strip_media_urls(item: dict[str, Any]) -> None:
+        """The item's video and image URLs removed (its cover and music kept)."""
+        video = item.get("video", {})
+        for info in video.get("bitrateInfo", []):
+            info["PlayAddr"]["UrlList"] = []
+        if "playAddr" in video:
+            video["playAddr"] = ""
+        if "downloadAddr" in video:
+            video["downloadAddr"] = ""
+        for image in item.get("imagePost", {}).get("images", []):
+            image["imageURL"]["urlList"] = []
 
     def _video(self, entry: DemoStory | DemoPost, cover: str) -> dict[str, Any]:
         assert self.media is not None

@@ -43,7 +43,7 @@ from tikget_tui.downloads.transfer import (
     video_identity,
 )
 from tikget_tui.mediatools import MediaTools, ToolNotFound
-from tikget_tui.models import Codec, Kind, MediaSource, Story
+from tikget_tui.models import AGE_GATED, Codec, Kind, MediaSource, Story
 from tikget_tui.store import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -719,6 +719,8 @@ class DownloadManager:
 
     async def _run(self, job_id: int) -> None:
         job = self._jobs[job_id]
+        if job.story.age_gated:  # never its music instead, never "no media"
+            raise DownloadError(AGE_GATED)
         directory = self._download_dir()
         naming.inside(directory, f".tikget-{job.story.id}-{job.variant}.claim")
         claim = safefile.Claim(directory, job.story.id, job.variant)

@@ -34,10 +34,11 @@ import httpx
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.links import PostTarget, ShortLink, UserTarget
-from tikget_tui.models import Creator, Story, StoryList
+from tikget_tui.models import AGE_GATED, Creator, Story, StoryList
 from tikget_tui.tiktok import challenge as chal
 from tikget_tui.tiktok import diagnostics, parse
 from tikget_tui.tiktok.errors import (
+    AgeRestricted,
     ChallengeFailed,
     LoginRequired,
     MalformedResponse,
@@ -768,6 +769,8 @@ class TikTokClient:
         )
         if story.is_expired(self.clock.now()):
             raise PostUnavailable(f"{what} was a story and it has expired; nothing left to save")
+        if story.age_gated:
+            raise AgeRestricted(f"{what} {AGE_GATED}")
         return story
 
     # ------------------------------------------------------------------ media

@@ -29,6 +29,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from tikget_tui.clock import Clock
+from tikget_tui.models import AGE_GATED
 from tikget_tui.ui import keymap
 from tikget_tui.ui.text import format_duration, format_posted, format_time_left, safe_line
 from tikget_tui.ui.theme import theme_color
@@ -441,6 +442,8 @@ class StoriesTable(DataTable[Any]):
         text, level = self._countdown(story)
         self._shown[story.id] = (text, level)
         caption = safe_line(story.caption) or "(no caption)"
+        if story.age_gated:  # said in place of what cannot be saved
+            caption = f"{AGE_GATED} · {caption}"
         widths = self._widths()
         return [
             self._mark_cell(story.id),
@@ -625,6 +628,13 @@ class StoriesTable(DataTable[Any]):
         if not stories:
             self._warn("nothing to download here: look up a @user first, then pick a story")
             return
+        gated = [s for s in stories if s.age_gated]
+        if gated:
+            stories = [s for s in stories if not s.age_gated]
+            self._warn(f"that story {AGE_GATED}" if len(gated) == 1
+                       else f"{len(gated)} stories {AGE_GATED}; skipped")
+            if not stories:
+                return
         live = [s for s in stories if not self._is_expired(s)]
         gone = len(stories) - len(live)
         if not live:
