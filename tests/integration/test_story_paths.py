@@ -13,7 +13,12 @@ import pytest
 from tests.plugins.batch import realtime_clock, trim_stories
 from tikget_tui.clock import FakeClock
 from tikget_tui.demo import DemoServer, DemoServerThread, Scenario
-from tikget_tui.demo.scenario import DEMO_AGE_GATED_POST, DEMO_CREATOR, Quirk
+from tikget_tui.demo.scenario import (
+    DEMO_AGE_GATED_POST,
+    DEMO_CREATOR,
+    DEMO_NO_LINKS_CREATOR,
+    Quirk,
+)
 from tikget_tui.downloads import DownloadManager, JobState
 from tikget_tui.links import PostTarget
 from tikget_tui.models import AGE_GATED
@@ -132,4 +137,70 @@ async def test_the_manager_never_saves_an_age_gated_story(
         done = manager.job(job.id)
         assert done is not None and done.state == JobState.FAILED
         assert done.reason == AGE_GATED and done.files == ()
+    assert [p for p in _files(manager.settings.download_dir) if p.is_file()] == []
+
+
+# ----------------------------------------------------------------------------- post pages
+
+NO_LINK_STORIES = ("7440000000000000051", "7440000000000000052", "7440000000000000053")
+
+
+def test_save_a_creator_whose_list_has_no_links_saves_every_story_from_its_post_page(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread,
+) -> None:
+    result = run_cli("save", "@" + DEMO_NO_LINKS_CREATOR, "--json")
+    assert result.rc == 0, result
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert sorted(r["story_id"] for r in rows) == sorted(NO_LINK_STORIES)
+    for row in rows:
+        assert row["state"] == "done" and row["verdict"] == "ok", row
+        assert all(Path(f).is_file() for f in row["files"])
+    photo = next(r for r in rows if r["story_id"] == NO_LINK_STORIES[1])
+    assert len(photo["files"]) == 2
+    pages = [r.path for r in demo_thread.server.stats.of_kind("page")]
+    for sid in NO_LINK_STORIES:  # /video/ serves photo posts too
+        assert pages.count(f"/@{DEMO_NO_LINKS_CREATOR}/video/{sid}") == 1, pages
+
+
+async def test_links_the_cdn_refuses_even_after_a_fresh_look_up_come_from_the_post_page(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+) -> None:
+    demo_server.scenario.story(STORY_B).list_urls = "refused"
+    listing = await dl_client.lookup_stories(DEMO_CREATOR)
+    [story] = [s for s in listing.stories if s.id == STORY_B]
+    job = await manager.enqueue(story)
+    await manager.wait_idle()
+    done = manager.job(job.id)
+    assert done is not None and done.state == JobState.DONE and done.verdict == "ok", done
+    media = demo_server.stats.of_kind("media")
+    refused = [r for r in media if r.status == 403]
+    assert refused and all("ls=1" in r.query for r in refused)
+    served = [r for r in media if r.status in (200, 206)]
+    assert served and all("ls=1" not in r.query for r in served)
+    order = [(r.kind, r.path) for r in demo_server.stats.requests
+             if r.kind in ("api", "page") or r.status == 403]
+    post_page = ("page", f"/@{DEMO_CREATOR}/video/{STORY_B}")
+    # refused, looked up again (the list, still refused), then its post page
+    assert order.index(post_page) > max(i for i, (k, _) in enumerate(order) if k == "api")
+
+
+@pytest.mark.parametrize("links", ["none", "refused"])
+async def test_the_job_fails_only_after_the_post_page_was_tried_and_says_so(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer, links: str,
+) -> None:
+    demo = demo_server.scenario.story(STORY_B)
+    demo.list_urls = demo.page_urls = links
+    listing = await dl_client.lookup_stories(DEMO_CREATOR)
+    [story] = [s for s in listing.stories if s.id == STORY_B]
+    job = await manager.enqueue(story)
+    await manager.wait_idle()
+    done = manager.job(job.id)
+    assert done is not None and done.state == JobState.FAILED and done.files == ()
+    if links == "none":
+        assert done.reason == "no usable media link, in the story list nor on its post page"
+    else:
+        assert done.reason.endswith("; the links from its post page were tried too")
+        assert "403" in done.reason
+    pages = [r.path for r in demo_server.stats.of_kind("page")]
+    assert pages.count(f"/@{DEMO_CREATOR}/video/{STORY_B}") == 1
     assert [p for p in _files(manager.settings.download_dir) if p.is_file()] == []

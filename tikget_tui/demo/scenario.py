@@ -25,6 +25,7 @@ DEMO_PHOTO_CREATOR = "studio.photos"
 DEMO_EMPTY_CREATOR = "quiet.creator"
 DEMO_PRIVATE_CREATOR = "secret.garden"
 DEMO_HOSTILE_CREATOR = "weird.names"
+DEMO_NO_LINKS_CREATOR = "links.elsewhere"  # its list items carry no media links (post pages do)
 DEMO_EXPIRING_STORY = "7440000000000000004"  # expires 90 s after the server starts
 DEMO_HEVC_STORY = "7440000000000000005"
 DEMO_PHOTO_STORY = "7440000000000000006"
@@ -136,6 +137,10 @@ class DemoStory:
     media_faults: MediaFaults | None = None  # None: the server default (Faults.media)
     cover: str = "cover_a"
     age_gated: bool = False  # isContentClassified: no video/image URL for the public
+    # the media links of its story-list item: "ok"; "none" (left out, its post page has
+    # them); "refused" (the CDN answers 403 to them, not to its post page's links)
+    list_urls: str = "ok"
+    page_urls: str = "ok"  # the same for its post page's item
 
     def expires_offset(self) -> float:
         return self.expires if self.expires is not None else self.created + STORY_LIFETIME
@@ -288,8 +293,21 @@ def default_scenario() -> Scenario:
                       created=-4 * HOUR, gears=[DEMO_VIDEO_ONLY_FALLBACK]),
         ],
     )
+    # 2026: the story list sends items without media links; each post page has them
+    no_links = DemoCreator(
+        username=DEMO_NO_LINKS_CREATOR, nickname="Links Elsewhere", user_id=_uid(6),
+        sec_uid=_sec_uid(6), signature="Everything on the post pages.",
+        stories=[
+            DemoStory("7440000000000000051", "h264_b", "Morning run 🏃", created=-7 * HOUR,
+                      list_urls="none"),
+            DemoStory("7440000000000000052", kind=Kind.PHOTO, caption="Two postcards",
+                      images=["photo_1", "photo_2"], created=-5 * HOUR, list_urls="none"),
+            DemoStory("7440000000000000053", "h264_d", "Evening swim 🌊", created=-2 * HOUR,
+                      list_urls="none"),
+        ],
+    )
     scenario = Scenario()
-    for c in (m, photos, quiet, private, hostile):
+    for c in (m, photos, quiet, private, hostile, no_links):
         scenario.add_creator(c)
     posts = [
         DemoPost(DEMO_POST, DEMO_CREATOR, "h264_c", "Best pastel de nata in town? 🥧 #lisboa",

@@ -551,7 +551,8 @@ class DemoServer:
                 detail = {"statusCode": 10204, "statusMsg": "item doesn't exist"}
             else:
                 detail = {"statusCode": 0, "statusMsg": "",
-                          "itemInfo": {"itemStruct": self._item(creator, story, story=True)}}
+                          "itemInfo": {"itemStruct": self._story_item(creator, story,
+                                                                      listed=False)}}
                 title = f"{creator.nickname} on TikTok"
         else:
             detail = {"statusCode": 10204, "statusMsg": "item doesn't exist"}
@@ -626,7 +627,7 @@ class DemoServer:
                 out.update(HasMoreAfter=False, MaxCursor=cursor)
             return web.json_response(out)
         assert creator is not None
-        items = [self._item(creator, s, story=True) for s in page]
+        items = [self._story_item(creator, s, listed=True) for s in page]
         if Quirk.BITRATE_OBJECT in quirks:
             for item in items:
                 infos = item.get("video", {}).get("bitrateInfo")
@@ -736,6 +737,30 @@ class DemoServer:
                 item["story"] = {"ExpiredAt": int((self.epoch + entry.expires_offset()) * 1000),
                                  "StoryType": 1}
         return item
+
+    def _story_item(self, creator: DemoCreator, story: DemoStory, *,
+                    listed: bool) -> dict[str, Any]:
+        """A story as the story list (``listed``) or its post page sends it: its media links
+        may be left out or refused (``DemoStory.list_urls`` / ``page_urls``)."""
+        item = self._item(creator, story, story=True)
+        links = story.list_urls if listed else story.page_urls
+        if links == "none":
+            self._strip_media_urls(item)
+        elif links == "refused":
+            video = item.get("video", {})
+            for info in video.get("bitrateInfo", []):
+                play = info["PlayAddr"]
+                play["UrlList"] = [u + "&ls=1" for u in play["UrlList"]]
+            if video.get("playAddr"):
+                video["playAddr"] += "&ls=1"
+            for image in item.get("imagePost", {}).get("images", []):
+                image["imageURL"]["urlList"] = [u + "&ls=1"
+                                                for u in image["imageURL"]["urlList"]]
+        return item
+
+    @staticmethod
+    def _refused_link(request: web.Request, story: DemoStory | None) -> bool:
+        return story is not None and request.query.get("ls") == "1"
 
     @staticmethod
     def _strip_media_urls(item: dict[str, Any]) -> None:
@@ -916,6 +941,8 @@ class DemoServer:
             raise web.HTTPNotFound()
         if (denied := self._check_signature(request, "expire", "signature")) is not None:
             return denied
+        if self._refused_link(request, found[0]):
+            return self._denied("a link marked refused (list_urls/page_urls)")
         if request.cookies.get(CHAIN_COOKIE) not in self._chain_tokens:
             return self._denied("no tt_chain_token cookie")
         referer = urlsplit(request.headers.get(hdrs.REFERER, ""))
@@ -929,6 +956,8 @@ class DemoServer:
             raise web.HTTPNotFound()
         if (denied := self._check_signature(request, "x-expires", "x-signature")) is not None:
             return denied
+        if self._refused_link(request, found[0]):
+            return self._denied("a link marked refused (list_urls/page_urls)")
         return self._serve(request, *found)
 
     async def _sound_file(self, request: web.Request) -> web.StreamResponse:

@@ -379,6 +379,8 @@ def rank_sources(
 
 
 def parse_images(image_post: Any) -> tuple[ImageSource, ...]:
+    """Every image of a photo post, in order. An image without a usable URL is kept with
+    ``urls=()`` (the story list leaves them out at times; the post page has them)."""
     out: list[ImageSource] = []
     for image in as_list(get(image_post, "images")):
         if not isinstance(image, dict):
@@ -388,8 +390,6 @@ def parse_images(image_post: Any) -> tuple[ImageSource, ...]:
         for u in url_list(raw):
             if _usable_url(u) and u not in urls:
                 urls.append(u)
-        if not urls:
-            continue
         out.append(
             ImageSource(
                 urls=tuple(urls),
