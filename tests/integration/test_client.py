@@ -21,6 +21,7 @@ from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, Scenario
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
+    DEMO_DIGIT_CREATOR,
     DEMO_EMPTY_CREATOR,
     DEMO_EXPIRING_STORY,
     DEMO_HEVC_STORY,
@@ -228,15 +229,43 @@ async def test_private_and_unknown(demo_server: DemoServer, tiktok_client: TikTo
     assert demo_server.stats.of_kind("api") == []
 
 
-async def test_numeric_id_skips_the_profile_page(
+async def test_an_author_id_skips_the_profile_page(
     demo_server: DemoServer, tiktok_client: TikTokClient
 ) -> None:
     creator = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
     assert creator is not None
-    result = await tiktok_client.lookup_stories(creator.user_id)
+    result = await tiktok_client.lookup_stories(UserTarget(None, creator.user_id))
     assert len(result.stories) == 2 and result.creator.unique_id == DEMO_PHOTO_CREATOR
     pages = [r.path for r in demo_server.stats.of_kind("page")]
     assert pages == ["/"]  # only the home page, for the session cookies
+
+
+async def test_an_all_digit_username_is_a_username_first(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_DIGIT_CREATOR)
+    assert creator is not None and creator.user_id != DEMO_DIGIT_CREATOR
+    for named in ("@" + DEMO_DIGIT_CREATOR, DEMO_DIGIT_CREATOR,
+                  UserTarget(DEMO_DIGIT_CREATOR)):
+        result = await tiktok_client.lookup_stories(named)
+        assert result.creator.unique_id == DEMO_DIGIT_CREATOR, named
+        assert result.creator.user_id == creator.user_id
+        assert [s.id for s in result.stories] == ["7440000000000000071"]
+    ids = {p["authorId"][0] for p in api_params(demo_server)}
+    assert ids == {creator.user_id}  # the profile page's id, never the name's digits
+
+
+async def test_a_bare_number_no_user_is_named_is_an_author_id(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
+    assert creator is not None
+    result = await tiktok_client.lookup_stories(creator.user_id)  # as the watch list keeps it
+    assert len(result.stories) == 2 and result.creator.unique_id == DEMO_PHOTO_CREATOR
+    pages = [r.path for r in demo_server.stats.of_kind("page")]
+    assert pages[0] == f"/@{creator.user_id}"  # a username first: no such user
+    with pytest.raises(UserNotFound):  # with @ it is a username only
+        await tiktok_client.lookup_stories("@" + creator.user_id)
 
 
 async def test_expired_stories_are_dropped_by_the_clients_clock(

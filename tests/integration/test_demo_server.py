@@ -33,6 +33,7 @@ from tikget_tui.demo import (
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
+    DEMO_DIGIT_CREATOR,
     DEMO_EMPTY_CREATOR,
     DEMO_EXPIRING_STORY,
     DEMO_HEVC_STORY,
@@ -161,9 +162,12 @@ async def test_profile_page_shapes_and_cookies(client: httpx.AsyncClient) -> Non
     assert stats_v2["followerCount"] == str(stats["followerCount"])
     for name in ("ttwid", "tt_csrf_token", "tt_chain_token"):
         assert name in r.cookies
-    # All digits: looked up as an authorId.
+    # /@DIGITS is a username (all-digit handles exist), not an authorId (issue 20)
     by_id = await user_detail(client, user["id"])
-    assert by_id["userInfo"]["user"]["uniqueId"] == DEMO_CREATOR
+    assert by_id["statusCode"] == 10221 and "userInfo" not in by_id
+    digits = await user_detail(client, DEMO_DIGIT_CREATOR)
+    assert digits["userInfo"]["user"]["uniqueId"] == DEMO_DIGIT_CREATOR
+    assert digits["userInfo"]["user"]["id"] != DEMO_DIGIT_CREATOR
 
 
 async def test_private_and_unknown_users(client: httpx.AsyncClient) -> None:

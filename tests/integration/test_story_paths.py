@@ -16,6 +16,7 @@ from tikget_tui.demo import DemoServer, DemoServerThread, Scenario
 from tikget_tui.demo.scenario import (
     DEMO_AGE_GATED_POST,
     DEMO_CREATOR,
+    DEMO_DIGIT_CREATOR,
     DEMO_NO_LINKS_CREATOR,
     Quirk,
 )
@@ -204,3 +205,34 @@ async def test_the_job_fails_only_after_the_post_page_was_tried_and_says_so(
     pages = [r.path for r in demo_server.stats.of_kind("page")]
     assert pages.count(f"/@{DEMO_CREATOR}/video/{STORY_B}") == 1
     assert [p for p in _files(manager.settings.download_dir) if p.is_file()] == []
+
+
+# ----------------------------------------------------------------------------- digit handles
+
+
+async def test_the_watch_list_polls_an_all_digit_username_as_a_username(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+    demo_clock: FakeClock,
+) -> None:
+    manager.store.watch_add("@" + DEMO_DIGIT_CREATOR)
+    watcher = Watcher(manager, dl_client, clock=demo_clock, interval=3600.0, pause=0,
+                      rng=random.Random(7))
+    (result,) = await watcher.poll_once()
+    assert result.ok and result.found == 1 and len(result.new_jobs) == 1, result
+    assert result.creator is not None and result.creator.unique_id == DEMO_DIGIT_CREATOR
+    await manager.wait_idle()
+    [job] = [manager.job(j) for j in result.new_jobs]
+    assert job is not None and job.state == JobState.DONE
+
+
+def test_stories_and_save_take_an_all_digit_username(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread,
+) -> None:
+    for named in ("@" + DEMO_DIGIT_CREATOR, DEMO_DIGIT_CREATOR):
+        listed = run_cli("stories", named)
+        assert listed.rc == 0 and "1 active story" in listed.out, listed
+        assert "Numbers are names too" in listed.out
+    saved = run_cli("save", "@" + DEMO_DIGIT_CREATOR, "--json")
+    assert saved.rc == 0, saved
+    [row] = [json.loads(line) for line in saved.out.splitlines()]
+    assert row["creator"] == DEMO_DIGIT_CREATOR and row["verdict"] == "ok"

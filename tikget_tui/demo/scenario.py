@@ -26,6 +26,7 @@ DEMO_EMPTY_CREATOR = "quiet.creator"
 DEMO_PRIVATE_CREATOR = "secret.garden"
 DEMO_HOSTILE_CREATOR = "weird.names"
 DEMO_NO_LINKS_CREATOR = "links.elsewhere"  # its list items carry no media links (post pages do)
+DEMO_DIGIT_CREATOR = "20261203"  # an all-digit username; its numeric id is another number
 DEMO_EXPIRING_STORY = "7440000000000000004"  # expires 90 s after the server starts
 DEMO_HEVC_STORY = "7440000000000000005"
 DEMO_PHOTO_STORY = "7440000000000000006"
@@ -306,8 +307,14 @@ def default_scenario() -> Scenario:
                       list_urls="none"),
         ],
     )
+    digits = DemoCreator(
+        username=DEMO_DIGIT_CREATOR, nickname="Dec 3rd 2026", user_id=_uid(7),
+        sec_uid=_sec_uid(7), signature="A handle of digits only.",
+        stories=[DemoStory("7440000000000000071", "h264_c", "Numbers are names too 🔢",
+                           created=-4 * HOUR)],
+    )
     scenario = Scenario()
-    for c in (m, photos, quiet, private, hostile, no_links):
+    for c in (m, photos, quiet, private, hostile, no_links, digits):
         scenario.add_creator(c)
     posts = [
         DemoPost(DEMO_POST, DEMO_CREATOR, "h264_c", "Best pastel de nata in town? 🥧 #lisboa",

@@ -492,9 +492,8 @@ class DemoServer:
     async def _profile(self, request: web.Request) -> web.StreamResponse:
         if (challenge := self._challenge_response(request)) is not None:
             return challenge
-        name = request.match_info["user"]
-        creator = (self.scenario.creator_by_id(name) if name.isdigit() else None) \
-            or self.scenario.creator(name)
+        # /@NAME is a username, all digits or not (the page gives the numeric id)
+        creator = self.scenario.creator(request.match_info["user"])
         if creator is None:
             detail: dict[str, Any] = {"statusCode": 10221, "statusMsg": "user not exist",
                                       "needFix": False}

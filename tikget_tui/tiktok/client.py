@@ -583,19 +583,32 @@ class TikTokClient:
         target = _as_user_target(user)
         what = target.display or "the creator"
         profile_url = self.service.url("/@" + path_part(target.username or target.user_id or ""))
-        creator: Creator
+        creator: Creator | None = None
         if target.username:
-            scope, _ = await self._page(
-                profile_url,
-                referer=self.service.url("/"),
-                what=what,
-                not_found=UserNotFound(f"{what} does not exist on TikTok (misspelled or banned)"),
-            )
-            creator = parse.parse_user_detail(scope, what)
-        else:
-            # an all-digit id is the authorId already: skip the profile page
+            # an all-digit @name is a username first (such handles exist): its profile
+            # page gives its id; a bare number (``either``) is an author id when no such
+            # user exists
+            shown = "@" + target.username
+            try:
+                scope, _ = await self._page(
+                    profile_url,
+                    referer=self.service.url("/"),
+                    what=shown,
+                    not_found=UserNotFound(
+                        f"{shown} does not exist on TikTok (misspelled or banned)"),
+                )
+                creator = parse.parse_user_detail(scope, shown)
+            except UserNotFound:
+                if not target.either:
+                    raise
+                log.info("no user named @%s; trying it as an author id", target.username)
+        if creator is None:
+            # an author id (a /share/user/ link, or a bare number no user is named):
+            # the authorId already, no profile page
             creator = Creator(unique_id="", user_id=target.user_id or "")
             await self.ensure_session()
+        else:
+            what = creator.handle or what
         if creator.private:
             raise PrivateAccount(f"{what} is a private account; only public stories can be saved")
         stories, stopped = await self._story_items(creator, profile_url, what)
@@ -870,11 +883,12 @@ def _as_user_target(user: UserTarget | str) -> UserTarget:
         if not user.username and not user.user_id:
             raise UserNotFound("no user name given")
         return user
-    name = str(user).strip().lstrip("@").strip()
+    text = str(user).strip()
+    name = text.lstrip("@").strip()
     if not name:
         raise UserNotFound("no user name given")
-    if _is_id(name):
-        return UserTarget(username=None, user_id=name)
+    if _is_id(name) and not text.startswith("@"):
+        return UserTarget(username=name, user_id=name)  # a username first, else the id
     return UserTarget(username=name.lower())
 
 
