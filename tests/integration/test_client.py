@@ -481,6 +481,34 @@ async def test_short_links(demo_server: DemoServer, tiktok_client: TikTokClient)
     assert short and all(r.user_agent == "facebookexternalhit/1.1" for r in short)
 
 
+async def test_a_vm_code_whose_host_does_not_answer_is_tried_at_vt(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.short_hosts_down = {"vm"}
+    post = await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vm"))
+    assert post.id == DEMO_POST
+    short = [(r.path, r.cut) for r in demo_server.stats.requests
+             if r.path.startswith(("/vm/", "/vt/"))]
+    assert short == [(f"/vm/{DEMO_SHORT_POST}/", True)] * 2 + [(f"/vt/{DEMO_SHORT_POST}/", False)]
+
+
+async def test_a_short_code_neither_host_resolves_is_one_line(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.short_hosts_down = {"vm", "vt"}
+    with pytest.raises(NetworkError) as info:
+        await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vm"))
+    assert info.value.reason == (
+        f"the short link vm.tiktok.com/{DEMO_SHORT_POST} could not be resolved: neither "
+        "vm.tiktok.com nor vt.tiktok.com could be reached; check the connection, or paste "
+        "the post's full link")
+    # a vt code is not sent to vm: vt is the host that still works
+    with pytest.raises(NetworkError) as vt:
+        await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vt"))
+    assert "could not reach" in vt.value.reason
+    assert not [r for r in demo_server.stats.requests[-5:] if r.path.startswith("/vm/")]
+
+
 async def test_expired_story_post_is_unavailable(
     demo_server: DemoServer, make_client: ClientFactory, demo_clock: FakeClock
 ) -> None:

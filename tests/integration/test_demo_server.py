@@ -670,7 +670,9 @@ async def test_demo_settings_point_at_the_server(demo_settings: Settings,
     assert service.custom and service.origin == demo_server.origin
     assert service.is_web_url(demo_server.page_url(DEMO_CREATOR))
     assert service.accepts_url(demo_server.media_url(DEMO_POST))
-    assert service.short_link_url("vm", DEMO_SHORT_POST) == demo_server.short_url(DEMO_SHORT_POST)
+    assert service.short_link_url("t", DEMO_SHORT_POST) == demo_server.short_url(DEMO_SHORT_POST)
+    assert service.short_link_url("vm", DEMO_SHORT_POST) == (
+        f"{demo_server.origin}/vm/{DEMO_SHORT_POST}/")
     assert demo_settings.download_dir == tmp_path / "downloads"
 
 

@@ -18,6 +18,8 @@ from tikget_tui.demo.scenario import (
     DEMO_CREATOR,
     DEMO_DIGIT_CREATOR,
     DEMO_NO_LINKS_CREATOR,
+    DEMO_POST,
+    DEMO_SHORT_POST,
     Quirk,
 )
 from tikget_tui.downloads import DownloadManager, JobState
@@ -236,3 +238,27 @@ def test_stories_and_save_take_an_all_digit_username(
     assert saved.rc == 0, saved
     [row] = [json.loads(line) for line in saved.out.splitlines()]
     assert row["creator"] == DEMO_DIGIT_CREATOR and row["verdict"] == "ok"
+
+
+# ----------------------------------------------------------------------------- short links
+
+
+def test_save_a_vm_link_whose_host_does_not_resolve(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread, demo_scenario: Scenario,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("max_retries = 1\n", encoding="utf-8")  # no backoff waits here
+    monkeypatch.setenv("TIKGET_CONFIG", str(config))
+    demo_scenario.faults.short_hosts_down = {"vm"}
+    saved = run_cli("save", f"https://vm.tiktok.com/{DEMO_SHORT_POST}/", "--json")
+    assert saved.rc == 0, saved
+    [row] = [json.loads(line) for line in saved.out.splitlines()]
+    assert row["story_id"] == DEMO_POST and row["verdict"] == "ok"
+    demo_scenario.faults.short_hosts_down = {"vm", "vt"}
+    failed = run_cli("save", f"https://vm.tiktok.com/{DEMO_SHORT_POST}/", "--json")
+    assert failed.rc == 1
+    [row] = [json.loads(line) for line in failed.out.splitlines()]
+    assert row["state"] == "error" and "\n" not in row["reason"]
+    assert row["reason"].startswith(f"the short link vm.tiktok.com/{DEMO_SHORT_POST} could not "
+                                    "be resolved: neither vm.tiktok.com nor vt.tiktok.com")

@@ -104,6 +104,9 @@ class Faults:
     # the app issues, and for the next ``repeating_devices`` new device ids it sees
     foreign_devices_repeat: bool = True
     repeating_devices: int = 0
+    # short-link hosts ("vm", "vt") that cannot be reached: the connection closes unanswered
+    # (how a host that does not resolve looks to the client, played on loopback)
+    short_hosts_down: set[str] = field(default_factory=set)
     empty_bodies: int = 0  # next N matching requests: 200 with an empty body
     too_many: int = 0  # next N matching requests: 429
     retry_after: str | None = None  # Retry-After header sent with the 429s

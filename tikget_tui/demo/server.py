@@ -238,6 +238,27 @@ class _MediaResponse(web.FileResponse):
         raise _Dropped()
 
 
+class _Unreachable(web.StreamResponse):
+    """No answer at all: the connection is closed unanswered (a host that does not
+    resolve, as the client sees it, played on loopback)."""
+
+    def __init__(self) -> None:
+        super().__init__(status=502)
+        self._done = False
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        if not self._done:
+            self._done = True
+            self.force_close()
+            if request.transport is not None:
+                request.transport.close()
+            raise _Dropped()
+        return None
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        return None
+
+
 class DemoServer:
     """The stand-in service. ``async with DemoServer() as server: server.origin``."""
 
@@ -350,8 +371,9 @@ class DemoServer:
         r.add_get("/login", self._login)
         r.add_get("/api/story/item_list/", self._story_list)
         r.add_get("/api/story/item_list", self._story_list)
-        r.add_get("/t/{code}/", self._short_link)
-        r.add_get("/t/{code}", self._short_link)
+        for prefix in ("t", "vm", "vt"):  # www.tiktok.com/t/, vm.tiktok.com/, vt.tiktok.com/
+            r.add_get(f"/{prefix}/{{code}}/", self._short_link)
+            r.add_get(f"/{prefix}/{{code}}", self._short_link)
         r.add_get("/@/video/{id}", self._post_page)
         r.add_get("/@{user}/video/{id}", self._post_page)
         r.add_get("/@{user}/photo/{id}", self._post_page)
@@ -559,6 +581,9 @@ class DemoServer:
         return self._page(request, scope, title)
 
     async def _short_link(self, request: web.Request) -> web.StreamResponse:
+        host = request.path.split("/")[1]
+        if host in self.scenario.faults.short_hosts_down:
+            return _Unreachable()
         code = request.match_info["code"]
         target = self.scenario.short_links.get(code)
         entry = self._entry(target) if target else None

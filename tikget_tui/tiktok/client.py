@@ -83,6 +83,7 @@ FRESH_DEVICES = 3  # fresh device ids tried when the story list repeats a page
 DEVICE_ID_MIN = 7_250_000_000_000_000_000
 DEVICE_ID_MAX = 7_325_099_899_999_994_577
 MAX_REDIRECTS = 8
+SHORT_HOST_ATTEMPTS = 2  # tries at vm.tiktok.com before its codes are tried at vt.tiktok.com
 MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -438,11 +439,14 @@ class TikTokClient:
         expect_body: bool = True,
         follow: bool = True,
         method: str = "GET",
+        attempts: int | None = None,
     ) -> _Fetched:
-        """A paced page/API request with bounded retries (network, 5xx, 429, empty body)."""
+        """A paced page/API request with bounded retries (network, 5xx, 429, empty body);
+        ``attempts`` (at most ``max_attempts``) when a quicker give-up has a fallback."""
         last: TikTokError = NetworkError()
         slow = 0
-        for attempt in range(self.max_attempts):
+        tries = min(attempts, self.max_attempts) if attempts else self.max_attempts
+        for attempt in range(tries):
             await self.pacer.wait()
             delay = backoff_delay(attempt, self.backoff_base)
             try:
@@ -483,9 +487,9 @@ class TikTokClient:
                     )
                 else:
                     return fetched
-            if attempt + 1 < self.max_attempts:
+            if attempt + 1 < tries:
                 log.info("retrying in %.1f s (attempt %d of %d): %s", delay, attempt + 2,
-                         self.max_attempts, last.reason)
+                         tries, last.reason)
                 await self._sleep(delay)
         raise last
 
@@ -715,14 +719,40 @@ class TikTokClient:
             what = f"post {post_id}"
         return await self._post(url, what=what, story_hint=hint)
 
-    async def _expand_short(self, link: ShortLink) -> tuple[str, bool, str]:
-        """(post page URL, is-story hint, post id or "") from a short link's redirect."""
-        url = self.service.short_link_url(link.host_kind, link.code)
+    async def _short_redirect(self, url: str, *, attempts: int | None = None) -> _Fetched:
+        """A short link's answer (HEAD, or GET where HEAD is not allowed), not followed."""
         self._check(url)
         headers = {"User-Agent": SHORT_LINK_UA, "Accept": "*/*"}
-        fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD")
+        fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD",
+                                    attempts=attempts)
         if fetched.response.status_code in (405, 501):
-            fetched = await self._fetch(url, headers, expect_body=False, follow=False)
+            fetched = await self._fetch(url, headers, expect_body=False, follow=False,
+                                        attempts=attempts)
+        return fetched
+
+    async def _expand_short(self, link: ShortLink) -> tuple[str, bool, str]:
+        """(post page URL, is-story hint, post id or "") from a short link's redirect.
+
+        A vm.tiktok.com code whose host cannot be reached (it stopped resolving on some
+        networks) is tried at vt.tiktok.com, which serves the same codes."""
+        url = self.service.short_link_url(link.host_kind, link.code)
+        if link.host_kind != "vm":
+            fetched = await self._short_redirect(url)
+        else:
+            try:
+                fetched = await self._short_redirect(url, attempts=SHORT_HOST_ATTEMPTS)
+            except NetworkError:
+                other = self.service.short_link_url("vt", link.code)
+                log.info("%s could not be reached; trying the code at %s", _shown_host(url),
+                         _shown_host(other))
+                try:
+                    fetched = await self._short_redirect(other)
+                except NetworkError:
+                    raise NetworkError(
+                        f"the short link {link.display} could not be resolved: neither "
+                        "vm.tiktok.com nor vt.tiktok.com could be reached; check the "
+                        "connection, or paste the post's full link") from None
+                url = other
         gone = PostUnavailable(
             f"the short link {link.display} leads nowhere: the post is gone (removed or expired)"
         )
