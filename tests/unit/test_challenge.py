@@ -46,6 +46,9 @@ def test_detects_the_challenge_page_and_not_real_pages() -> None:
     assert not chal.looks_like_challenge(200, real)
     assert not chal.looks_like_challenge(200, "<html>Please wait</html>")
     assert not chal.looks_like_challenge(200, '<html><div id="cs" class="x"></div></html>')
+    assert not chal.looks_like_challenge(
+        200, '<html><div id="cs-menu" class="x"></div><i id="wcinfo"></i></html>')
+    assert chal.looks_like_challenge(200, "<html><div id=cs class=x></div><p id=wci></p></html>")
 
 
 def test_detected_by_its_elements_whatever_the_words_and_the_size() -> None:

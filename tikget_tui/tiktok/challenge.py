@@ -32,8 +32,15 @@ from tikget_tui.tiktok.errors import ChallengeFailed
 MAX_ANSWER = 1_000_000
 COOKIE_LIFE = 120  # seconds: what peers give the answer cookies (seconds to two minutes)
 _IDS = ("cs", "wci", "rci", "rs")
-_CS_ID = re.compile(r"""\bid\s*=\s*["']?cs\b""", re.IGNORECASE)
-_WCI_ID = re.compile(r"""\bid\s*=\s*["']?wci\b""", re.IGNORECASE)
+
+
+def _element_id(name: str) -> re.Pattern[str]:
+    """``id="NAME"`` / ``id='NAME'`` / ``id=NAME`` in a start tag (not ``id="NAME-x"``)."""
+    return re.compile(rf"""\bid\s*=\s*(?:"{name}"|'{name}'|{name}(?=[\s/>]))""", re.IGNORECASE)
+
+
+_CS_ID = _element_id("cs")
+_WCI_ID = _element_id("wci")
 
 
 @dataclass(frozen=True)
