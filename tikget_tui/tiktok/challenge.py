@@ -83,11 +83,21 @@ def looks_like_challenge(status: int, body: str) -> bool:
     return _CS_ID.search(body) is not None and _WCI_ID.search(body) is not None
 
 
+# a start tag carrying one of the puzzle's ids (the only tags the parser needs to see)
+_PUZZLE_TAG = re.compile(
+    r"""<[A-Za-z][^<>]*?\bid\s*=\s*(?:"(?:cs|wci|rci|rs)"|'(?:cs|wci|rci|rs)'"""
+    r"""|(?:cs|wci|rci|rs)(?=[\s/>]))[^<>]*>""", re.IGNORECASE)
+
+
 def parse_challenge(body: str) -> Challenge | None:
-    """The puzzle on a challenge page, or None when the page is not one."""
+    """The puzzle on a challenge page, or None when the page is not one.
+
+    Only the start tags carrying the puzzle's ids are parsed (a page may be megabytes of
+    other markup; parsing all of it would hold the event loop for seconds)."""
+    tags = "".join(m.group(0) for m in _PUZZLE_TAG.finditer(body))
     parser = _ClassById()
     try:
-        parser.feed(body)
+        parser.feed(tags)
         parser.close()
     except Exception:  # html.parser is lenient; be safe against odd input anyway
         return None
