@@ -29,7 +29,6 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
 
 from tikget_tui.clock import Clock
-from tikget_tui.models import AGE_GATED
 from tikget_tui.ui import keymap
 from tikget_tui.ui.text import format_duration, format_posted, format_time_left, safe_line
 from tikget_tui.ui.theme import theme_color
@@ -443,6 +442,8 @@ class StoriesTable(DataTable[Any]):
         self._shown[story.id] = (text, level)
         caption = safe_line(story.caption) or "(no caption)"
         if story.age_gated:  # said in place of what cannot be saved
+            from tikget_tui.models import AGE_GATED  # (models: not before the first frame)
+
             caption = f"{AGE_GATED} · {caption}"
         widths = self._widths()
         return [
@@ -630,6 +631,8 @@ class StoriesTable(DataTable[Any]):
             return
         gated = [s for s in stories if s.age_gated]
         if gated:
+            from tikget_tui.models import AGE_GATED
+
             stories = [s for s in stories if not s.age_gated]
             self._warn(f"that story {AGE_GATED}" if len(gated) == 1
                        else f"{len(gated)} stories {AGE_GATED}; skipped")
