@@ -165,6 +165,21 @@ def test_save_a_creator_whose_list_has_no_links_saves_every_story_from_its_post_
         assert pages.count(f"/@{DEMO_NO_LINKS_CREATOR}/video/{sid}") == 1, pages
 
 
+def test_save_audio_of_stories_the_list_gave_no_links_for_takes_their_own_sound(
+    run_cli, cli_env: Path, demo_thread: DemoServerThread, demo_scenario: Scenario,
+) -> None:
+    """MP3 of a video story without a listed link: its video's sound (via its post page),
+    never its music track instead."""
+    trim_stories(demo_scenario, DEMO_NO_LINKS_CREATOR, {NO_LINK_STORIES[0]})
+    demo_scenario.story(NO_LINK_STORIES[0]).sound = "sound_b"  # a music track it does not use
+    result = run_cli("save", "@" + DEMO_NO_LINKS_CREATOR, "--audio", "--json")
+    assert result.rc == 0, result
+    [row] = [json.loads(line) for line in result.out.splitlines()]
+    assert row["state"] == "done" and row["verdict"] == "ok" and row["path"].endswith(".mp3")
+    served = [r.path for r in demo_thread.server.stats.of_kind("media") if r.status in (200, 206)]
+    assert served and all(p.startswith("/video/") for p in served)  # not /obj/ (the music)
+
+
 async def test_links_the_cdn_refuses_even_after_a_fresh_look_up_come_from_the_post_page(
     manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
 ) -> None:

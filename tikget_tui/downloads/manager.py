@@ -910,7 +910,9 @@ class DownloadManager:
             return
         self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final, reason="")
         story = job.story
-        use_sound = story.kind == Kind.PHOTO or not story.sources
+        # a video's own sound, from its video (a story the list gave no video link for gets
+        # one from its post page); a photo story's sound track
+        use_sound = story.kind == Kind.PHOTO
         if use_sound and story.sound is None:
             raise DownloadError("this story has no sound to save as MP3")
 

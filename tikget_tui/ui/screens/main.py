@@ -748,9 +748,9 @@ def has_sound_to_save(story: Story) -> bool:
 
     if story.has_sound is False:
         return False
-    if story.kind == Kind.PHOTO or not story.sources:
+    if story.kind == Kind.PHOTO:
         return story.sound is not None
-    return True
+    return True  # a video's own sound (its post page gives a video link the list left out)
 
 
 def enqueue_summary(new: int, queued_before: int, saved: list[str], silent: list[str],
