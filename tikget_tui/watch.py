@@ -81,6 +81,7 @@ class PollResult:
     failures: int = 0  # polls failed in a row, this one included (0 when it worked)
     paused: bool = False  # this failure paused the account (no more polls)
     not_public: int = 0  # age-gated stories listed (never queued; AGE_GATED)
+    incomplete: str = ""  # the listing stopped early: how many and why (StoryList.incomplete)
 
     @property
     def ok(self) -> bool:
@@ -95,8 +96,9 @@ class PollResult:
             return "no active story"
         n = len(self.new_jobs)
         gated = (f", {self.not_public} {AGE_GATED} (skipped)" if self.not_public else "")
-        return (f"{self.found} active stor{'y' if self.found == 1 else 'ies'}, "
+        line = (f"{self.found} active stor{'y' if self.found == 1 else 'ies'}, "
                 f"{n} new queued, {self.known} already saved or queued{gated}")
+        return f"{line}; {self.incomplete}" if self.incomplete else line
 
 
 def health_line(entry: WatchEntry, *, resume: str = "") -> str:
@@ -246,7 +248,7 @@ class Watcher:
                             now + timedelta(seconds=self.next_delay()),
                             found=len(listing.stories), new_jobs=tuple(new), known=known,
                             stories=tuple(listing.stories), creator=listing.creator,
-                            not_public=gated)
+                            not_public=gated, incomplete=listing.incomplete)
         return self._record(result)
 
     def _record(self, result: PollResult) -> PollResult:

@@ -55,6 +55,27 @@ def test_save_says_when_the_list_stopped_early(
     assert " done " in saved and saved.rstrip().endswith("ok")
 
 
+async def test_a_watch_poll_says_when_the_list_stopped_early(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+    demo_clock: FakeClock,
+) -> None:
+    trim_stories(demo_server.scenario, DEMO_CREATOR, {STORY_B})
+    creator = demo_server.scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.REPEAT_PAGE)
+    manager.store.watch_add("@" + DEMO_CREATOR)
+    watcher = Watcher(manager, dl_client, clock=demo_clock, interval=3600.0, pause=0,
+                      rng=random.Random(7))
+    (result,) = await watcher.poll_once()
+    assert result.ok and result.found == 1 and result.incomplete.startswith("only 1 story")
+    entry = manager.store.watch_get(DEMO_CREATOR)
+    assert entry is not None and entry.last_result == (
+        "1 active story, 1 new queued, 0 already saved or queued; only 1 story listed: TikTok "
+        "kept sending the same page of the list (3 fresh device ids tried); there may be "
+        "more, look it up again later")
+    await manager.wait_idle()
+
+
 # ----------------------------------------------------------------------------- age gate
 
 

@@ -330,7 +330,8 @@ class StoriesTable(DataTable[Any]):
             from tikget_tui.models import StoryList
 
             self.show_list(StoryList(creator=result.creator, stories=result.stories,
-                                     reason="" if result.stories else "no active story right now"))
+                                     reason="" if result.stories else "no active story right now",
+                                     incomplete=result.incomplete))
             return
         if result.error and not result.retryable:
             self.show_refusal(result.username, result.error)
