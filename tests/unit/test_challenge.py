@@ -47,7 +47,7 @@ def test_detects_the_challenge_page_and_not_real_pages() -> None:
     assert not chal.looks_like_challenge(200, "<html>Please wait</html>")
     assert not chal.looks_like_challenge(200, '<html><div id="cs" class="x"></div></html>')
     assert not chal.looks_like_challenge(
-        200, '<html><div id="cs-menu" class="x"></div><i id="wcinfo"></i></html>')
+        200, '<html><div id="cs-menu" class="x"></div><i id="wci-old"></i></html>')
     assert chal.looks_like_challenge(200, "<html><div id=cs class=x></div><p id=wci></p></html>")
 
 
