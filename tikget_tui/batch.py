@@ -22,7 +22,7 @@ from tikget_tui.links import (
     UserTarget,
     parse_detailed,
 )
-from tikget_tui.models import Kind, Story
+from tikget_tui.models import AGE_GATED, Kind, Story
 from tikget_tui.service import Service
 from tikget_tui.store import Job, JobState
 
@@ -37,6 +37,9 @@ LOOKUP_STATES: tuple[tuple[str, str], ...] = (
 )
 # States of an item that is not a failure: saved, or a creator with nothing to save.
 STATE_NONE = "none"
+# A creator whose story list stopped early (the reason says how many and why): the
+# stories listed are saved, but more may exist, so it counts as not everything saved.
+STATE_INCOMPLETE = "incomplete"
 VERIFIED = ("ok", "warn")
 
 
@@ -230,6 +233,11 @@ class Batch:
             if isinstance(target, UserTarget):
                 listing = await self.client.lookup_stories(target)
                 stories = list(listing.stories)
+                if listing.incomplete:
+                    self._items.append((named.text, ItemResult(
+                        target=named.text, state=STATE_INCOMPLETE,
+                        creator=listing.creator.unique_id or target.display.lstrip("@"),
+                        reason=listing.incomplete)))
                 if not stories:
                     self._items.append((named.text, ItemResult(
                         target=named.text, state=STATE_NONE,
@@ -249,6 +257,12 @@ class Batch:
             gone = expired_result(named.text, story, self.clock)
             if gone is not None:
                 self._items.append((named.text, gone))
+                continue
+            if story.age_gated:
+                self._items.append((named.text, ItemResult(
+                    target=named.text, state="not-public", reason=AGE_GATED,
+                    story_id=story.id, creator=story.creator.unique_id or None,
+                    caption=story.caption)))
                 continue
             saved = None if self.options.again else self._archived(story)
             job = await self.manager.enqueue(story, audio=self.options.audio,

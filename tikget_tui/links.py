@@ -10,7 +10,8 @@ trailing slash, share query strings such as ``_r``/``_t``/``is_from_webapp``/
 ========================================================  =========================
 ``@user``, ``user``, ``www.tiktok.com/@user``              ``UserTarget("user")``
 ``www.tiktok.com/@user/stories``, ``.../@user/posts``       ``UserTarget("user")``
-``12345678`` (8-24 ASCII digits), ``/share/user/ID``       ``UserTarget(None, "ID")``
+``12345678`` (8-24 ASCII digits)                           ``UserTarget("ID", "ID")``
+``www.tiktok.com/share/user/ID``                           ``UserTarget(None, "ID")``
 ``www.tiktok.com/@user/video/ID``                          ``PostTarget("ID", "user")``
 ``www.tiktok.com/@user/photo/ID``                          ``PostTarget(.., "photo")``
 ``www.tiktok.com/@user/story/ID``                          ``PostTarget("ID", "user")``
@@ -32,9 +33,11 @@ Rules worth knowing:
 - Usernames are 2-24 ASCII letters, digits, ``_`` and ``.``, not ending in
   ``.`` (TikTok's own rule); they are case-insensitive and normalised to
   lower case.
-- A bare token of ASCII digits only is ambiguous: 8-24 digits is read as a
-  numeric author id (``UserTarget(user_id=...)``), 2-7 digits as a username.
-  ``@12345678`` is always a username.
+- A bare token of ASCII digits only is ambiguous: 8-24 digits is a username
+  first and else a numeric author id (``UserTarget("ID", "ID")``: the client
+  looks the profile page up and falls back to the id when no such user
+  exists), 2-7 digits a username. ``@12345678`` is always a username (all-digit
+  handles exist; the profile page gives its id), ``/share/user/ID`` always an id.
 - A bare word ending in a common domain ending (``tiktok.com``,
   ``nottiktok.com``) is read as a link, not a username; write ``@name.com`` to
   force a username.
@@ -125,8 +128,13 @@ class UserTarget:
     user_id: str | None = None
 
     @property
+    def either(self) -> bool:
+        """A bare number: a username first, else the author id (both fields hold it)."""
+        return self.username is not None and self.username == self.user_id
+
+    @property
     def display(self) -> str:
-        if self.username:
+        if self.username and not self.either:
             return "@" + self.username
         return self.user_id or ""
 
@@ -249,7 +257,7 @@ def _parse_bare_word(token: str) -> UserTarget:
                 f"{_show(token)} is too long for a TikTok author id ({USER_ID_MAX_DIGITS} digits"
                 " at most); paste a @username or a profile link instead"
             )
-        return UserTarget(username=None, user_id=token)
+        return UserTarget(username=token, user_id=token)  # a username first, else an id
     return UserTarget(_parse_username(token, original=token))
 
 

@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 STORY_LIFETIME = timedelta(hours=24)
+# The one line for an age-gated story (TikTok's isContentClassified without a usable URL).
+AGE_GATED = "needs a logged-in adult account: not public"
 
 
 class Kind(StrEnum):
@@ -100,6 +102,7 @@ class Story:
     is_story: bool = True
     has_sound: bool | None = None  # None: unknown
     music: Music | None = None  # who owns the sound (title, artist, album, original)
+    age_gated: bool = False  # TikTok shows it to logged-in adults only: not public (AGE_GATED)
 
     def seconds_left(self, now: datetime | None = None) -> float | None:
         if self.expires_at is None:
@@ -134,6 +137,7 @@ class Story:
             "is_story": self.is_story,
             "has_sound": self.has_sound,
             "music": asdict(self.music) if self.music is not None else None,
+            "age_gated": self.age_gated,
         }
 
     @classmethod
@@ -167,6 +171,7 @@ class Story:
             is_story=bool(d.get("is_story", True)),
             has_sound=d.get("has_sound"),
             music=Music(**d["music"]) if d.get("music") else None,
+            age_gated=bool(d.get("age_gated", False)),
         )
 
 
@@ -174,10 +179,14 @@ class Story:
 class StoryList:
     """The result of looking up a creator's stories.
 
-    An empty list is not an error: ``reason`` says why it is empty.
+    An empty list is not an error: ``reason`` says why it is empty. ``incomplete`` is
+    one line when the paging stopped early (a repeated page, the page limit, "more" that
+    never came): how many stories were listed and why it stopped ("" when the list is
+    whole).
     """
 
     creator: Creator
     stories: tuple[Story, ...] = ()
     reason: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    incomplete: str = ""

@@ -121,8 +121,11 @@ class Service:
         return self.origin + path
 
     def short_link_url(self, host_kind: str, code: str) -> str:
-        """Where a short link lives: vm/vt hosts on TikTok, ``/t/CODE`` elsewhere."""
-        if not self.custom and host_kind in ("vm", "vt"):
+        """Where a short link lives: vm/vt hosts on TikTok (``/vm/CODE/``, ``/vt/CODE/`` on a
+        custom service, which plays those hosts there), ``/t/CODE/`` on the web origin."""
+        if host_kind in ("vm", "vt"):
+            if self.custom:
+                return self.url(f"/{host_kind}/{code}/")
             return f"https://{host_kind}.tiktok.com/{code}/"
         return self.url(f"/t/{code}/")
 

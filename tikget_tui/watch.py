@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.models import Creator, Kind, Story
+from tikget_tui.models import AGE_GATED, Creator, Kind, Story
 from tikget_tui.store import Store, WatchEntry
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ class PollResult:
     creator: Creator | None = None  # who was looked up (None when the look-up failed)
     failures: int = 0  # polls failed in a row, this one included (0 when it worked)
     paused: bool = False  # this failure paused the account (no more polls)
+    not_public: int = 0  # age-gated stories listed (never queued; AGE_GATED)
+    incomplete: str = ""  # the listing stopped early: how many and why (StoryList.incomplete)
 
     @property
     def ok(self) -> bool:
@@ -93,8 +95,10 @@ class PollResult:
         if not self.found:
             return "no active story"
         n = len(self.new_jobs)
-        return (f"{self.found} active stor{'y' if self.found == 1 else 'ies'}, "
-                f"{n} new queued, {self.known} already saved or queued")
+        gated = (f", {self.not_public} {AGE_GATED} (skipped)" if self.not_public else "")
+        line = (f"{self.found} active stor{'y' if self.found == 1 else 'ies'}, "
+                f"{n} new queued, {self.known} already saved or queued{gated}")
+        return f"{line}; {self.incomplete}" if self.incomplete else line
 
 
 def health_line(entry: WatchEntry, *, resume: str = "") -> str:
@@ -228,8 +232,12 @@ class Watcher:
             return self._record(result)
         new: list[int] = []
         known = 0
+        gated = 0
         for story in listing.stories:
             if story.is_expired(self.clock.now()):
+                continue
+            if story.age_gated:
+                gated += 1
                 continue
             if self._known(story):
                 known += 1
@@ -241,7 +249,8 @@ class Watcher:
         result = PollResult(entry.username, now,
                             now + timedelta(seconds=self.next_delay()),
                             found=len(listing.stories), new_jobs=tuple(new), known=known,
-                            stories=tuple(listing.stories), creator=listing.creator)
+                            stories=tuple(listing.stories), creator=listing.creator,
+                            not_public=gated, incomplete=listing.incomplete)
         return self._record(result)
 
     def _record(self, result: PollResult) -> PollResult:

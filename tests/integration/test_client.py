@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -16,10 +17,11 @@ from tests.plugins.tiktok import ClientFactory, Redirector, SleepLog
 from tikget_tui.clock import FakeClock
 from tikget_tui.commands import stories as stories_cmd
 from tikget_tui.config import Settings, load
-from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, people_scenario
+from tikget_tui.demo import DemoServer, DemoServerThread, MediaCatalog, Scenario, people_scenario
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
+    DEMO_DIGIT_CREATOR,
     DEMO_EMPTY_CREATOR,
     DEMO_EXPIRING_STORY,
     DEMO_HEVC_STORY,
@@ -60,6 +62,7 @@ from tikget_tui.tiktok import (
     TikTokClient,
     UserNotFound,
 )
+from tikget_tui.tiktok.client import DEVICE_ID_MAX, DEVICE_ID_MIN, new_device_id
 
 MIKA_STORIES = 7
 
@@ -111,7 +114,7 @@ async def test_multi_page_listing(demo_server: DemoServer, tiktok_client: TikTok
                            ("tz_name", "UTC"), ("from_page", "user"),
                            ("authorId", result.creator.user_id)]:
             assert p[key] == [value]
-        assert re.fullmatch(r"[1-9]\d{18}", p["device_id"][0])
+        assert DEVICE_ID_MIN <= int(p["device_id"][0]) <= DEVICE_ID_MAX
         assert re.fullmatch(r"verify_[0-9a-f]{7}", p["verifyFp"][0])
     assert params[0]["cursor"] == ["0"]
     fifth = result.stories[4]
@@ -138,7 +141,24 @@ async def test_listing_quirks(demo_server: DemoServer, tiktok_client: TikTokClie
     assert all(s.sources for s in result.stories if s.kind is Kind.VIDEO)
 
 
-async def test_repeated_page_regenerates_the_device_once_then_stops(
+def test_device_ids_are_drawn_from_the_range_the_app_issues() -> None:
+    ids = {new_device_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 19 and DEVICE_ID_MIN <= int(i) <= DEVICE_ID_MAX for i in ids)
+
+
+async def test_repeated_pages_try_more_than_one_fresh_device_id(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.repeating_devices = 3  # the first id and two fresh ones
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES and result.incomplete == ""
+    devices = [p["device_id"][0] for p in api_params(demo_server)]
+    assert len(devices) == 5 and len(set(devices)) == 4  # page 1, 3 repeats of page 2...
+    assert devices[0] == devices[1]  # ... and page 2 with the third fresh id
+
+
+async def test_repeated_pages_forever_say_how_many_were_listed_and_why(
     demo_server: DemoServer, tiktok_client: TikTokClient
 ) -> None:
     creator = demo_server.scenario.creator(DEMO_CREATOR)
@@ -146,10 +166,42 @@ async def test_repeated_page_regenerates_the_device_once_then_stops(
     creator.quirks.add(Quirk.REPEAT_PAGE)
     result = await tiktok_client.lookup_stories(DEMO_CREATOR)
     assert len(result.stories) == 5  # what the first page had
-    params = api_params(demo_server)
-    assert len(params) == 3
-    devices = [p["device_id"][0] for p in params]
-    assert devices[0] == devices[1] != devices[2]
+    assert result.incomplete.startswith("only 5 stories listed: TikTok kept sending the same "
+                                        "page of the list (3 fresh device ids tried)")
+    devices = [p["device_id"][0] for p in api_params(demo_server)]
+    assert len(devices) == 5 and devices[0] == devices[1] and len(set(devices)) == 4
+
+
+async def test_ids_outside_the_apps_range_get_repeated_pages(
+    demo_server: DemoServer, tiktok_client: TikTokClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the stand-in plays (and why the range matters): a 2025-style id repeats."""
+    tiktok_client.device_id = "1234567890123456789"
+    monkeypatch.setattr(tiktok_client, "regenerate_device", lambda: None)
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == 5 and "same page" in result.incomplete
+
+
+async def test_page_limit_and_endless_more_are_said(
+    demo_server: DemoServer, make_client: ClientFactory
+) -> None:
+    capped = make_client()
+    capped.max_story_pages = 1
+    result = await capped.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == 5
+    assert result.incomplete == ("only 5 stories listed: the listing stopped at its limit of "
+                                 "1 page while TikTok still said there were more; there may "
+                                 "be more, look it up again later")
+    creator = demo_server.scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.ENDLESS_MORE)
+    endless = await make_client().lookup_stories(DEMO_CREATOR)
+    assert len(endless.stories) == MIKA_STORIES
+    assert endless.incomplete.startswith(f"only {MIKA_STORIES} stories listed: TikTok said "
+                                         "there were more stories but sent a page without any")
+    creator.quirks.discard(Quirk.ENDLESS_MORE)
+    whole = await make_client().lookup_stories(DEMO_CREATOR)
+    assert whole.incomplete == ""
 
 
 async def test_all_photo_creator(tiktok_client: TikTokClient) -> None:
@@ -177,15 +229,43 @@ async def test_private_and_unknown(demo_server: DemoServer, tiktok_client: TikTo
     assert demo_server.stats.of_kind("api") == []
 
 
-async def test_numeric_id_skips_the_profile_page(
+async def test_an_author_id_skips_the_profile_page(
     demo_server: DemoServer, tiktok_client: TikTokClient
 ) -> None:
     creator = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
     assert creator is not None
-    result = await tiktok_client.lookup_stories(creator.user_id)
+    result = await tiktok_client.lookup_stories(UserTarget(None, creator.user_id))
     assert len(result.stories) == 2 and result.creator.unique_id == DEMO_PHOTO_CREATOR
     pages = [r.path for r in demo_server.stats.of_kind("page")]
     assert pages == ["/"]  # only the home page, for the session cookies
+
+
+async def test_an_all_digit_username_is_a_username_first(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_DIGIT_CREATOR)
+    assert creator is not None and creator.user_id != DEMO_DIGIT_CREATOR
+    for named in ("@" + DEMO_DIGIT_CREATOR, DEMO_DIGIT_CREATOR,
+                  UserTarget(DEMO_DIGIT_CREATOR)):
+        result = await tiktok_client.lookup_stories(named)
+        assert result.creator.unique_id == DEMO_DIGIT_CREATOR, named
+        assert result.creator.user_id == creator.user_id
+        assert [s.id for s in result.stories] == ["7440000000000000071"]
+    ids = {p["authorId"][0] for p in api_params(demo_server)}
+    assert ids == {creator.user_id}  # the profile page's id, never the name's digits
+
+
+async def test_a_bare_number_no_user_is_named_is_an_author_id(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    creator = demo_server.scenario.creator(DEMO_PHOTO_CREATOR)
+    assert creator is not None
+    result = await tiktok_client.lookup_stories(creator.user_id)  # as the watch list keeps it
+    assert len(result.stories) == 2 and result.creator.unique_id == DEMO_PHOTO_CREATOR
+    pages = [r.path for r in demo_server.stats.of_kind("page")]
+    assert pages[0] == f"/@{creator.user_id}"  # a username first: no such user
+    with pytest.raises(UserNotFound):  # with @ it is a username only
+        await tiktok_client.lookup_stories("@" + creator.user_id)
 
 
 async def test_expired_stories_are_dropped_by_the_clients_clock(
@@ -212,6 +292,48 @@ async def test_challenge_on_first_visit_is_solved_once(
     pages = demo_server.stats.of_kind("page")
     assert len(pages) == 3  # challenge, retry with the cookie, the second profile
     assert "_wafchallengeid" in pages[1].cookie_names
+
+
+async def test_challenge_in_other_words_and_over_64_kib_is_solved(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    faults = demo_server.scenario.faults
+    faults.challenge = ChallengeMode.FIRST_VISIT
+    faults.challenge_wording = "Checking your browser before accessing TikTok"
+    faults.challenge_padding = 100 * 1024
+    result = await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(result.stories) == MIKA_STORIES and tiktok_client.challenges_solved == 1
+
+
+async def test_challenge_cookies_ride_on_the_retry_only(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    await tiktok_client.lookup_stories(DEMO_CREATOR)
+    await tiktok_client.resolve(PostTarget(DEMO_POST, DEMO_CREATOR))
+    challenge_names = {"_wafchallengeid", "waforiginalreid"}
+    carried = [challenge_names & set(r.cookie_names) for r in demo_server.stats.requests]
+    assert [bool(c) for c in carried] == [False, True] + [False] * (len(carried) - 2)
+    assert not challenge_names & {c.name for c in tiktok_client.cookies.jar}
+    assert tiktok_client.challenges_solved == 1  # the session is through: no second puzzle
+
+
+async def test_challenge_cookies_live_briefly(
+    demo_server: DemoServer, tiktok_client: TikTokClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo_server.scenario.faults.challenge = ChallengeMode.FIRST_VISIT
+    seen: list[float | None] = []
+    real = TikTokClient._fetch
+
+    async def spy(self: TikTokClient, url: str, *a: object, **kw: object) -> object:
+        seen.extend(c.expires for c in self.cookies.jar if c.name == "_wafchallengeid")
+        return await real(self, url, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TikTokClient, "_fetch", spy)
+    started = time.time()
+    await tiktok_client.lookup_stories(DEMO_CREATOR)
+    assert len(seen) == 1 and seen[0] is not None
+    assert started < seen[0] <= time.time() + 120
 
 
 async def test_challenge_every_time_fails_clearly(
@@ -357,6 +479,34 @@ async def test_short_links(demo_server: DemoServer, tiktok_client: TikTokClient)
         assert "gone" in info.value.reason
     short = [r for r in demo_server.stats.requests if r.path.startswith("/t/")]
     assert short and all(r.user_agent == "facebookexternalhit/1.1" for r in short)
+
+
+async def test_a_vm_code_whose_host_does_not_answer_is_tried_at_vt(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.short_hosts_down = {"vm"}
+    post = await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vm"))
+    assert post.id == DEMO_POST
+    short = [(r.path, r.cut) for r in demo_server.stats.requests
+             if r.path.startswith(("/vm/", "/vt/"))]
+    assert short == [(f"/vm/{DEMO_SHORT_POST}/", True)] * 2 + [(f"/vt/{DEMO_SHORT_POST}/", False)]
+
+
+async def test_a_short_code_neither_host_resolves_is_one_line(
+    demo_server: DemoServer, tiktok_client: TikTokClient
+) -> None:
+    demo_server.scenario.faults.short_hosts_down = {"vm", "vt"}
+    with pytest.raises(NetworkError) as info:
+        await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vm"))
+    assert info.value.reason == (
+        f"the short link vm.tiktok.com/{DEMO_SHORT_POST} could not be resolved: neither "
+        "vm.tiktok.com nor vt.tiktok.com could be reached; check the connection, or paste "
+        "the post's full link")
+    # a vt code is not sent to vm: vt is the host that still works
+    with pytest.raises(NetworkError) as vt:
+        await tiktok_client.resolve(ShortLink(DEMO_SHORT_POST, "vt"))
+    assert "could not reach" in vt.value.reason
+    assert not [r for r in demo_server.stats.requests[-5:] if r.path.startswith("/vm/")]
 
 
 async def test_expired_story_post_is_unavailable(
@@ -555,6 +705,21 @@ def test_stories_command_json_and_failures(
     assert f"{MIKA_STORIES} active stories" in out
     code, out, err = _run(demo_thread, demo_clock, "https://example.com/@x")
     assert code == 2 and err.startswith("tikget: ") and out == ""
+
+
+def test_stories_command_says_when_the_list_stopped_early(
+    demo_scenario: Scenario, demo_thread: DemoServerThread, demo_clock: FakeClock
+) -> None:
+    creator = demo_scenario.creator(DEMO_CREATOR)
+    assert creator is not None
+    creator.quirks.add(Quirk.REPEAT_PAGE)
+    code, out, err = _run(demo_thread, demo_clock, "@" + DEMO_CREATOR)
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == (
+        "  note: only 5 stories listed: TikTok kept sending the same page of the list "
+        "(3 fresh device ids tried); there may be more, look it up again later")
+    code, out, err = _run(demo_thread, demo_clock, "@" + DEMO_CREATOR, json_out=True)
+    assert json.loads(out)[0]["incomplete"].startswith("only 5 stories listed")
 
 
 async def test_the_demo_people_see_walks_the_challenge_like_the_real_site(

@@ -33,6 +33,7 @@ from tikget_tui.demo import (
 from tikget_tui.demo.scenario import (
     DEMO_CANONICAL_POST,
     DEMO_CREATOR,
+    DEMO_DIGIT_CREATOR,
     DEMO_EMPTY_CREATOR,
     DEMO_EXPIRING_STORY,
     DEMO_HEVC_STORY,
@@ -161,9 +162,12 @@ async def test_profile_page_shapes_and_cookies(client: httpx.AsyncClient) -> Non
     assert stats_v2["followerCount"] == str(stats["followerCount"])
     for name in ("ttwid", "tt_csrf_token", "tt_chain_token"):
         assert name in r.cookies
-    # All digits: looked up as an authorId.
+    # /@DIGITS is a username (all-digit handles exist), not an authorId (issue 20)
     by_id = await user_detail(client, user["id"])
-    assert by_id["userInfo"]["user"]["uniqueId"] == DEMO_CREATOR
+    assert by_id["statusCode"] == 10221 and "userInfo" not in by_id
+    digits = await user_detail(client, DEMO_DIGIT_CREATOR)
+    assert digits["userInfo"]["user"]["uniqueId"] == DEMO_DIGIT_CREATOR
+    assert digits["userInfo"]["user"]["id"] != DEMO_DIGIT_CREATOR
 
 
 async def test_private_and_unknown_users(client: httpx.AsyncClient) -> None:
@@ -286,6 +290,11 @@ async def test_paging_quirks(client: httpx.AsyncClient, demo_server: DemoServer,
     elif quirk == Quirk.BITRATE_OBJECT:
         videos = [i["video"] for i in items if "imagePost" not in i]
         assert videos and all(isinstance(v["bitrateInfo"], dict) for v in videos)
+    elif quirk == Quirk.ENDLESS_MORE:
+        last = await story_page(client, uid, first["MaxCursor"])
+        assert len(last["itemList"]) == 2 and last["HasMoreAfter"] is True
+        after = await story_page(client, uid, last["MaxCursor"])
+        assert after["itemList"] == [] and after["HasMoreAfter"] is True
     else:
         assert isinstance(first["MaxCursor"], str)
         assert all(isinstance(i["createTime"], str) for i in items)
@@ -661,7 +670,9 @@ async def test_demo_settings_point_at_the_server(demo_settings: Settings,
     assert service.custom and service.origin == demo_server.origin
     assert service.is_web_url(demo_server.page_url(DEMO_CREATOR))
     assert service.accepts_url(demo_server.media_url(DEMO_POST))
-    assert service.short_link_url("vm", DEMO_SHORT_POST) == demo_server.short_url(DEMO_SHORT_POST)
+    assert service.short_link_url("t", DEMO_SHORT_POST) == demo_server.short_url(DEMO_SHORT_POST)
+    assert service.short_link_url("vm", DEMO_SHORT_POST) == (
+        f"{demo_server.origin}/vm/{DEMO_SHORT_POST}/")
     assert demo_settings.download_dir == tmp_path / "downloads"
 
 

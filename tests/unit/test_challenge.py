@@ -44,8 +44,22 @@ def test_detects_the_challenge_page_and_not_real_pages() -> None:
     real = ('<html><body>Please wait <div id="cs" class="x"></div><script id="'
             '__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{}</script></body></html>')
     assert not chal.looks_like_challenge(200, real)
-    assert not chal.looks_like_challenge(200, page + " " * (chal.SMALL_PAGE + 1))
     assert not chal.looks_like_challenge(200, "<html>Please wait</html>")
+    assert not chal.looks_like_challenge(200, '<html><div id="cs" class="x"></div></html>')
+    assert not chal.looks_like_challenge(
+        200, '<html><div id="cs-menu" class="x"></div><i id="wci-old"></i></html>')
+    assert chal.looks_like_challenge(200, "<html><div id=cs class=x></div><p id=wci></p></html>")
+
+
+def test_detected_by_its_elements_whatever_the_words_and_the_size() -> None:
+    """2026 variants: other wording, and pages over 64 KiB of inline script."""
+    other = build_page(7).replace("Please wait...", "Checking your browser")
+    assert "Please wait" not in other
+    assert chal.looks_like_challenge(200, other)
+    big = build_page(7, extra="<script>/*" + "x" * 200_000 + "*/</script>")
+    assert len(big) > 64 * 1024 and chal.looks_like_challenge(200, big)
+    puzzle = chal.parse_challenge(big)
+    assert puzzle is not None and chal.solve(puzzle).answer == 7
 
 
 def test_solves_and_builds_the_cookies() -> None:

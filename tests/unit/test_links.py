@@ -73,7 +73,7 @@ PROFILE_SHAPES = [
     ("https://m.tiktok.com/@some.user", UserTarget("some.user")),
     ("https://www.tiktok.com/share/user/6712345678901234567",
      UserTarget(None, "6712345678901234567")),
-    ("6712345678901234567", UserTarget(None, "6712345678901234567")),
+    ("6712345678901234567", UserTarget("6712345678901234567", "6712345678901234567")),
 ]
 
 ALL_SHAPES = POST_SHAPES + SHORT_SHAPES + PROFILE_SHAPES
@@ -133,8 +133,11 @@ def test_short_codes_keep_their_case() -> None:
 
 
 def test_all_digit_rule() -> None:
-    # 8 or more bare digits is an author id, fewer is a username; @ always means username
-    assert one("12345678") == UserTarget(None, "12345678")
+    # 8 or more bare digits is a username first, else an author id; fewer is a username;
+    # @ always means username, /share/user/ always an id
+    assert one("12345678") == UserTarget("12345678", "12345678")
+    assert one("12345678").either and one("12345678").display == "12345678"
+    assert not one("@12345678").either and one("@12345678").display == "@12345678"
     assert one("1234567") == UserTarget("1234567")
     assert one("12") == UserTarget("12")
     assert one("@12345678") == UserTarget("12345678")
@@ -182,6 +185,11 @@ def test_displays() -> None:
 
 def test_display_parses_back_to_the_same_target() -> None:
     for _, target in ALL_SHAPES:
+        if isinstance(target, UserTarget) and target.username is None:
+            # an author id shows as its number, which reads back as a username first
+            # and else that id (issue 20)
+            assert parse(target.display) == [UserTarget(target.user_id, target.user_id)]
+            continue
         assert parse(target.display) == [target]
 
 
@@ -535,7 +543,7 @@ def test_round_trip_usernames_and_posts(
 def test_round_trip_ids_and_short_links(
     user_id: str, code: str, decoration: str, prefix: str
 ) -> None:
-    assert parse(user_id) == [UserTarget(None, user_id)]
+    assert parse(user_id) == [UserTarget(user_id, user_id)]
     assert parse(f"{prefix}www.tiktok.com/share/user/{user_id}{decoration}") == [
         UserTarget(None, user_id)
     ]

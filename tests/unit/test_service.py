@@ -67,7 +67,9 @@ def test_urls_on_the_origin() -> None:
     assert svc.url("/@u") == "http://127.0.0.1:8123/@u"
     assert svc.url("api/x") == "http://127.0.0.1:8123/api/x"
     assert svc.host == "127.0.0.1"
-    assert svc.short_link_url("vm", "ZMa") == "http://127.0.0.1:8123/t/ZMa/"
+    # a custom service plays the vm/vt hosts under /vm/ and /vt/ (so one can be down)
+    assert svc.short_link_url("vm", "ZMa") == "http://127.0.0.1:8123/vm/ZMa/"
+    assert svc.short_link_url("vt", "ZSa") == "http://127.0.0.1:8123/vt/ZSa/"
     assert svc.short_link_url("t", "ZTa") == "http://127.0.0.1:8123/t/ZTa/"
     real = Service()
     assert real.short_link_url("vm", "ZMa") == "https://vm.tiktok.com/ZMa/"

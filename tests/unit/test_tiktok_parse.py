@@ -403,7 +403,8 @@ def test_fuzzed_items_give_a_story_or_a_tiktok_error(data: st.DataObject) -> Non
     assert all(x.url.startswith(("http://", "https://")) for x in s.sources)
     assert all("/aweme/v1/play" not in x.url for x in s.sources)
     assert len({x.url for x in s.sources}) == len(s.sources)
-    assert all(img.urls for img in s.images)
+    # an image without a usable URL is kept with urls=() (its post page has them, issue 20)
+    assert all(u.startswith(("http://", "https://")) for img in s.images for u in img.urls)
     assert isinstance(s.caption, str)
 
 
@@ -430,3 +431,14 @@ def test_fuzzed_story_pages_give_a_page_or_a_tiktok_error(data: st.DataObject) -
     except TikTokError:
         return
     assert page.skipped + len(page.stories) == len(page.item_ids)
+
+
+def test_images_without_links_are_kept_for_the_post_page() -> None:
+    item = photo_item()
+    for image in item["imagePost"]["images"]:
+        image["imageURL"] = {"urlList": []}
+    s = story(item)
+    assert s.kind is Kind.PHOTO and len(s.images) == len(photo_item()["imagePost"]["images"])
+    assert all(img.urls == () for img in s.images) and not s.age_gated
+    item["isContentClassified"] = True
+    assert story(item).age_gated

@@ -18,7 +18,7 @@ from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.commands import demo_service
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
-from tikget_tui.models import Kind, Story, StoryList
+from tikget_tui.models import AGE_GATED, Kind, Story, StoryList
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -71,7 +71,9 @@ def human_duration(seconds: float) -> str:
 
 def _story_line(story: Story, now_clock: Clock) -> str:
     now = now_clock.now()
-    if story.kind is Kind.PHOTO:
+    if story.age_gated:
+        what = "not public"
+    elif story.kind is Kind.PHOTO:
         count = len(story.images)
         what = f"photo  {count} image{'s' if count != 1 else ''}"
         if story.sound is not None:
@@ -80,6 +82,8 @@ def _story_line(story: Story, now_clock: Clock) -> str:
         what = f"video  {human_duration(story.duration)}"
     posted = story.created_at.strftime("%Y-%m-%d %H:%M UTC")
     caption = visible(story.caption, 60) if story.caption else "(no caption)"
+    if story.age_gated:
+        caption = f"{AGE_GATED} · {caption}"
     return (f"  {story.id}  {what:<24} posted {posted}  "
             f"{human_left(story.seconds_left(now)):>12}  {caption}")
 
@@ -95,6 +99,8 @@ def print_text(result: StoryList, clock: Clock, out: TextIO) -> None:
     print(f"{name}{nick}: {n} active stor{'y' if n == 1 else 'ies'}", file=out)
     for story in result.stories:
         print(_story_line(story, clock), file=out)
+    if result.incomplete:
+        print(f"  note: {visible(result.incomplete)}", file=out)
 
 
 def as_json(result: StoryList, target: str, clock: Clock) -> dict[str, Any]:
@@ -110,6 +116,7 @@ def as_json(result: StoryList, target: str, clock: Clock) -> dict[str, Any]:
             {**s.to_dict(), "seconds_left": s.seconds_left(now)} for s in result.stories
         ],
         "reason": result.reason,
+        "incomplete": result.incomplete,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import html
 import json
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 COOKIE_NAME = "_wafchallengeid"
 RCI_COOKIE_NAME = "waforiginalreid"
+DEFAULT_WORDING = "Please wait..."
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,16 @@ class Challenge:
             "e": "web",
         }
 
-    def html(self) -> str:
+    def html(self, wording: str = DEFAULT_WORDING, padding: int = 0) -> str:
+        """The page; ``wording`` is its visible text (TikTok's varies), ``padding`` the
+        bytes of inline script TikTok's bigger variants carry (over 64 KiB at times)."""
         blob = base64.b64encode(json.dumps(self.data, separators=(",", ":")).encode())
         cs = blob.decode().rstrip("=")
+        words = html.escape(wording)
+        filler = f"<script>/*{'x' * padding}*/</script>" if padding > 0 else ""
         return (
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Please wait...</title>"
-            "</head><body><p>Please wait...</p>"
+            f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{words}</title>"
+            f"</head><body><p>{words}</p>{filler}"
             f'<div id="cs" class="{cs}"></div>'
             f'<div id="wci" class="{COOKIE_NAME}"></div>'
             f'<div id="rci" class="{RCI_COOKIE_NAME}"></div>'

@@ -25,6 +25,8 @@ DEMO_PHOTO_CREATOR = "studio.photos"
 DEMO_EMPTY_CREATOR = "quiet.creator"
 DEMO_PRIVATE_CREATOR = "secret.garden"
 DEMO_HOSTILE_CREATOR = "weird.names"
+DEMO_NO_LINKS_CREATOR = "links.elsewhere"  # its list items carry no media links (post pages do)
+DEMO_DIGIT_CREATOR = "20261203"  # an all-digit username; its numeric id is another number
 DEMO_EXPIRING_STORY = "7440000000000000004"  # expires 90 s after the server starts
 DEMO_HEVC_STORY = "7440000000000000005"
 DEMO_PHOTO_STORY = "7440000000000000006"
@@ -38,6 +40,7 @@ DEMO_PRIVATE_POST = "7430000000000000004"
 DEMO_REGION_POST = "7430000000000000005"
 DEMO_LOGIN_POST = "7430000000000000006"
 DEMO_CANONICAL_POST = "7430000000000000007"
+DEMO_AGE_GATED_POST = "7430000000000000008"  # isContentClassified, no URL (its music has one)
 DEMO_SHORT_POST = "ZMdemo001"
 DEMO_SHORT_STORY = "ZMstory01"
 DEMO_SHORT_PHOTO = "ZMphoto01"
@@ -50,6 +53,7 @@ class Quirk(StrEnum):
     MISSING_CURSOR = "missing_cursor"  # no MaxCursor in the response
     STALE_CURSOR = "stale_cursor"  # MaxCursor never increases (always "0")
     REPEAT_PAGE = "repeat_page"  # cursor ignored: the same page forever, HasMoreAfter true
+    ENDLESS_MORE = "endless_more"  # HasMoreAfter stays true after the last story (empty pages)
     BITRATE_OBJECT = "bitrate_object"  # video.bitrateInfo is one object, not a list
     STRINGS = "strings"  # numbers sent as strings
 
@@ -94,6 +98,15 @@ class Faults:
 
     challenge: ChallengeMode = ChallengeMode.OFF  # page requests only
     challenge_max: int = 20_000  # the secret i is below this (TikTok: up to 1,000,000)
+    challenge_wording: str = "Please wait..."  # the page's visible text (TikTok's varies)
+    challenge_padding: int = 0  # bytes of inline script on the page (variants over 64 KiB)
+    # the story list repeats its first page (cursor ignored) for device ids outside what
+    # the app issues, and for the next ``repeating_devices`` new device ids it sees
+    foreign_devices_repeat: bool = True
+    repeating_devices: int = 0
+    # short-link hosts ("vm", "vt") that cannot be reached: the connection closes unanswered
+    # (how a host that does not resolve looks to the client, played on loopback)
+    short_hosts_down: set[str] = field(default_factory=set)
     empty_bodies: int = 0  # next N matching requests: 200 with an empty body
     too_many: int = 0  # next N matching requests: 429
     retry_after: str | None = None  # Retry-After header sent with the 429s
@@ -127,6 +140,11 @@ class DemoStory:
     removed: bool = False  # gone: not listed, 10204, media 403
     media_faults: MediaFaults | None = None  # None: the server default (Faults.media)
     cover: str = "cover_a"
+    age_gated: bool = False  # isContentClassified: no video/image URL for the public
+    # the media links of its story-list item: "ok"; "none" (left out, its post page has
+    # them); "refused" (the CDN answers 403 to them, not to its post page's links)
+    list_urls: str = "ok"
+    page_urls: str = "ok"  # the same for its post page's item
 
     def expires_offset(self) -> float:
         return self.expires if self.expires is not None else self.created + STORY_LIFETIME
@@ -165,6 +183,7 @@ class DemoPost:
     sound_title: str = "original sound"
     canonical_only: bool = False  # non-canonical URL shapes: no video-detail, seo canonical
     cover: str = "cover_b"
+    age_gated: bool = False  # isContentClassified: no video/image URL for the public
 
 
 @dataclass
@@ -278,8 +297,27 @@ def default_scenario() -> Scenario:
                       created=-4 * HOUR, gears=[DEMO_VIDEO_ONLY_FALLBACK]),
         ],
     )
+    # 2026: the story list sends items without media links; each post page has them
+    no_links = DemoCreator(
+        username=DEMO_NO_LINKS_CREATOR, nickname="Links Elsewhere", user_id=_uid(6),
+        sec_uid=_sec_uid(6), signature="Everything on the post pages.",
+        stories=[
+            DemoStory("7440000000000000051", "h264_b", "Morning run 🏃", created=-7 * HOUR,
+                      list_urls="none"),
+            DemoStory("7440000000000000052", kind=Kind.PHOTO, caption="Two postcards",
+                      images=["photo_1", "photo_2"], created=-5 * HOUR, list_urls="none"),
+            DemoStory("7440000000000000053", "h264_d", "Evening swim 🌊", created=-2 * HOUR,
+                      list_urls="none"),
+        ],
+    )
+    digits = DemoCreator(
+        username=DEMO_DIGIT_CREATOR, nickname="Dec 3rd 2026", user_id=_uid(7),
+        sec_uid=_sec_uid(7), signature="A handle of digits only.",
+        stories=[DemoStory("7440000000000000071", "h264_c", "Numbers are names too 🔢",
+                           created=-4 * HOUR)],
+    )
     scenario = Scenario()
-    for c in (m, photos, quiet, private, hostile):
+    for c in (m, photos, quiet, private, hostile, no_links, digits):
         scenario.add_creator(c)
     posts = [
         DemoPost(DEMO_POST, DEMO_CREATOR, "h264_c", "Best pastel de nata in town? 🥧 #lisboa",
@@ -293,6 +331,8 @@ def default_scenario() -> Scenario:
                  status=PostStatus.LOGIN_REQUIRED),
         DemoPost(DEMO_CANONICAL_POST, DEMO_EMPTY_CREATOR, "h264_d", "canonical only",
                  canonical_only=True),
+        DemoPost(DEMO_AGE_GATED_POST, DEMO_CREATOR, "h264_c", "Late night in Bairro Alto 🍷",
+                 sound="sound_a", sound_title="Fado da noite", age_gated=True),
     ]
     scenario.posts = {p.id: p for p in posts}
     scenario.short_links = {

@@ -58,6 +58,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CHAIN_COOKIE = "tt_chain_token"
 AWEME_PLAY_BODY = b"\x00\x00\x00\x18ftypdemo" + b"not a video: TikTok placeholder\n" * 40
+# the device ids TikTok's web app issues; the story list repeats pages for others
+DEVICE_ID_MIN = 7_250_000_000_000_000_000
+DEVICE_ID_MAX = 7_325_099_899_999_994_577
+_SOLVED = web.RequestKey("solved", bool)  # this request carried a valid challenge answer
 _STRING_KEYS = frozenset({"createTime", "duration", "width", "height", "Width", "Height",
                           "DataSize", "Bitrate", "ExpiredAt", "imageWidth", "imageHeight"})
 
@@ -237,6 +241,27 @@ class _MediaResponse(web.FileResponse):
         raise _Dropped()
 
 
+class _Unreachable(web.StreamResponse):
+    """No answer at all: the connection is closed unanswered (a host that does not
+    resolve, as the client sees it, played on loopback)."""
+
+    def __init__(self) -> None:
+        super().__init__(status=502)
+        self._done = False
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        if not self._done:
+            self._done = True
+            self.force_close()
+            if request.transport is not None:
+                request.transport.close()
+            raise _Dropped()
+        return None
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        return None
+
+
 class DemoServer:
     """The stand-in service. ``async with DemoServer() as server: server.origin``."""
 
@@ -277,6 +302,8 @@ class DemoServer:
         self._runner: web.AppRunner | None = None
         self._chain_tokens: set[str] = set()
         self._challenges: dict[str, Challenge] = {}
+        self._passed: dict[str, None] = {}  # ttwid of sessions that solved the challenge
+        self._devices: dict[str, bool] = {}  # device ids seen by the story list: repeating?
         self._media_keys: dict[str, tuple[str, str]] = {}  # key -> (item id, media name)
         self._drops: Counter[str] = Counter()
         self.strict = strict
@@ -366,8 +393,9 @@ class DemoServer:
         r.add_get("/login", self._login)
         r.add_get("/api/story/item_list/", self._story_list)
         r.add_get("/api/story/item_list", self._story_list)
-        r.add_get("/t/{code}/", self._short_link)
-        r.add_get("/t/{code}", self._short_link)
+        for prefix in ("t", "vm", "vt"):  # www.tiktok.com/t/, vm.tiktok.com/, vt.tiktok.com/
+            r.add_get(f"/{prefix}/{{code}}/", self._short_link)
+            r.add_get(f"/{prefix}/{{code}}", self._short_link)
         r.add_get("/@/video/{id}", self._post_page)
         r.add_get("/@{user}/video/{id}", self._post_page)
         r.add_get("/@{user}/photo/{id}", self._post_page)
@@ -454,8 +482,10 @@ class DemoServer:
 
     def _set_session_cookies(self, request: web.Request, response: web.StreamResponse) -> None:
         if "ttwid" not in request.cookies:
-            response.set_cookie("ttwid", "1%7C" + secrets.token_urlsafe(24), path="/",
-                                httponly=True, samesite="None")
+            ttwid = "1%7C" + secrets.token_urlsafe(24)
+            if request.get(_SOLVED, False):
+                self._pass(ttwid)
+            response.set_cookie("ttwid", ttwid, path="/", httponly=True, samesite="None")
         if "tt_csrf_token" not in request.cookies:
             response.set_cookie("tt_csrf_token", secrets.token_urlsafe(18), path="/",
                                 samesite="Lax")
@@ -473,19 +503,30 @@ class DemoServer:
             "csrfToken": request.cookies.get("tt_csrf_token", ""),
         }
 
+    def _pass(self, ttwid: str) -> None:
+        if len(self._passed) >= 10_000:  # a long-running demo: forget the oldest
+            del self._passed[next(iter(self._passed))]
+        self._passed[ttwid] = None
+
     def _challenge_response(self, request: web.Request) -> web.Response | None:
         f = self.scenario.faults
         if f.challenge == ChallengeMode.OFF:
             return None
         if f.challenge == ChallengeMode.FIRST_VISIT:
+            if request.cookies.get("ttwid", "") in self._passed:
+                return None  # this session solved one already (its ttwid says so)
             solved = check_solution(request.cookies.get(COOKIE_NAME, ""), self._challenges)
             if solved is not None and request.cookies.get(RCI_COOKIE_NAME) == solved.rs:
+                request[_SOLVED] = True  # the session cookies of this answer are let through
+                if "ttwid" in request.cookies:
+                    self._pass(request.cookies["ttwid"])
                 return None
         challenge = new_challenge(f.challenge_max)
         if len(self._challenges) >= 10_000:  # a long-running demo: forget the oldest
             del self._challenges[next(iter(self._challenges))]
         self._challenges[base64.b64encode(challenge.a).decode()] = challenge
-        return web.Response(text=challenge.html(), content_type="text/html")
+        return web.Response(text=challenge.html(f.challenge_wording, f.challenge_padding),
+                            content_type="text/html")
 
     async def _home(self, request: web.Request) -> web.StreamResponse:
         return self._page(request, {"seo.abtest": {"canonical": self.origin + "/"}},
@@ -499,9 +540,8 @@ class DemoServer:
     async def _profile(self, request: web.Request) -> web.StreamResponse:
         if (challenge := self._challenge_response(request)) is not None:
             return challenge
-        name = request.match_info["user"]
-        creator = (self.scenario.creator_by_id(name) if name.isdigit() else None) \
-            or self.scenario.creator(name)
+        # /@NAME is a username, all digits or not (the page gives the numeric id)
+        creator = self.scenario.creator(request.match_info["user"])
         if creator is None:
             detail: dict[str, Any] = {"statusCode": 10221, "statusMsg": "user not exist",
                                       "needFix": False}
@@ -558,7 +598,8 @@ class DemoServer:
                 detail = {"statusCode": 10204, "statusMsg": "item doesn't exist"}
             else:
                 detail = {"statusCode": 0, "statusMsg": "",
-                          "itemInfo": {"itemStruct": self._item(creator, story, story=True)}}
+                          "itemInfo": {"itemStruct": self._story_item(creator, story,
+                                                                      listed=False)}}
                 title = f"{creator.nickname} on TikTok"
         else:
             detail = {"statusCode": 10204, "statusMsg": "item doesn't exist"}
@@ -566,6 +607,9 @@ class DemoServer:
         return self._page(request, scope, title)
 
     async def _short_link(self, request: web.Request) -> web.StreamResponse:
+        host = request.path.split("/")[1]
+        if host in self.scenario.faults.short_hosts_down:
+            return _Unreachable()
         code = request.match_info["code"]
         target = self.scenario.short_links.get(code)
         entry = self._entry(target) if target else None
@@ -618,16 +662,22 @@ class DemoServer:
         def ms(s: DemoStory) -> int:
             return int(self.epoch + s.created) * 1000
 
-        if Quirk.REPEAT_PAGE in quirks and active:
+        repeat = Quirk.REPEAT_PAGE in quirks or self._repeating_device(q.get("device_id", ""))
+        if repeat and active:
             page, more = active[:count], True
         else:
             rest = [s for s in active if ms(s) > cursor]
             page, more = rest[:count], len(rest) > count
+        if Quirk.ENDLESS_MORE in quirks and active:
+            more = True
         if not page:
-            out.update(HasMoreAfter=False, MaxCursor=cursor)
+            if Quirk.ENDLESS_MORE in quirks and active:
+                out.update(itemList=[], HasMoreAfter=True, MaxCursor=cursor)
+            else:
+                out.update(HasMoreAfter=False, MaxCursor=cursor)
             return web.json_response(out)
         assert creator is not None
-        items = [self._item(creator, s, story=True) for s in page]
+        items = [self._story_item(creator, s, listed=True) for s in page]
         if Quirk.BITRATE_OBJECT in quirks:
             for item in items:
                 infos = item.get("video", {}).get("bitrateInfo")
@@ -644,6 +694,23 @@ class DemoServer:
         if Quirk.MISSING_CURSOR not in quirks:
             out["MaxCursor"] = max_cursor
         return web.json_response(out)
+
+    def _repeating_device(self, device_id: str) -> bool:
+        """Does the story list repeat its first page for this device id? (Ids outside what
+        the app issues, and the next ``Faults.repeating_devices`` new ids.)"""
+        f = self.scenario.faults
+        if f.foreign_devices_repeat and not (
+            device_id.isascii() and device_id.isdigit()
+            and DEVICE_ID_MIN <= int(device_id) <= DEVICE_ID_MAX
+        ):
+            return True
+        if device_id not in self._devices:
+            if len(self._devices) >= 10_000:  # a long-running demo: forget the oldest
+                del self._devices[next(iter(self._devices))]
+            bad = f.repeating_devices > 0
+            f.repeating_devices -= bad
+            self._devices[device_id] = bad
+        return self._devices[device_id]
 
     # ---------------------------------------------------------------- JSON shapes
 
@@ -711,12 +778,52 @@ class DemoServer:
                              "ratio": "720p"}
         else:
             item["video"] = self._video(entry, cover)
+        item["isContentClassified"] = entry.age_gated
+        if entry.age_gated:  # TikTok sends the public no URL of an age-gated post's media
+            self._strip_media_urls(item)
         if story:
             item["isStory"] = True
             if isinstance(entry, DemoStory) and entry.expired_at_field:
                 item["story"] = {"ExpiredAt": int((self.epoch + entry.expires_offset()) * 1000),
                                  "StoryType": 1}
         return item
+
+    def _story_item(self, creator: DemoCreator, story: DemoStory, *,
+                    listed: bool) -> dict[str, Any]:
+        """A story as the story list (``listed``) or its post page sends it: its media links
+        may be left out or refused (``DemoStory.list_urls`` / ``page_urls``)."""
+        item = self._item(creator, story, story=True)
+        links = story.list_urls if listed else story.page_urls
+        if links == "none":
+            self._strip_media_urls(item)
+        elif links == "refused":
+            video = item.get("video", {})
+            for info in video.get("bitrateInfo", []):
+                play = info["PlayAddr"]
+                play["UrlList"] = [u + "&ls=1" for u in play["UrlList"]]
+            if video.get("playAddr"):
+                video["playAddr"] += "&ls=1"
+            for image in item.get("imagePost", {}).get("images", []):
+                image["imageURL"]["urlList"] = [u + "&ls=1"
+                                                for u in image["imageURL"]["urlList"]]
+        return item
+
+    @staticmethod
+    def _refused_link(request: web.Request, story: DemoStory | None) -> bool:
+        return story is not None and request.query.get("ls") == "1"
+
+    @staticmethod
+    def _strip_media_urls(item: dict[str, Any]) -> None:
+        """The item's video and image URLs removed (its cover and music kept)."""
+        video = item.get("video", {})
+        for info in video.get("bitrateInfo", []):
+            info["PlayAddr"]["UrlList"] = []
+        if "playAddr" in video:
+            video["playAddr"] = ""
+        if "downloadAddr" in video:
+            video["downloadAddr"] = ""
+        for image in item.get("imagePost", {}).get("images", []):
+            image["imageURL"]["urlList"] = []
 
     def _video(self, entry: DemoStory | DemoPost, cover: str) -> dict[str, Any]:
         assert self.media is not None
@@ -884,6 +991,8 @@ class DemoServer:
             raise web.HTTPNotFound()
         if (denied := self._check_signature(request, "expire", "signature")) is not None:
             return denied
+        if self._refused_link(request, found[0]):
+            return self._denied("a link marked refused (list_urls/page_urls)")
         if request.cookies.get(CHAIN_COOKIE) not in self._chain_tokens:
             return self._denied("no tt_chain_token cookie")
         referer = urlsplit(request.headers.get(hdrs.REFERER, ""))
@@ -897,6 +1006,8 @@ class DemoServer:
             raise web.HTTPNotFound()
         if (denied := self._check_signature(request, "x-expires", "x-signature")) is not None:
             return denied
+        if self._refused_link(request, found[0]):
+            return self._denied("a link marked refused (list_urls/page_urls)")
         return self._serve(request, *found)
 
     async def _sound_file(self, request: web.Request) -> web.StreamResponse:

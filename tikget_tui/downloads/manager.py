@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -43,7 +44,7 @@ from tikget_tui.downloads.transfer import (
     video_identity,
 )
 from tikget_tui.mediatools import MediaTools, ToolNotFound
-from tikget_tui.models import Codec, Kind, MediaSource, Story
+from tikget_tui.models import AGE_GATED, Codec, Kind, MediaSource, Story
 from tikget_tui.store import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -719,6 +720,8 @@ class DownloadManager:
 
     async def _run(self, job_id: int) -> None:
         job = self._jobs[job_id]
+        if job.story.age_gated:  # never its music instead, never "no media"
+            raise DownloadError(AGE_GATED)
         directory = self._download_dir()
         naming.inside(directory, f".tikget-{job.story.id}-{job.variant}.claim")
         claim = safefile.Claim(directory, job.story.id, job.variant)
@@ -907,7 +910,9 @@ class DownloadManager:
             return
         self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final, reason="")
         story = job.story
-        use_sound = story.kind == Kind.PHOTO or not story.sources
+        # a video's own sound, from its video (a story the list gave no video link for gets
+        # one from its post page); a photo story's sound track
+        use_sound = story.kind == Kind.PHOTO
         if use_sound and story.sound is None:
             raise DownloadError("this story has no sound to save as MP3")
 
@@ -1002,11 +1007,18 @@ class DownloadManager:
             log.info("job %s: %s", job_id, reason)
             self._set(job_id, reason=reason)
 
+        post_page = False  # the story's post page was asked for its media
         while True:
             job = self._jobs[job_id]
             urls, sizes, identities = sources_of(job.story)
             if not urls:
-                raise DownloadError("the story lists no media to download")
+                if not post_page:
+                    post_page = True
+                    await self._media_from_post_page(
+                        job_id, "the story list gave no usable media link")
+                    continue
+                raise DownloadError("no usable media link, in the story list nor on its "
+                                    "post page")
             has_part = part.exists()
             transfer = Transfer(
                 client=self._client, urls=urls, part=part, want=want,
@@ -1032,6 +1044,16 @@ class DownloadManager:
                     raise DownloadError(
                         f"the story expired while downloading ({exc.reason})", JobState.EXPIRED
                     ) from None
+                if exc.kind in ("expired", "forbidden", "gone"):
+                    if not post_page and job.story.is_story:
+                        # refused even after a fresh look-up: gallery-dl's place to look
+                        post_page = True
+                        await self._media_from_post_page(
+                            job_id, f"the story list's links were refused ({exc.reason})")
+                        continue
+                    if post_page:
+                        raise DownloadError(f"{exc.reason}; the links from its post page were "
+                                            "tried too") from None
                 raise
             finally:
                 speed = limiter.speed(state["done"])
@@ -1045,6 +1067,32 @@ class DownloadManager:
     def _is_expired(self, job: Job) -> bool:
         exp = job.story.expires_at
         return exp is not None and exp <= self.clock.now()
+
+    async def _media_from_post_page(self, job_id: int, why: str) -> None:
+        """Take the story's media links from its post page (``/@user/video/ID``), as
+        gallery-dl does, when the story list gave none that work (``why``)."""
+        from tikget_tui.links import PostTarget
+        from tikget_tui.tiktok.errors import AgeRestricted, PostUnavailable, TikTokError
+
+        job = self._jobs[job_id]
+        story = job.story
+        log.info("job %s: %s; asking its post page", job_id, why)
+        try:
+            page = await self._client.resolve(PostTarget(
+                post_id=story.id, username=story.creator.unique_id or None, kind=str(story.kind)))
+        except AgeRestricted:
+            raise DownloadError(AGE_GATED) from None
+        except PostUnavailable as exc:
+            state = JobState.EXPIRED if self._is_expired(job) else JobState.FAILED
+            raise DownloadError(f"{why}; its post page says: {exc.reason}", state) from None
+        except TikTokError as exc:
+            raise DownloadError(f"{why}; its post page failed too: {exc.reason}") from None
+        fresh = dataclasses.replace(
+            story, kind=page.kind, sources=page.sources, images=page.images,
+            sound=page.sound or story.sound, duration=page.duration or story.duration,
+            width=page.width or story.width, height=page.height or story.height,
+            has_sound=page.has_sound if page.has_sound is not None else story.has_sound)
+        self._set(job_id, story=fresh, reason=f"{why}; using the links from its post page")
 
     async def _reresolve(self, job_id: int, why: str) -> None:
         """Look the story up again for fresh links (and cookies); expired when it is gone."""

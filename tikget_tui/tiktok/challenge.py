@@ -1,6 +1,6 @@
-"""TikTok's "Please wait..." proof-of-work page, as every browser solves it.
+"""TikTok's proof-of-work page ("Please wait...", or other words), as every browser solves it.
 
-The page (HTTP 200, small, no rehydration script) carries elements ``cs``,
+The page (HTTP 200, no rehydration script) carries elements ``cs``,
 ``wci``, ``rci`` and ``rs`` whose ``class`` attributes hold the puzzle:
 ``cs.class`` is unpadded base64 of a JSON object ``c`` where ``c.v.a`` is
 base64 bytes and ``c.v.c`` a base64 SHA-256 digest. The answer is the integer
@@ -8,6 +8,12 @@ base64 bytes and ``c.v.c`` a base64 SHA-256 digest. The answer is the integer
 ``c.d = base64(str(i))``, stores cookie ``<wci.class>`` = base64 of the compact
 JSON of ``c`` (and ``<rci.class>`` = ``rs.class``) and loads the page again.
 This is not an access control: it is what any visitor's browser does.
+
+Peers (2026) know the page by its elements, not by its words or its size: any
+page without the rehydration JSON that has ``cs`` and ``wci`` elements is one
+(its size is bounded by ``settings.max_page_bytes`` like every page). The
+answer cookies live :data:`COOKIE_LIFE` seconds at most and the client drops
+them after the one retry they are for.
 """
 
 from __future__ import annotations
@@ -24,9 +30,17 @@ from typing import Any
 from tikget_tui.tiktok.errors import ChallengeFailed
 
 MAX_ANSWER = 1_000_000
-SMALL_PAGE = 64 * 1024  # the challenge page is a few KB; real pages are hundreds
+COOKIE_LIFE = 120  # seconds: what peers give the answer cookies (seconds to two minutes)
 _IDS = ("cs", "wci", "rci", "rs")
-_CS_ID = re.compile(r"""\bid\s*=\s*["']?cs\b""")
+
+
+def _element_id(name: str) -> re.Pattern[str]:
+    """``id="NAME"`` / ``id='NAME'`` / ``id=NAME`` in a start tag (not ``id="NAME-x"``)."""
+    return re.compile(rf"""\bid\s*=\s*(?:"{name}"|'{name}'|{name}(?=[\s/>]))""", re.IGNORECASE)
+
+
+_CS_ID = _element_id("cs")
+_WCI_ID = _element_id("wci")
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class _ClassById(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k.lower(): (v or "") for k, v in attrs}
-        ident = values.get("id")
+        ident = values.get("id", "").strip().lower()
         if ident in _IDS and ident not in self.found and "class" in values:
             self.found[ident] = values["class"].strip()
 
@@ -58,19 +72,32 @@ class _ClassById(HTMLParser):
 
 
 def looks_like_challenge(status: int, body: str) -> bool:
-    """Cheap test on a page response: is this the "Please wait..." page?"""
-    if status != 200 or len(body) > SMALL_PAGE:
+    """Cheap test on a page response: is this the proof-of-work page?
+
+    Whatever its words ("Please wait...", "Checking your browser", another language) and
+    its size: no rehydration JSON, and elements with ids ``cs`` and ``wci``."""
+    if status != 200:
         return False
     if "__UNIVERSAL_DATA_FOR_REHYDRATION__" in body:
         return False
-    return "Please wait" in body and _CS_ID.search(body) is not None
+    return _CS_ID.search(body) is not None and _WCI_ID.search(body) is not None
+
+
+# a start tag carrying one of the puzzle's ids (the only tags the parser needs to see)
+_PUZZLE_TAG = re.compile(
+    r"""<[A-Za-z][^<>]*?\bid\s*=\s*(?:"(?:cs|wci|rci|rs)"|'(?:cs|wci|rci|rs)'"""
+    r"""|(?:cs|wci|rci|rs)(?=[\s/>]))[^<>]*>""", re.IGNORECASE)
 
 
 def parse_challenge(body: str) -> Challenge | None:
-    """The puzzle on a challenge page, or None when the page is not one."""
+    """The puzzle on a challenge page, or None when the page is not one.
+
+    Only the start tags carrying the puzzle's ids are parsed (a page may be megabytes of
+    other markup; parsing all of it would hold the event loop for seconds)."""
+    tags = "".join(m.group(0) for m in _PUZZLE_TAG.finditer(body))
     parser = _ClassById()
     try:
-        parser.feed(body)
+        parser.feed(tags)
         parser.close()
     except Exception:  # html.parser is lenient; be safe against odd input anyway
         return None

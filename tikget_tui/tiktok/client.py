@@ -22,9 +22,10 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from http.cookiejar import Cookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -33,11 +34,12 @@ import httpx
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.links import PostTarget, ShortLink, UserTarget
-from tikget_tui.models import Creator, Story, StoryList
+from tikget_tui.models import AGE_GATED, Creator, Story, StoryList
 from tikget_tui.tiktok import challenge as chal
 from tikget_tui.tiktok import diagnostics, parse
 from tikget_tui.tiktok.browser import CHROME, Browser, Kind
 from tikget_tui.tiktok.errors import (
+    AgeRestricted,
     BotWall,
     ChallengeFailed,
     LoginRequired,
@@ -68,7 +70,13 @@ log = logging.getLogger(__name__)
 BROWSER_UA = CHROME.user_agent  # the one browser: tiktok/browser.py
 STORY_PAGE_SIZE = 5
 MAX_STORY_PAGES = 30  # 150 stories: far more than anyone posts in 24 h
+FRESH_DEVICES = 3  # fresh device ids tried when the story list repeats a page
+# The device ids the web app really issues (peers, 2026); ids outside are linked to
+# repeated pages of the story list.
+DEVICE_ID_MIN = 7_250_000_000_000_000_000
+DEVICE_ID_MAX = 7_325_099_899_999_994_577
 MAX_REDIRECTS = 8
+SHORT_HOST_ATTEMPTS = 2  # tries at vm.tiktok.com before its codes are tried at vt.tiktok.com
 MAX_RETRY_AFTER = 120.0  # longer waits are reported, not slept through
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -79,8 +87,8 @@ _POST_PATH_RE = re.compile(
 
 
 def new_device_id() -> str:
-    """A random 19-digit device id, as the web app makes one up."""
-    return str(secrets.randbelow(9 * 10**18) + 10**18)
+    """A random 19-digit device id in the range the web app issues (DEVICE_ID_MIN..MAX)."""
+    return str(DEVICE_ID_MIN + secrets.randbelow(DEVICE_ID_MAX - DEVICE_ID_MIN + 1))
 
 
 def new_verify_fp() -> str:
@@ -264,6 +272,7 @@ class TikTokClient:
         self.impersonating = connection_mode(settings.impersonate) != "off"
         """Pages and API calls go over the browser's own TLS/HTTP2 (curl-cffi); False with
         ``impersonate = "off"`` or where curl-cffi cannot be imported."""
+        self.max_story_pages = MAX_STORY_PAGES
         self.challenges_solved = 0
         self.auto_session = True  # open_media fetches the home page once if no page was seen
         self._session_ready = False
@@ -432,11 +441,14 @@ class TikTokClient:
         expect_body: bool = True,
         follow: bool = True,
         method: str = "GET",
+        attempts: int | None = None,
     ) -> _Fetched:
-        """A paced page/API request with bounded retries (network, 5xx, 429, empty body)."""
+        """A paced page/API request with bounded retries (network, 5xx, 429, empty body);
+        ``attempts`` (at most ``max_attempts``) when a quicker give-up has a fallback."""
         last: TikTokError = NetworkError()
         slow = 0
-        for attempt in range(self.max_attempts):
+        tries = min(attempts, self.max_attempts) if attempts else self.max_attempts
+        for attempt in range(tries):
             await self.pacer.wait()
             delay = backoff_delay(attempt, self.backoff_base)
             try:
@@ -477,15 +489,32 @@ class TikTokClient:
                     )
                 else:
                     return fetched
-            if attempt + 1 < self.max_attempts:
+            if attempt + 1 < tries:
                 log.info("retrying in %.1f s (attempt %d of %d): %s", delay, attempt + 2,
-                         self.max_attempts, last.reason)
+                         tries, last.reason)
                 await self._sleep(delay)
         raise last
 
-    def _set_cookie(self, url: str, name: str, value: str) -> None:
+    @contextlib.contextmanager
+    def _challenge_cookies(self, url: str, cookies: dict[str, str]) -> Iterator[None]:
+        """The challenge's answer cookies in the jar for the requests inside the block:
+        expiring :data:`~tikget_tui.tiktok.challenge.COOKIE_LIFE` seconds from now, and
+        dropped when the block ends, so they never ride along on later requests."""
         host = urlsplit(url).hostname or ""
-        self._client().cookies.set(name, value, domain=host, path="/")
+        jar = self._client().cookies.jar
+        expires = int(time.time()) + chal.COOKIE_LIFE
+        for name, value in cookies.items():
+            jar.set_cookie(Cookie(
+                version=0, name=name, value=value, port=None, port_specified=False,
+                domain=host, domain_specified=False, domain_initial_dot=False, path="/",
+                path_specified=True, secure=False, expires=expires, discard=True,
+                comment=None, comment_url=None, rest={}))
+        try:
+            yield
+        finally:
+            for name in cookies:
+                with contextlib.suppress(KeyError):
+                    jar.clear(host, "/", name)
 
     async def _page(
         self, url: str, *, referer: str, what: str, not_found: TikTokError
@@ -502,11 +531,11 @@ class TikTokClient:
                     "or try again later"
                 )
             solution = await asyncio.to_thread(chal.solve, puzzle)
-            for name, value in solution.cookies.items():
-                self._set_cookie(fetched.url, name, value)
             self.challenges_solved += 1
             log.info("solved TikTok's 'please wait' check page; asking for the page again")
-            fetched = await self._fetch(url, headers)
+            # the answer rides on this one retry only (and lives COOKIE_LIFE s at most)
+            with self._challenge_cookies(fetched.url, solution.cookies):
+                fetched = await self._fetch(url, headers)
             text = self._page_text(fetched, not_found, what)
             if chal.looks_like_challenge(fetched.response.status_code, text):
                 raise ChallengeFailed(
@@ -576,37 +605,63 @@ class TikTokClient:
         target = _as_user_target(user)
         what = target.display or "the creator"
         profile_url = self.service.url("/@" + path_part(target.username or target.user_id or ""))
-        creator: Creator
+        creator: Creator | None = None
         if target.username:
-            scope, _ = await self._page(
-                profile_url,
-                referer=self.service.url("/"),
-                what=what,
-                not_found=UserNotFound(f"{what} does not exist on TikTok (misspelled or banned)"),
-            )
-            creator = parse.parse_user_detail(scope, what)
-        else:
-            # an all-digit id is the authorId already: skip the profile page
+            # an all-digit @name is a username first (such handles exist): its profile
+            # page gives its id; a bare number (``either``) is an author id when no such
+            # user exists
+            shown = "@" + target.username
+            try:
+                scope, _ = await self._page(
+                    profile_url,
+                    referer=self.service.url("/"),
+                    what=shown,
+                    not_found=UserNotFound(
+                        f"{shown} does not exist on TikTok (misspelled or banned)"),
+                )
+                creator = parse.parse_user_detail(scope, shown)
+            except UserNotFound:
+                if not target.either:
+                    raise
+                log.info("no user named @%s; trying it as an author id", target.username)
+        if creator is None:
+            # an author id (a /share/user/ link, or a bare number no user is named):
+            # the authorId already, no profile page
             creator = Creator(unique_id="", user_id=target.user_id or "")
             await self.ensure_session()
+        else:
+            what = creator.handle or what
         if creator.private:
             raise PrivateAccount(f"{what} is a private account; only public stories can be saved")
-        stories = await self._story_items(creator, profile_url, what)
+        stories, stopped = await self._story_items(creator, profile_url, what)
         if not creator.unique_id and stories:
             creator = stories[0].creator
         now = self.clock.now()
         active = tuple(s for s in parse.unique(stories) if not s.is_expired(now))
         shown = creator.handle or what
         reason = "" if active else f"{shown} has no active story right now"
-        return StoryList(creator=creator, stories=active, reason=reason, fetched_at=now)
+        incomplete = ""
+        if stopped:
+            n = len(active)
+            incomplete = (f"only {n} stor{'y' if n == 1 else 'ies'} listed: {stopped}; "
+                          "there may be more, look it up again later")
+            log.warning("%s: %s", shown, incomplete)
+        return StoryList(creator=creator, stories=active, reason=reason, fetched_at=now,
+                         incomplete=incomplete)
 
-    async def _story_items(self, creator: Creator, profile_url: str, what: str) -> list[Story]:
+    async def _story_items(self, creator: Creator, profile_url: str,
+                           what: str) -> tuple[list[Story], str]:
+        """Every listed story, and why the paging stopped early ("" when the list ended)."""
         collected: list[Story] = []
         cursor = 0
         previous: tuple[str, ...] | None = None
-        regenerated = False
+        fresh = 0
         pages = 0
-        while pages < MAX_STORY_PAGES:
+        while True:
+            if pages >= self.max_story_pages:
+                return collected, (f"the listing stopped at its limit of {pages} page"
+                                   f"{'s' if pages != 1 else ''} while "
+                                   "TikTok still said there were more")
             pages += 1
             data = await self._story_api(creator.user_id, cursor, profile_url)
             page = parse.parse_story_page(
@@ -616,27 +671,31 @@ class TikTokClient:
                 creator=creator,
                 what=what,
             )
-            if not page.present:
-                break
             if previous is not None and page.item_ids and page.item_ids == previous:
-                # a known failure: the API repeats a page (a bad device id)
-                if regenerated:
-                    break
-                regenerated = True
-                log.info("the story list repeated a page; trying once with a new device id")
+                # a known failure: the API repeats a page (linked to the device id)
+                if fresh >= FRESH_DEVICES:
+                    return collected, ("TikTok kept sending the same page of the list "
+                                       f"({fresh} fresh device ids tried)")
+                fresh += 1
+                log.info("the story list repeated a page; trying a fresh device id (%d of %d)",
+                         fresh, FRESH_DEVICES)
                 self.regenerate_device()
+                pages -= 1  # the repeated page does not count towards the limit
                 continue
-            previous = page.item_ids
+            previous = page.item_ids or previous
             collected.extend(page.stories)
-            if not page.has_more or not page.item_ids:
-                break
+            if not page.has_more:
+                return collected, ""
+            if not page.item_ids:
+                return collected, ("TikTok said there were more stories but sent a page "
+                                   "without any")
             nxt = page.max_cursor
             if nxt is None or nxt <= cursor:
                 nxt = page.last_create_ms
-            if nxt is None:
-                break
-            cursor = max(nxt, cursor)
-        return collected
+            if nxt is None or nxt <= cursor:
+                return collected, ("TikTok said there were more stories but gave no place "
+                                   "to go on from")
+            cursor = nxt
 
     async def _story_api(self, author_id: str, cursor: int, referer: str) -> dict[str, Any]:
         params = {
@@ -679,14 +738,40 @@ class TikTokClient:
             what = f"post {post_id}"
         return await self._post(url, what=what, story_hint=hint)
 
-    async def _expand_short(self, link: ShortLink) -> tuple[str, bool, str]:
-        """(post page URL, is-story hint, post id or "") from a short link's redirect."""
-        url = self.service.short_link_url(link.host_kind, link.code)
+    async def _short_redirect(self, url: str, *, attempts: int | None = None) -> _Fetched:
+        """A short link's answer (HEAD, or GET where HEAD is not allowed), not followed."""
         self._check(url)
         headers = self.browser.headers(Kind.SHORT_LINK)
-        fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD")
+        fetched = await self._fetch(url, headers, expect_body=False, follow=False, method="HEAD",
+                                    attempts=attempts)
         if fetched.response.status_code in (405, 501):
-            fetched = await self._fetch(url, headers, expect_body=False, follow=False)
+            fetched = await self._fetch(url, headers, expect_body=False, follow=False,
+                                        attempts=attempts)
+        return fetched
+
+    async def _expand_short(self, link: ShortLink) -> tuple[str, bool, str]:
+        """(post page URL, is-story hint, post id or "") from a short link's redirect.
+
+        A vm.tiktok.com code whose host cannot be reached (it stopped resolving on some
+        networks) is tried at vt.tiktok.com, which serves the same codes."""
+        url = self.service.short_link_url(link.host_kind, link.code)
+        if link.host_kind != "vm":
+            fetched = await self._short_redirect(url)
+        else:
+            try:
+                fetched = await self._short_redirect(url, attempts=SHORT_HOST_ATTEMPTS)
+            except NetworkError:
+                other = self.service.short_link_url("vt", link.code)
+                log.info("%s could not be reached; trying the code at %s", _shown_host(url),
+                         _shown_host(other))
+                try:
+                    fetched = await self._short_redirect(other)
+                except NetworkError:
+                    raise NetworkError(
+                        f"the short link {link.display} could not be resolved: neither "
+                        "vm.tiktok.com nor vt.tiktok.com could be reached; check the "
+                        "connection, or paste the post's full link") from None
+                url = other
         gone = PostUnavailable(
             f"the short link {link.display} leads nowhere: the post is gone (removed or expired)"
         )
@@ -748,6 +833,8 @@ class TikTokClient:
         )
         if story.is_expired(self.clock.now()):
             raise PostUnavailable(f"{what} was a story and it has expired; nothing left to save")
+        if story.age_gated:
+            raise AgeRestricted(f"{what} {AGE_GATED}")
         return story
 
     # ------------------------------------------------------------------ media
@@ -878,11 +965,12 @@ def _as_user_target(user: UserTarget | str) -> UserTarget:
         if not user.username and not user.user_id:
             raise UserNotFound("no user name given")
         return user
-    name = str(user).strip().lstrip("@").strip()
+    text = str(user).strip()
+    name = text.lstrip("@").strip()
     if not name:
         raise UserNotFound("no user name given")
-    if _is_id(name):
-        return UserTarget(username=None, user_id=name)
+    if _is_id(name) and not text.startswith("@"):
+        return UserTarget(username=name, user_id=name)  # a username first, else the id
     return UserTarget(username=name.lower())
 
 

@@ -47,6 +47,12 @@ class LoginRequired(TikTokError):
     default_reason = "TikTok shows this only to logged-in users, so it is not public; skipped"
 
 
+class AgeRestricted(LoginRequired):
+    """An age-gated post (``isContentClassified`` and no usable URL): not public."""
+
+    default_reason = "this post needs a logged-in adult account: not public"
+
+
 class Captcha(TikTokError):
     retryable = True
     default_reason = "TikTok asked for a captcha; wait a while and try again"
@@ -140,6 +146,7 @@ class RangeNotSatisfiable(MediaError):
 
 
 __all__ = [
+    "AgeRestricted",
     "BotWall",
     "Captcha",
     "ChallengeFailed",

@@ -379,6 +379,8 @@ def rank_sources(
 
 
 def parse_images(image_post: Any) -> tuple[ImageSource, ...]:
+    """Every image of a photo post, in order. An image without a usable URL is kept with
+    ``urls=()`` (the story list leaves them out at times; the post page has them)."""
     out: list[ImageSource] = []
     for image in as_list(get(image_post, "images")):
         if not isinstance(image, dict):
@@ -388,8 +390,6 @@ def parse_images(image_post: Any) -> tuple[ImageSource, ...]:
         for u in url_list(raw):
             if _usable_url(u) and u not in urls:
                 urls.append(u)
-        if not urls:
-            continue
         out.append(
             ImageSource(
                 urls=tuple(urls),
@@ -514,6 +514,9 @@ def parse_item(
         has_sound = None
         width = max(as_int(video.get("width")), 0)
         height = max(as_int(video.get("height")), 0)
+    # age-gated (2026): TikTok classifies the post and sends no usable URL to the public
+    usable = any(img.urls for img in images) if kind is Kind.PHOTO else bool(sources)
+    age_gated = as_bool(it.get("isContentClassified")) and not usable
     caption = as_str(it.get("desc"))
     if not caption and kind is Kind.PHOTO:
         caption = as_str(get(it, "imagePost", "title"))
@@ -535,6 +538,7 @@ def parse_item(
         is_story=is_story,
         has_sound=has_sound,
         music=parse_music(it.get("music")),
+        age_gated=age_gated,
     )
 
 

@@ -383,7 +383,10 @@ class MainScreen(Screen[None]):
         self._mark_archived(story_list.stories)
         n = len(story_list.stories)
         who = safe_line(story_list.creator.handle or message.query, 60)
-        if n:
+        if story_list.incomplete:
+            self.input_pane.set_status(f"{who}: {safe_line(story_list.incomplete)}",
+                                       warning=True)
+        elif n:
             self.input_pane.set_status(
                 f"{who}: {n} active {'story' if n == 1 else 'stories'} "
                 "(space selects, d downloads, a takes all)")
@@ -737,9 +740,9 @@ def has_sound_to_save(story: Story) -> bool:
 
     if story.has_sound is False:
         return False
-    if story.kind == Kind.PHOTO or not story.sources:
+    if story.kind == Kind.PHOTO:
         return story.sound is not None
-    return True
+    return True  # a video's own sound (its post page gives a video link the list left out)
 
 
 def enqueue_summary(new: int, queued_before: int, saved: list[str], silent: list[str],

@@ -230,6 +230,8 @@ class StoriesTable(DataTable[Any]):
             self.stories[story.id] = story
         if not story_list.stories:
             group.reason = story_list.reason or "no active story right now"
+        if story_list.incomplete:  # the paging stopped early: say how many and why
+            group.reason = story_list.incomplete
         self.groups[key] = group
         kept = set(self.stories)
         self.selected &= kept
@@ -328,7 +330,8 @@ class StoriesTable(DataTable[Any]):
             from tikget_tui.models import StoryList
 
             self.show_list(StoryList(creator=result.creator, stories=result.stories,
-                                     reason="" if result.stories else "no active story right now"))
+                                     reason="" if result.stories else "no active story right now",
+                                     incomplete=result.incomplete))
             return
         if result.error and not result.retryable:
             self.show_refusal(result.username, result.error)
@@ -439,6 +442,10 @@ class StoriesTable(DataTable[Any]):
         text, level = self._countdown(story)
         self._shown[story.id] = (text, level)
         caption = safe_line(story.caption) or "(no caption)"
+        if story.age_gated:  # said in place of what cannot be saved
+            from tikget_tui.models import AGE_GATED  # (models: not before the first frame)
+
+            caption = f"{AGE_GATED} · {caption}"
         widths = self._widths()
         return [
             self._mark_cell(story.id),
@@ -623,6 +630,15 @@ class StoriesTable(DataTable[Any]):
         if not stories:
             self._warn("nothing to download here: look up a @user first, then pick a story")
             return
+        gated = [s for s in stories if s.age_gated]
+        if gated:
+            from tikget_tui.models import AGE_GATED
+
+            stories = [s for s in stories if not s.age_gated]
+            self._warn(f"that story {AGE_GATED}" if len(gated) == 1
+                       else f"{len(gated)} stories {AGE_GATED}; skipped")
+            if not stories:
+                return
         live = [s for s in stories if not self._is_expired(s)]
         gone = len(stories) - len(live)
         if not live:
