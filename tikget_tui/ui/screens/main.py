@@ -599,6 +599,23 @@ class MainScreen(Screen[None]):
         if app.watcher is not None:
             self.stories.set_watching(manager.store.watch_list())
             app.start_watching()
+        self.show_timer_line()
+        self.set_interval(60, self.show_timer_line)
+
+    def show_timer_line(self) -> None:
+        """The stories pane's subtitle: when a timer (`tikget watch install`) polled last
+        and runs next, from the state database ('' when no timer ever ran)."""
+        from tikget_tui.store import StoreError
+        from tikget_tui.watch import timer_line
+
+        manager = self.tikget.manager
+        if manager is None:
+            return
+        try:
+            line = timer_line(manager.store.watch_runs(20), self.tikget.clock.now())
+        except StoreError:
+            return
+        self.query_one("#pane-stories").border_subtitle = line
 
     # -- the watch list --------------------------------------------------------------
 
