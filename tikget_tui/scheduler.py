@@ -66,7 +66,7 @@ class ScheduleError(ValueError):
 
 # -- the interval ------------------------------------------------------------------------------
 
-_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hours?|m|min|minutes?|s|sec|seconds?)?", re.I)
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(hours?|h|minutes?|min|m|seconds?|sec|s)?", re.I)
 
 
 def parse_every(text: str) -> float:

@@ -165,13 +165,13 @@ def last_scheduled_next(runs: list[WatchRun], now: datetime) -> datetime | None:
 
 
 def _result(w: WatchEntry) -> str:
-    from tikget_tui.commands.watch import health
+    from tikget_tui.watch import health_line
 
     if w.last_poll_at is None:
         return "never polled"
     why = w.last_error or (w.last_result if w.failures else "")
-    if w.paused or w.failures:
-        return f"{health(w)}: {why}" if why else health(w)
+    if w.paused or w.failures:  # (how to resume a paused one: the line under the table)
+        return f"{health_line(w)}: {why}" if why else health_line(w)
     return "ok"
 
 
