@@ -77,6 +77,7 @@ class MainScreen(Screen[None]):
     """The pane below the input in the narrow (tabbed) layout."""
     audio_only: reactive[bool] = reactive(False, init=False)
     """Save the next downloads as MP3 (audio only)."""
+    _timer_line = ""  # what show_timer_line found: the stories pane's subtitle shows it
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -264,7 +265,9 @@ class MainScreen(Screen[None]):
 
     def _show_audio(self) -> None:
         pane = self.query_one("#pane-stories")
-        pane.border_subtitle = "MP3: on" if self.audio_only else "MP3: off"
+        audio = "MP3: on" if self.audio_only else "MP3: off"
+        timer = self._timer_line
+        pane.border_subtitle = f"{audio} · {timer}" if timer else audio
 
     def action_folder(self, problem: str = "") -> None:
         """Show the download folder (path copied to the clipboard) and let the user change it."""
@@ -612,10 +615,10 @@ class MainScreen(Screen[None]):
         if manager is None:
             return
         try:
-            line = timer_line(manager.store.watch_runs(20), self.tikget.clock.now())
+            self._timer_line = timer_line(manager.store.watch_runs(20), self.tikget.clock.now())
         except StoreError:
             return
-        self.query_one("#pane-stories").border_subtitle = line
+        self._show_audio()
 
     # -- the watch list --------------------------------------------------------------
 
