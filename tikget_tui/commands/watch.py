@@ -11,6 +11,11 @@
   once, wait for the downloads, exit) through :class:`tikget_tui.watch.Watcher`.
   Holds the instance lock; exit 1 when tikget already runs, when a look-up
   failed or a download failed (``--once``), 2 on a bad interval.
+- ``run --once [--every SPAN] [--notify]`` is what a timer runs (``watch install``): it logs
+  to the log file ``tikget locate`` names, records the run in the state database, and exits
+  0 only when every creator was polled and everything saved; when the app (or another
+  tikget) holds the queue it prints one line and exits 0 at once: the app polls itself.
+- ``install``, ``uninstall``, ``status``: :mod:`tikget_tui.commands.watch_service`.
 """
 
 from __future__ import annotations
