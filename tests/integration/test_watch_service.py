@@ -131,11 +131,20 @@ def one(section: list[tuple[str, str]], key: str) -> str:
     return value
 
 
-def unquote_systemd(value: str) -> list[str]:
-    """Words of an ExecStart=/Environment= value as systemd reads them (quotes, C escapes,
-    %% and $$)."""
-    words = shlex.split(value, posix=True)
-    return [w.replace("%%", "%").replace("$$", "$") for w in words]
+def unquote_systemd(value: str, *, exec_line: bool = False) -> list[str]:
+    """Words of an ExecStart=/Environment= value as systemd reads them: quotes and C escapes,
+    then specifiers (``%%`` is a %, any other ``%X`` would be replaced by systemd) and, on an
+    Exec line, variables (``$$`` is a $, any other ``$`` would be expanded)."""
+    words = []
+    for word in shlex.split(value, posix=True):
+        specifiers = re.sub("%%", "", word)
+        assert "%" not in specifiers, f"systemd would expand a specifier in {word!r}"
+        word = word.replace("%%", "%")
+        if exec_line:
+            assert "$" not in word.replace("$$", ""), f"systemd would expand $ in {word!r}"
+            word = word.replace("$$", "$")
+        words.append(word)
+    return words
 
 
 # -- what is generated ------------------------------------------------------------------------
@@ -158,7 +167,7 @@ def test_systemd_units_for_a_fake_home_field_by_field(fakes: Fakes, tmp_path: Pa
                                                       isolated_home: Path) -> None:
     home = tmp_path / "home"
     odd = tmp_path / "odd 100% $HOME \"quoted\""  # a space, %, $ and quotes in a folder
-    host = host_for(fakes, home, python="/opt/my python/bin/python3",
+    host = host_for(fakes, home, python="/opt/my $HOME python/bin/python3",
                     TIKGET_HOME=str(isolated_home), TIKGET_CONCURRENCY="2",
                     TIKGET_DOWNLOAD_DIR=str(odd))
     settings = load(dict(host.env))
@@ -175,8 +184,8 @@ def test_systemd_units_for_a_fake_home_field_by_field(fakes: Fakes, tmp_path: Pa
     assert one(service["Unit"], "Description") == "TikGet: save new stories of watched creators"
     svc = service["Service"]
     assert one(svc, "Type") == "oneshot"
-    assert unquote_systemd(one(svc, "ExecStart")) == [
-        "/opt/my python/bin/python3", "-m", "tikget_tui", "watch", "run", "--once",
+    assert unquote_systemd(one(svc, "ExecStart"), exec_line=True) == [
+        "/opt/my $HOME python/bin/python3", "-m", "tikget_tui", "watch", "run", "--once",
         "--every", "4h"]
     env = dict(unquote_systemd(v)[0].split("=", 1) for k, v in svc if k == "Environment")
     assert env["TIKGET_HOME"] == str(isolated_home)
