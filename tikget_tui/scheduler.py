@@ -504,7 +504,11 @@ def install(settings: Settings, host: Host, plan: Plan, *, now: datetime | None 
                         {str(p): _sha256(d) for p, d in plan.files.items()},
                         cron_line=plan.cron_line, notify=plan.notify)
         for argv in plan.commands:
-            _check(host, argv)
+            try:
+                _check(host, argv)
+            except ScheduleError as exc:
+                raise ScheduleError(f"{exc}; nothing was installed (`tikget watch install "
+                                    "--cron` prints a crontab line instead)") from None
         _write_record(settings, record)
     except BaseException:
         for path in written:

@@ -409,6 +409,8 @@ def test_a_failing_systemctl_leaves_nothing_behind(fakes: Fakes, cli, tmp_path: 
     assert not (tmp_path / "home" / ".config" / "systemd" / "user" / "tikget-watch.timer"
                 ).exists()
     assert not scheduler.record_path(load()).exists()
+    assert failed.err.rstrip().endswith("nothing was installed (`tikget watch install --cron` "
+                                        "prints a crontab line instead)")
     assert fakes.calls()[-1] == ["systemctl", "--user", "daemon-reload"]  # undone
 
 
@@ -511,6 +513,9 @@ def test_scheduled_runs_save_once_skip_while_the_app_holds_the_queue_and_show_in
     assert [(r["polled"], r["saved"], r["status"], r["skipped"], r["every"]) for r in runs] == [
         (0, 0, 0, True, 14400.0), (1, 0, 0, False, 14400.0), (1, 2, 0, False, 14400.0)]
     assert all(r["finished_at"] for r in runs)
+    loop = run_cli("watch", "run", "--every", "4h")  # a scheduler's mark without --once
+    assert loop.rc == 2 and "--every and --notify go with --once" in loop.err
+    assert run_cli("watch", "run", "--once", "--every", "2d").rc == 2
     # the log file `tikget locate` names tells the same story
     logged = log_file(settings).read_text()
     assert "watch run --once: polled 1 of 1 creator, saved 2 stories; exit 0" in logged
