@@ -536,7 +536,11 @@ def test_a_run_that_fails_for_a_creator_exits_1_and_notifies(
     [notified] = [c for c in fakes.calls() if c[0] == "notify-send"]
     assert notified[:4] == ["notify-send", "--app-name=tikget", "--urgency=critical",
                             "tikget watch"]
-    assert notified[4] == (f"saved 2 new stories (@{DEMO_PHOTO_CREATOR} 2); failed: "
+    with Store.open(load().state_db) as store:  # the two photo stories' main files
+        names = ", ".join(sorted(j.final_path.name for j in store.list_jobs()
+                                 if j.final_path is not None))
+    assert names.count(".jpg") == 2
+    assert notified[4] == (f"saved 2 new stories (@{DEMO_PHOTO_CREATOR}: {names}); failed: "
                            f"@{DEMO_PRIVATE_CREATOR}: @{DEMO_PRIVATE_CREATOR} is a private "
                            "account; only public stories can be saved")
     # the last poll failed for every creator → status exits 1 and says why

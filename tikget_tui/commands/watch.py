@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -380,6 +380,7 @@ class RunSummary:
     download_failed: int
     saved_by: dict[str, int]  # username → stories its poll saved
     failures: tuple[str, ...]  # "@user: why", one per failed look-up
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # username → names saved
 
     @property
     def complete(self) -> bool:
@@ -391,6 +392,7 @@ class RunSummary:
         from tikget_tui.downloads import JobState
 
         saved_by: dict[str, int] = {}
+        files: dict[str, list[str]] = {}
         download_failed = 0
         for result in results:
             if not result.ok:
@@ -400,12 +402,15 @@ class RunSummary:
                 job = manager.job(job_id)
                 if job is not None and job.state == JobState.DONE and job.verdict != "fail":
                     saved_by[result.username] += 1
+                    if job.final_path is not None:
+                        files.setdefault(result.username, []).append(job.final_path.name)
                 else:
                     download_failed += 1
         failures = tuple(f"@{r.username}: {r.summary}" for r in results if not r.ok)
         return cls(polled=len(results), failed=len(failures),
                    left=max(0, eligible - len(results)), saved=sum(saved_by.values()),
-                   download_failed=download_failed, saved_by=saved_by, failures=failures)
+                   download_failed=download_failed, saved_by=saved_by, failures=failures,
+                   files={u: tuple(sorted(names)) for u, names in files.items()})
 
     @property
     def line(self) -> str:
@@ -428,10 +433,11 @@ def _notify(summary: RunSummary) -> None:
 
     if summary.complete and not summary.saved:
         return  # nothing new and nothing wrong: no notification
-    saved = [f"@{u} {n}" for u, n in summary.saved_by.items() if n]
+    saved = [f"@{u}: {', '.join(summary.files.get(u, ())) or n}"
+             for u, n in summary.saved_by.items() if n]
     body = f"saved {summary.saved} new stor{'y' if summary.saved == 1 else 'ies'}"
     if saved:
-        body += f" ({', '.join(saved)})"
+        body += f" ({'; '.join(saved)})"
     if summary.failures:
         body += "; failed: " + "; ".join(summary.failures)
     if summary.download_failed:
