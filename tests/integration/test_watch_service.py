@@ -543,6 +543,13 @@ def test_a_run_that_fails_for_a_creator_exits_1_and_notifies(
     assert notified[4] == (f"saved 2 new stories (@{DEMO_PHOTO_CREATOR}: {names}); failed: "
                            f"@{DEMO_PRIVATE_CREATOR}: @{DEMO_PRIVATE_CREATOR} is a private "
                            "account; only public stories can be saved")
+    by_name = {c["username"]: c for c in json.loads(run_cli("watch", "status", "--json").out)[
+        "creators"]}
+    private = by_name[DEMO_PRIVATE_CREATOR]
+    assert (private["failed"], private["found"], private["saved"], private["failures"]) == (
+        True, None, None, 1)
+    assert "is a private account" in private["error"]
+    assert (by_name[DEMO_PHOTO_CREATOR]["found"], by_name[DEMO_PHOTO_CREATOR]["saved"]) == (2, 2)
     # the last poll failed for every creator → status exits 1 and says why
     monkeypatch.setenv("PATH", str(fakes.bin))
     assert run_cli("watch", "remove", "@" + DEMO_PHOTO_CREATOR).rc == 0

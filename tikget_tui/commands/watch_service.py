@@ -184,8 +184,10 @@ def _saved(w: WatchEntry) -> str:
 
 
 def creator_dict(w: WatchEntry, next_poll: datetime | None, saved_24h: int) -> dict[str, Any]:
+    failed = bool(w.failures)  # a failed look-up found nothing: no counts
     return {"username": w.username, "note": w.note, "last_poll_at": _iso(w.last_poll_at),
-            "found": w.last_found, "new": w.last_new, "saved": w.last_saved,
+            "found": None if failed else w.last_found, "new": None if failed else w.last_new,
+            "saved": None if failed else w.last_saved,
             "failed": bool(w.failures), "error": w.last_error or None,
             "failures": w.failures, "paused": w.paused, "next_poll_at": _iso(next_poll),
             "saved_24h": saved_24h, "last_result": w.last_result}
