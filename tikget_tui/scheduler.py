@@ -199,8 +199,8 @@ _PATH_VARS = {"TIKGET_HOME", "TIKGET_CONFIG", "TIKGET_DATA_DIR", "TIKGET_CACHE_D
               "TIKGET_DOWNLOAD_DIR", "TIKGET_FFPROBE", "TIKGET_FFMPEG"}
 
 
-def run_environment(settings: Settings, host: Host, *, download_dir_given: bool = False
-                    ) -> dict[str, str]:
+def run_environment(settings: Settings, host: Host, *, download_dir_given: bool = False,
+                    concurrency_given: bool = False) -> dict[str, str]:
     """The ``TIKGET_*`` variables the scheduled run gets: every override set now (paths made
     absolute), the folders in use now, the service origin, and ffprobe/ffmpeg as found now
     (a user service's PATH is shorter than a login shell's)."""
@@ -221,6 +221,8 @@ def run_environment(settings: Settings, host: Host, *, download_dir_given: bool 
         env["TIKGET_DOWNLOAD_DIR"] = str(settings.download_dir.expanduser().absolute())
     if settings.service_origin:
         env["TIKGET_SERVICE"] = settings.service_origin
+    if concurrency_given:  # --concurrency N on the install command line
+        env["TIKGET_CONCURRENCY"] = str(settings.concurrency)
     for var, name, configured in (("TIKGET_FFPROBE", "ffprobe", settings.ffprobe_path),
                                   ("TIKGET_FFMPEG", "ffmpeg", settings.ffmpeg_path)):
         with contextlib.suppress(Exception):  # not found now: the run says so in its log
@@ -439,10 +441,11 @@ class Plan:
 
 def plan_install(settings: Settings, host: Host, every: float, *, cron: bool = False,
                  notify: bool = False, demo: bool = False, download_dir_given: bool = False,
-                 version: str = "") -> Plan:
+                 concurrency_given: bool = False, version: str = "") -> Plan:
     kind = choose_kind(host, cron=cron)
     argv = run_argv(host, every, notify=notify, demo=demo)
-    env = run_environment(settings, host, download_dir_given=download_dir_given)
+    env = run_environment(settings, host, download_dir_given=download_dir_given,
+                          concurrency_given=concurrency_given)
     plan = Plan(kind, every, argv, env, notify=notify)
     if kind == "systemd":
         service, timer = systemd_units(argv, env, every, version=version)

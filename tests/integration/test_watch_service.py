@@ -314,8 +314,14 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 
 
 def test_dry_run_writes_nothing_and_runs_nothing(fakes: Fakes, cli, tmp_path: Path) -> None:
-    dry = cli("watch", "install", "--dry-run", "--every", "3h")
+    downloads = tmp_path / "chosen"
+    downloads.mkdir()
+    dry = cli("watch", "install", "--dry-run", "--every", "3h", "--dir", str(downloads),
+              "--concurrency", "5")
     assert dry.rc == 0, dry
+    # the command line's settings go into the unit too
+    assert f'Environment="TIKGET_DOWNLOAD_DIR={downloads}"' in dry.out
+    assert 'Environment="TIKGET_CONCURRENCY=5"' in dry.out
     unit_dir = tmp_path / "home" / ".config" / "systemd" / "user"
     assert f"would write {unit_dir / 'tikget-watch.service'}:" in dry.out
     assert "OnUnitActiveSec=3h" in dry.out and "--every\" \"3h\"" in dry.out

@@ -73,7 +73,9 @@ def install(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYST
         every = parse_every(args.every) if args.every else settings.poll_interval
         plan = plan_install(settings, host, every, cron=bool(args.cron),
                             notify=bool(args.notify), demo=bool(args.demo),
-                            download_dir_given=args.dir is not None, version=__version__)
+                            download_dir_given=args.dir is not None,
+                            concurrency_given=args.concurrency is not None,
+                            version=__version__)
     except ScheduleError as exc:
         _fail(err, str(exc))
         return EXIT_USAGE
