@@ -330,6 +330,26 @@ def test_dry_run_writes_nothing_and_runs_nothing(fakes: Fakes, cli, tmp_path: Pa
     assert not unit_dir.exists() and not scheduler.record_path(load()).exists()
     assert [c for c in fakes.calls() if c[0] != "loginctl"] == []  # only lingering was asked
 
+    # what it printed is a valid unit and timer (as systemd-analyze reads them, where installed)
+    printed = re.split(r"^would write (.+):$", dry.out, flags=re.M)
+    files = {Path(printed[i]).name: printed[i + 1].split("\nwould ")[0].strip() + "\n"
+             for i in range(1, len(printed), 2)}
+    assert sorted(files) == ["tikget-watch.service", "tikget-watch.timer"]
+    assert one(parse_unit(files["tikget-watch.timer"])["Timer"], "OnUnitActiveSec") == "3h"
+    analyze = shutil.which("systemd-analyze", path="/usr/bin:/bin")
+    if analyze is not None:
+        folder = tmp_path / "printed"
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        done = subprocess.run([analyze, "--user", "verify", str(folder / "tikget-watch.timer"),
+                               str(folder / "tikget-watch.service")],
+                              capture_output=True, text=True, timeout=60, check=False,
+                              env={"XDG_RUNTIME_DIR": str(runtime), "PATH": "/usr/bin:/bin"})
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
 
 def test_systemd_install_status_and_uninstall_with_recording_fakes(
     fakes: Fakes, cli, tmp_path: Path,
