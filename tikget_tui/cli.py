@@ -115,6 +115,26 @@ def build_parser() -> argparse.ArgumentParser:
     w = command(wsub, "run", "poll watched creators and save new stories")
     w.add_argument("--once", action="store_true", help="one poll of each creator, then exit")
     w.add_argument("--interval", type=float, metavar="SECONDS", help="poll interval")
+    w.add_argument("--every", metavar="SPAN",
+                   help="with --once: this run is started by a scheduler every SPAN (4h, "
+                        "90m); kept so `watch status` and the app can say when it runs next")
+    w.add_argument("--notify", action="store_true",
+                   help="with --once: a desktop notification of what was saved and what "
+                        "failed (notify-send or osascript, where installed)")
+    w = command(wsub, "install", "poll the watch list every few hours, also after the "
+                "terminal closes (systemd user timer, launchd agent or a crontab line)")
+    w.add_argument("--every", metavar="SPAN", help="how often: 4h, 90m, 1h30m "
+                   "(default: the poll_interval setting)")
+    w.add_argument("--cron", action="store_true",
+                   help="print a crontab line to add instead of installing a timer")
+    w.add_argument("--dry-run", action="store_true",
+                   help="print what would be written and run; change nothing")
+    w.add_argument("--notify", action="store_true",
+                   help="each run shows a desktop notification of what it saved and what failed")
+    command(wsub, "uninstall", "remove exactly what `watch install` set up")
+    w = command(wsub, "status", "each creator's last and next poll, stories saved in the "
+                "last 24 h, and the timer")
+    w.add_argument("--json", action="store_true")
 
     s = command(sub, "audit", "compare the archive, the files and their sidecars")
     s.add_argument("--json", action="store_true")

@@ -194,6 +194,38 @@ class WatchEntry:
     last_result: str = ""
     failures: int = 0  # polls failed in a row (reset by a poll that works)
     paused: bool = False  # not polled any more (the account went private or away)
+    # what the last poll found (None: not polled since schema 5)
+    last_found: int | None = None  # active stories listed
+    last_new: int | None = None  # new stories queued
+    last_saved: int | None = None  # of those, saved and verified (None: not known yet)
+    last_error: str = ""  # why the last poll failed ('' when it worked)
+
+
+@dataclass(frozen=True)
+class WatchRun:
+    """One ``tikget watch run --once`` (from a timer, launchd, cron or by hand)."""
+
+    id: int
+    started_at: datetime
+    pid: int
+    every: float | None = None  # started by a scheduler every this many seconds
+    finished_at: datetime | None = None  # None: still running, or killed
+    polled: int = 0  # creators looked up
+    failed: int = 0  # of those, look-ups that failed
+    left: int = 0  # creators left for the next run (the per-run budget)
+    saved: int = 0  # stories saved and verified
+    download_failed: int = 0  # downloads that failed or did not verify
+    status: int | None = None  # the exit status
+    outcome: str = ""  # one line: what the run did, or why it did nothing
+
+    @property
+    def skipped(self) -> bool:
+        """The run found the app (or another tikget) holding the queue and did nothing."""
+        return self.outcome.startswith(RUN_SKIPPED)
+
+
+RUN_SKIPPED = "skipped:"
+KEEP_RUNS = 200  # watch_runs rows kept (the oldest go first)
 
 
 # Each entry upgrades the schema from version i to i + 1.
@@ -299,6 +331,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN directory TEXT;
     ALTER TABLE watch ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE watch ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 5: what a watched account's last poll found, and a record of every `watch run --once`
+    # (a timer's runs), so `tikget watch status` and the app can say what the timer did.
+    """
+    ALTER TABLE watch ADD COLUMN last_found INTEGER;
+    ALTER TABLE watch ADD COLUMN last_new INTEGER;
+    ALTER TABLE watch ADD COLUMN last_saved INTEGER;
+    ALTER TABLE watch ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+    CREATE TABLE watch_runs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at      REAL NOT NULL,
+        pid             INTEGER NOT NULL,
+        every           REAL,
+        finished_at     REAL,
+        polled          INTEGER NOT NULL DEFAULT 0,
+        failed          INTEGER NOT NULL DEFAULT 0,
+        left_over       INTEGER NOT NULL DEFAULT 0,
+        saved           INTEGER NOT NULL DEFAULT 0,
+        download_failed INTEGER NOT NULL DEFAULT 0,
+        status          INTEGER,
+        outcome         TEXT NOT NULL DEFAULT ''
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -646,9 +700,21 @@ class Store:
         self, username: str, *, last_poll_at: datetime | None = None,
         next_poll_at: datetime | None = None, last_result: str | None = None,
         note: str | None = None, failures: int | None = None, paused: bool | None = None,
+        last_found: int | None = None, last_new: int | None = None,
+        last_saved: int | None = None, last_error: str | None = None,
     ) -> WatchEntry:
+        """Change the given fields. A new poll (``last_poll_at``) forgets what the previous
+        poll saved (``last_saved`` becomes unknown) unless ``last_saved`` is given too."""
         name = self._username(username)
         changes: dict[str, Any] = {}
+        if last_poll_at is not None:
+            changes["last_saved"] = None
+        for column, value in (("last_found", last_found), ("last_new", last_new),
+                              ("last_saved", last_saved)):
+            if value is not None:
+                changes[column] = int(value)
+        if last_error is not None:
+            changes["last_error"] = last_error
         if failures is not None:
             changes["failures"] = int(failures)
         if paused is not None:
@@ -676,6 +742,50 @@ class Store:
         """Watched creators (not paused) never polled or whose ``next_poll_at`` has come."""
         return [w for w in self.watch_list()
                 if not w.paused and (w.next_poll_at is None or w.next_poll_at <= now)]
+
+    def saved_since(self, since: datetime) -> dict[str, int]:
+        """Creator (``unique_id``, lower case) → stories saved since ``since`` (each story
+        once, however many copies or variants)."""
+        rows = self._query(
+            "SELECT lower(creator) AS creator, COUNT(DISTINCT story_id) AS n FROM archive"
+            " WHERE saved_at >= ? GROUP BY lower(creator)", (since.timestamp(),))
+        return {r["creator"]: int(r["n"]) for r in rows}
+
+    # -- watch runs --------------------------------------------------------------------------
+
+    def watch_run_start(self, started_at: datetime, *, every: float | None = None,
+                        pid: int | None = None) -> WatchRun:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO watch_runs (started_at, pid, every) VALUES (?,?,?)",
+                            (started_at.timestamp(), os.getpid() if pid is None else pid, every))
+            run_id = int(cur.lastrowid or 0)
+        run = self.watch_run(run_id)
+        assert run is not None
+        return run
+
+    def watch_run_finish(self, run_id: int, finished_at: datetime, *, polled: int = 0,
+                         failed: int = 0, left: int = 0, saved: int = 0,
+                         download_failed: int = 0, status: int, outcome: str) -> WatchRun:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE watch_runs SET finished_at = ?, polled = ?, failed = ?, left_over = ?,"
+                " saved = ?, download_failed = ?, status = ?, outcome = ? WHERE id = ?",
+                (finished_at.timestamp(), polled, failed, left, saved, download_failed, status,
+                 outcome, run_id))
+            c.execute("DELETE FROM watch_runs WHERE id <= ?", (run_id - KEEP_RUNS,))
+        run = self.watch_run(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        return run
+
+    def watch_run(self, run_id: int) -> WatchRun | None:
+        rows = self._query("SELECT * FROM watch_runs WHERE id = ?", (run_id,))
+        return _watch_run_from_row(rows[0]) if rows else None
+
+    def watch_runs(self, limit: int = 10) -> list[WatchRun]:
+        """The most recent runs, newest first."""
+        rows = self._query("SELECT * FROM watch_runs ORDER BY id DESC LIMIT ?", (int(limit),))
+        return [_watch_run_from_row(r) for r in rows]
 
 
 def same_folder(a: Path, b: Path) -> bool:
@@ -745,4 +855,25 @@ def _watch_from_row(r: Any) -> WatchEntry:
         last_result=r["last_result"],
         failures=int(r.get("failures") or 0),
         paused=bool(r.get("paused")),
+        last_found=r.get("last_found"),
+        last_new=r.get("last_new"),
+        last_saved=r.get("last_saved"),
+        last_error=r.get("last_error") or "",
+    )
+
+
+def _watch_run_from_row(r: Any) -> WatchRun:
+    return WatchRun(
+        id=int(r["id"]),
+        started_at=_dt(r["started_at"]) or _now(),
+        pid=int(r["pid"]),
+        every=r["every"],
+        finished_at=_dt(r["finished_at"]),
+        polled=int(r["polled"]),
+        failed=int(r["failed"]),
+        left=int(r["left_over"]),
+        saved=int(r["saved"]),
+        download_failed=int(r["download_failed"]),
+        status=r["status"],
+        outcome=r["outcome"],
     )

@@ -36,7 +36,7 @@ from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.models import AGE_GATED, Creator, Kind, Story
-from tikget_tui.store import Store, WatchEntry
+from tikget_tui.store import Store, WatchEntry, WatchRun
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,34 @@ def health_line(entry: WatchEntry, *, resume: str = "") -> str:
     if entry.paused:
         return f"paused after {polls}" + (f" ({resume})" if resume else "")
     return f"{polls} in a row" if n else ""
+
+
+def _span(seconds: float) -> str:
+    s = max(0, int(seconds))
+    h, rem = divmod(s, 3600)
+    m = rem // 60
+    return f"{h}h {m:02d}m" if h else f"{m}m"
+
+
+def timer_line(runs: list[WatchRun], now: datetime) -> str:
+    """What the app shows of the scheduled runs (``watch run --once --every``), read from the
+    state database: "timer: last poll 3h 05m ago · next in about 55m"; '' when no
+    scheduler has run. Runs that found the app holding the queue did not poll: the last
+    poll is the last run that did; the next run is the last one's start plus its interval."""
+    scheduled = [r for r in runs if r.every]
+    if not scheduled:
+        return ""
+    polled = next((r for r in scheduled if not r.skipped and r.finished_at is not None), None)
+    last = "no poll yet" if polled is None else (
+        "last poll just now" if (now - polled.started_at).total_seconds() < 60
+        else f"last poll {_span((now - polled.started_at).total_seconds())} ago")
+    if polled is not None and polled.status:
+        last += " (some failed)"
+    latest = scheduled[0]
+    assert latest.every is not None
+    due = (latest.started_at + timedelta(seconds=latest.every) - now).total_seconds()
+    nxt = f"next in about {_span(due)}" if due >= 60 else "next any minute"
+    return f"timer: {last} · {nxt}"
 
 
 class Watcher:
@@ -258,7 +286,8 @@ class Watcher:
             self.store.watch_update(result.username, last_poll_at=result.polled_at,
                                     next_poll_at=result.next_poll_at,
                                     last_result=result.summary, failures=result.failures,
-                                    paused=result.paused)
+                                    paused=result.paused, last_found=result.found,
+                                    last_new=len(result.new_jobs), last_error=result.error)
         if self.on_poll is not None:
             try:
                 self.on_poll(result)
@@ -266,10 +295,20 @@ class Watcher:
                 log.exception("watch listener failed")
         return result
 
+    def round_entries(self, *, everyone: bool = False) -> list[WatchEntry]:
+        """Who a round would poll, in order (before the budget cuts it): the due creators,
+        or with ``everyone`` all that are not paused, the longest unpolled first, so that
+        rounds cut short by the budget take turns instead of polling the same ones."""
+        if not everyone:
+            return self.due()
+        entries = [w for w in self.store.watch_list() if not w.paused]
+        return sorted(entries, key=lambda w: (w.last_poll_at is not None,
+                                              w.last_poll_at or self.clock.now(), w.username))
+
     async def poll_once(self, *, everyone: bool = False) -> list[PollResult]:
-        """One round: the due creators (or, with ``everyone``, all of them) up to ``budget``."""
-        entries = ([w for w in self.store.watch_list() if not w.paused] if everyone
-                   else self.due())
+        """One round: the due creators (or, with ``everyone``, all of them) up to ``budget``;
+        :meth:`round_entries` says who and in which order."""
+        entries = self.round_entries(everyone=everyone)
         results: list[PollResult] = []
         for i, entry in enumerate(entries[: self.budget]):
             if i and self.pause:

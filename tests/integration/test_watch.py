@@ -283,3 +283,26 @@ def test_watch_list_shows_failures_and_paused_and_add_resumes(
     with Store.open(load().state_db) as store:
         entry = store.watch_get(DEMO_PHOTO_CREATOR)
         assert entry is not None and (entry.failures, entry.paused) == (0, False)
+
+
+async def test_once_rounds_cut_by_the_budget_take_turns(
+    manager: DownloadManager, dl_client: TikTokClient, demo_server: DemoServer,
+    demo_clock: FakeClock,
+) -> None:
+    """A scheduled `--once` polls everyone up to the budget: the longest unpolled go first,
+    so with more creators than the budget no one is left out run after run."""
+    store = manager.store
+    for name in (DEMO_PHOTO_CREATOR, DEMO_EMPTY_CREATOR, DEMO_PRIVATE_CREATOR):
+        store.watch_add(name)
+    watcher = Watcher(manager, dl_client, clock=demo_clock, interval=HOUR, pause=0, budget=2)
+    first = [p.username for p in await watcher.poll_once(everyone=True)]
+    assert first == [DEMO_EMPTY_CREATOR, DEMO_PRIVATE_CREATOR]  # never polled: by name
+    demo_clock.advance(HOUR)
+    second = [p.username for p in await watcher.poll_once(everyone=True)]
+    assert second == [DEMO_PHOTO_CREATOR, DEMO_EMPTY_CREATOR]
+    await manager.wait_idle()
+    entry = store.watch_get(DEMO_PRIVATE_CREATOR)
+    assert entry is not None and entry.last_error and entry.last_found == 0
+    photo = store.watch_get(DEMO_PHOTO_CREATOR)
+    assert photo is not None and (photo.last_found, photo.last_new, photo.last_error) == (
+        2, 2, "")

@@ -263,3 +263,27 @@ async def test_failing_and_paused_accounts_say_so_and_w_resumes_a_paused_one(
         assert entry is not None and not entry.paused
         await wait_until(pilot, lambda: "1 failed poll in a row" in table.header_text(
             "gone.away"), "the header after the poll")
+
+
+async def test_stories_pane_says_when_the_timer_polled_last_and_runs_next(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    """`tikget watch install`'s timer ran before the app started: the stories pane's subtitle
+    says so, from the state database, and moves on with the clock."""
+    now = demo_clock.now()
+    with Store.open(demo_settings.state_db) as store:
+        run = store.watch_run_start(now - timedelta(hours=1), every=4 * HOUR)
+        store.watch_run_finish(run.id, now - timedelta(minutes=58), polled=1, status=0,
+                               outcome="polled 1 of 1 creator, saved 0 stories")
+    app = make_app(demo_settings, demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = main_screen(app).query_one("#pane-stories")
+        await wait_until(pilot, lambda: "timer" in str(pane.border_subtitle), "the timer line")
+        assert pane.border_subtitle == ("MP3: off · timer: last poll 1h 00m ago · next in "
+                                        "about 3h 00m")
+        demo_clock.advance(HOUR)
+        main_screen(app).show_timer_line()  # (its own interval is a minute of real time)
+        assert pane.border_subtitle == ("MP3: off · timer: last poll 2h 00m ago · next in "
+                                        "about 2h 00m")
+        main_screen(app).action_toggle_audio()  # the audio toggle keeps the timer line
+        assert str(pane.border_subtitle).startswith("MP3: on · timer: last poll 2h 00m ago")

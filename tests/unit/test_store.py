@@ -193,10 +193,14 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
         assert job.directory is None  # saved into the download dir, as before schema 4
         watched = s.watch_get("mika.travels")
         assert (watched.note, watched.failures, watched.paused) == ("n", 0, False)
+        # schema 5: nothing known of its last poll yet; no watch runs
+        assert (watched.last_found, watched.last_new, watched.last_saved,
+                watched.last_error) == (None, None, None, "")
+        assert s.watch_runs() == []
         assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
         assert s.update_job(job.id, part_source="sound").part_source == "sound"
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
     with Store.open(path) as s:  # opening again migrates nothing and loses nothing
         assert s.get_job(job.id).part_source == "sound"
@@ -279,3 +283,38 @@ def test_job_remembers_its_folder(store: Store, tmp_path: Path) -> None:
     job = store.add_job(story(), variant="video", directory=tmp_path / "elsewhere")
     assert store.get_job(job.id).directory == tmp_path / "elsewhere"
     assert store.add_job(story(), variant="video").directory is None
+
+
+def test_watch_runs_are_recorded_newest_first_and_bounded(store: Store) -> None:
+    from tikget_tui.store import KEEP_RUNS, RUN_SKIPPED
+
+    first = store.watch_run_start(NOW, every=4 * 3600.0, pid=4242)
+    assert (first.pid, first.every, first.finished_at, first.status) == (4242, 14400.0, None,
+                                                                        None)
+    done = store.watch_run_finish(first.id, NOW + timedelta(minutes=2), polled=3, failed=1,
+                                  left=2, saved=4, download_failed=1, status=1,
+                                  outcome="polled 3 of 5 creators")
+    assert (done.polled, done.failed, done.left, done.saved, done.download_failed,
+            done.status, done.outcome) == (3, 1, 2, 4, 1, 1, "polled 3 of 5 creators")
+    assert done.finished_at == NOW + timedelta(minutes=2) and not done.skipped
+    skipped = store.watch_run_start(NOW + timedelta(hours=4))
+    skipped = store.watch_run_finish(skipped.id, NOW + timedelta(hours=4), status=0,
+                                     outcome=f"{RUN_SKIPPED} the app is running")
+    assert skipped.skipped and skipped.every is None
+    assert [r.id for r in store.watch_runs()] == [skipped.id, first.id]
+    for _ in range(KEEP_RUNS + 5):
+        run = store.watch_run_start(NOW)
+        store.watch_run_finish(run.id, NOW, status=0, outcome="x")
+    assert len(store.watch_runs(limit=10_000)) == KEEP_RUNS
+
+
+def test_a_new_poll_forgets_what_the_last_one_saved(store: Store) -> None:
+    store.watch_add("mika.travels")
+    entry = store.watch_update("mika.travels", last_poll_at=NOW, last_found=3, last_new=2,
+                               last_error="")
+    assert (entry.last_found, entry.last_new, entry.last_saved) == (3, 2, None)
+    assert store.watch_update("mika.travels", last_saved=2).last_saved == 2
+    again = store.watch_update("mika.travels", last_poll_at=NOW + timedelta(hours=4),
+                               last_found=0, last_new=0, last_error="TikTok answered 503")
+    assert (again.last_found, again.last_saved, again.last_error) == (0, None,
+                                                                      "TikTok answered 503")

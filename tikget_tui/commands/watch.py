@@ -11,6 +11,11 @@
   once, wait for the downloads, exit) through :class:`tikget_tui.watch.Watcher`.
   Holds the instance lock; exit 1 when tikget already runs, when a look-up
   failed or a download failed (``--once``), 2 on a bad interval.
+- ``run --once [--every SPAN] [--notify]`` is what a timer runs (``watch install``): it logs
+  to the log file ``tikget locate`` names, records the run in the state database, and exits
+  0 only when every creator was polled and everything saved; when the app (or another
+  tikget) holds the queue it prints one line and exits 0 at once: the app polls itself.
+- ``install``, ``uninstall``, ``status``: :mod:`tikget_tui.commands.watch_service`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -33,6 +41,7 @@ from tikget_tui.links import ParseError, UserTarget, parse
 from tikget_tui.store import Store, StoreError, WatchEntry
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("tikget_tui.watch.run")
 Sleep = Callable[[float], Awaitable[None]] | None
 
 
@@ -118,23 +127,78 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         if action == "list":
             with Store.open(settings.state_db) as store:
                 return _list(store, bool(args.json), clock, out)
-        interval = args.interval if args.interval is not None else settings.poll_interval
-        from tikget_tui.watch import WatchError, check_interval
+        if action in ("install", "uninstall", "status"):
+            from tikget_tui.commands import watch_service
 
-        try:
-            check_interval(interval)
-        except WatchError as exc:
-            _fail(err, str(exc))
-            return EXIT_USAGE
-        running = already_running(settings)  # before the demo service starts
-        if running is not None:
-            _fail(err, running)
-            return EXIT_FAIL
-        with demo_service(args, settings) as settings:
-            return asyncio.run(_run(settings, interval, bool(args.once), clock, sleep, out, err))
+            return int(getattr(watch_service, action)(args, settings, clock=clock, out=out,
+                                                      err=err))
+        return _run_command(args, settings, clock, sleep, out, err)
     except StoreError as exc:
         _fail(err, str(exc))
         return EXIT_FAIL
+
+
+def _run_command(args: argparse.Namespace, settings: Settings, clock: Clock, sleep: Sleep,
+                 out: TextIO, err: TextIO) -> int:
+    from tikget_tui.scheduler import ScheduleError, parse_every
+    from tikget_tui.watch import WatchError, check_interval
+
+    once = bool(args.once)
+    every: float | None = None
+    scheduled = getattr(args, "every", None) is not None or getattr(args, "notify", False)
+    if scheduled and not once:
+        _fail(err, "--every and --notify go with --once (a run a scheduler starts)")
+        return EXIT_USAGE
+    if getattr(args, "every", None) is not None:
+        try:
+            every = parse_every(args.every)
+        except ScheduleError as exc:
+            _fail(err, str(exc))
+            return EXIT_USAGE
+    interval = args.interval if args.interval is not None else (every or settings.poll_interval)
+    try:
+        check_interval(interval)
+    except WatchError as exc:
+        _fail(err, str(exc))
+        return EXIT_USAGE
+    if once:
+        # a scheduled run has no terminal: its log goes to the file `tikget locate` names
+        from tikget_tui.logs import log_file, setup_logging
+
+        setup_logging(settings, verbose=bool(args.verbose), file=log_file(settings),
+                      write_pages=args.write_pages)
+        log.info("watch run --once started (pid %d%s)", os.getpid(),
+                 f", every {args.every}" if every else "")
+    running = already_running(settings)  # before the demo service starts
+    if running is not None:
+        if once:
+            return _skip_run(settings, every, running, clock, out)
+        _fail(err, running)
+        return EXIT_FAIL
+    with demo_service(args, settings) as settings:
+        return asyncio.run(_run(settings, interval, once, clock, sleep, out, err,
+                                every=every, notify=bool(getattr(args, "notify", False))))
+
+
+APP_POLLS = "the app is running and polls the watch list itself"
+
+
+def _skip_run(settings: Settings, every: float | None, running: str, clock: Clock,
+              out: TextIO) -> int:
+    """``--once`` while the app (or another tikget) holds the queue: one line, exit 0; the
+    run is recorded so `watch status` shows the scheduler did start."""
+    from tikget_tui.store import RUN_SKIPPED
+
+    print(APP_POLLS, file=out, flush=True)
+    log.info("watch run --once: nothing to do, %s (%s)", APP_POLLS, running)
+    try:
+        with Store.open(settings.state_db) as store:
+            run = store.watch_run_start(clock.now(), every=every)
+            store.watch_run_finish(run.id, clock.now(), status=EXIT_OK,
+                                   outcome=f"{RUN_SKIPPED} {APP_POLLS}")
+    except StoreError as exc:  # the app may be writing: the run stays unrecorded
+        log.warning("watch run --once: could not record the skipped run: %s", exc)
+    return EXIT_OK
 
 
 async def _check_creators(names: list[str], settings: Settings, clock: Clock
@@ -203,16 +267,20 @@ def _list(store: Store, as_json: bool, clock: Clock, out: TextIO) -> int:
 
 
 async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sleep: Sleep,
-               out: TextIO, err: TextIO) -> int:
+               out: TextIO, err: TextIO, *, every: float | None = None,
+               notify: bool = False) -> int:
     from tikget_tui.downloads import DownloadManager, JobChanged, JobState
     from tikget_tui.progress import CliProgress
+    from tikget_tui.store import AlreadyRunning
     from tikget_tui.tiktok import TikTokClient
     from tikget_tui.watch import PollResult, Watcher
 
     status = EXIT_OK
+    results: list[PollResult] = []
 
     def on_poll(result: PollResult) -> None:
         nonlocal status
+        results.append(result)
         if not result.ok:
             status = EXIT_FAIL
         if result.paused:
@@ -241,12 +309,21 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
         manager = DownloadManager(settings, client=client, clock=clock)
         try:
             await manager.start()
-        except StoreError as exc:  # AlreadyRunning is one
+        except AlreadyRunning as exc:  # taken between the check and now
+            if once:
+                return _skip_run(settings, every, str(exc), clock, out)
+            _fail(err, str(exc))
+            return EXIT_FAIL
+        except StoreError as exc:
             _fail(err, str(exc))
             return EXIT_FAIL
         try:
+            run = manager.store.watch_run_start(clock.now(), every=every) if once else None
             if not manager.store.watch_list():
                 print("nobody is watched; add a creator with: tikget watch add @user", file=out)
+                if run is not None:
+                    manager.store.watch_run_finish(run.id, clock.now(), status=EXIT_OK,
+                                                   outcome="nobody is watched")
                 return EXIT_OK
             manager.subscribe(on_event)
             watcher = Watcher(manager, client, clock=clock, sleep=sleep, interval=interval,
@@ -254,9 +331,26 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
             with CliProgress(err) as progress:
                 progress.attach(manager)
                 if once:
+                    assert run is not None
+                    eligible = len(watcher.round_entries(everyone=True))
                     await watcher.poll_once(everyone=True)
                     await manager.wait_idle()
-                    return status
+                    summary = RunSummary.of(results, manager, eligible)
+                    for username, saved in summary.saved_by.items():
+                        with contextlib.suppress(KeyError):
+                            manager.store.watch_update(username, last_saved=saved)
+                    final = EXIT_OK if summary.complete and status == EXIT_OK else EXIT_FAIL
+                    manager.store.watch_run_finish(
+                        run.id, clock.now(), polled=len(results), failed=summary.failed,
+                        left=summary.left, saved=summary.saved,
+                        download_failed=summary.download_failed, status=final,
+                        outcome=summary.line)
+                    print(f"run: {summary.line}", file=out, flush=True)
+                    (log.info if final == EXIT_OK else log.warning)(
+                        "watch run --once: %s; exit %d", summary.line, final)
+                    if notify:
+                        _notify(summary)
+                    return final
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -273,3 +367,81 @@ async def _run(settings: Settings, interval: float, once: bool, clock: Clock, sl
                 return EXIT_OK
         finally:
             await manager.stop()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one ``--once`` run did, for its last line, the log, the record and a notification."""
+
+    polled: int
+    failed: int
+    left: int  # creators the budget left for the next run
+    saved: int
+    download_failed: int
+    saved_by: dict[str, int]  # username → stories its poll saved
+    failures: tuple[str, ...]  # "@user: why", one per failed look-up
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # username → names saved
+
+    @property
+    def complete(self) -> bool:
+        """Every creator was polled, every look-up and download worked."""
+        return not (self.failed or self.left or self.download_failed)
+
+    @classmethod
+    def of(cls, results: list[Any], manager: Any, eligible: int) -> RunSummary:
+        from tikget_tui.downloads import JobState
+
+        saved_by: dict[str, int] = {}
+        files: dict[str, list[str]] = {}
+        download_failed = 0
+        for result in results:
+            if not result.ok:
+                continue
+            saved_by[result.username] = 0
+            for job_id in result.new_jobs:
+                job = manager.job(job_id)
+                if job is not None and job.state == JobState.DONE and job.verdict != "fail":
+                    saved_by[result.username] += 1
+                    if job.final_path is not None:
+                        files.setdefault(result.username, []).append(job.final_path.name)
+                else:
+                    download_failed += 1
+        failures = tuple(f"@{r.username}: {r.summary}" for r in results if not r.ok)
+        return cls(polled=len(results), failed=len(failures),
+                   left=max(0, eligible - len(results)), saved=sum(saved_by.values()),
+                   download_failed=download_failed, saved_by=saved_by, failures=failures,
+                   files={u: tuple(sorted(names)) for u, names in files.items()})
+
+    @property
+    def line(self) -> str:
+        total = self.polled + self.left
+        parts = [f"polled {self.polled} of {total} creator{'s' if total != 1 else ''}"]
+        if self.left:
+            parts.append(f"{self.left} left for the next run (at most {self.polled} "
+                         "look-ups in one run)")
+        if self.failed:
+            parts.append(f"{self.failed} look-up{'s' if self.failed != 1 else ''} failed")
+        parts.append(f"saved {self.saved} stor{'y' if self.saved == 1 else 'ies'}")
+        if self.download_failed:
+            plural = "s" if self.download_failed != 1 else ""
+            parts.append(f"{self.download_failed} download{plural} failed")
+        return ", ".join(parts)
+
+
+def _notify(summary: RunSummary) -> None:
+    from tikget_tui.notify import desktop_notify
+
+    if summary.complete and not summary.saved:
+        return  # nothing new and nothing wrong: no notification
+    saved = [f"@{u}: {', '.join(summary.files.get(u, ())) or n}"
+             for u, n in summary.saved_by.items() if n]
+    body = f"saved {summary.saved} new stor{'y' if summary.saved == 1 else 'ies'}"
+    if saved:
+        body += f" ({'; '.join(saved)})"
+    if summary.failures:
+        body += "; failed: " + "; ".join(summary.failures)
+    if summary.download_failed:
+        body += f"; {summary.download_failed} download(s) failed"
+    if summary.left:
+        body += f"; {summary.left} creator(s) left for the next run"
+    desktop_notify("tikget watch", body, urgent=not summary.complete)

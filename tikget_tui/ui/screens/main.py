@@ -77,6 +77,7 @@ class MainScreen(Screen[None]):
     """The pane below the input in the narrow (tabbed) layout."""
     audio_only: reactive[bool] = reactive(False, init=False)
     """Save the next downloads as MP3 (audio only)."""
+    _timer_line = ""  # what show_timer_line found: the stories pane's subtitle shows it
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -264,7 +265,9 @@ class MainScreen(Screen[None]):
 
     def _show_audio(self) -> None:
         pane = self.query_one("#pane-stories")
-        pane.border_subtitle = "MP3: on" if self.audio_only else "MP3: off"
+        audio = "MP3: on" if self.audio_only else "MP3: off"
+        timer = self._timer_line
+        pane.border_subtitle = f"{audio} · {timer}" if timer else audio
 
     def action_folder(self, problem: str = "") -> None:
         """Show the download folder (path copied to the clipboard) and let the user change it."""
@@ -594,6 +597,23 @@ class MainScreen(Screen[None]):
         if app.watcher is not None:
             self.stories.set_watching(manager.store.watch_list())
             app.start_watching()
+        self.show_timer_line()
+        self.set_interval(60, self.show_timer_line)
+
+    def show_timer_line(self) -> None:
+        """The stories pane's subtitle: when a timer (`tikget watch install`) polled last
+        and runs next, from the state database ('' when no timer ever ran)."""
+        from tikget_tui.store import StoreError
+        from tikget_tui.watch import timer_line
+
+        manager = self.tikget.manager
+        if manager is None:
+            return
+        try:
+            self._timer_line = timer_line(manager.store.watch_runs(20), self.tikget.clock.now())
+        except StoreError:
+            return
+        self._show_audio()
 
     # -- the watch list --------------------------------------------------------------
 
