@@ -78,22 +78,33 @@ def terminal(tmp_path: Path, demo_media: MediaCatalog) -> Iterator[Terminal]:
         term.tmux("kill-server")
 
 
-def test_demo_lookup_download_and_report_on_screen(terminal: Terminal) -> None:
+def test_demo_in_bursts_lookup_download_filter_and_report_on_screen(
+        terminal: Terminal) -> None:
+    """Each step is one ``send-keys``: the keys reach the app in one read, as a second of
+    typing does over a slow SSH link, and each acts on what the keys before it left."""
     terminal.wait_for(lambda s: "1 Input" in s and "demo service" in s, "the app to start")
-    terminal.type("@mika.travels")
-    terminal.send("Enter")
+    # to the stories and back, then a look-up: its letters are text, not stories keys
+    terminal.send("Tab", "1", "@mika.travels", "Enter")
     terminal.wait_for(lambda s: "7 active stories" in s, "the stories of @mika.travels")
-    # Tab to the stories, down past the creator row and the story about to expire
-    terminal.send("Tab")
-    terminal.send("Down")
-    terminal.send("Down")
-    terminal.send("d")
-    screen = terminal.wait_for(lambda s: "verdict ✓ ok" in s and "sha256" in s,
-                               "the verification report")
-    assert "done" in screen
-    assert "│ file " in screen and "│ sha256 " in screen
-    assert "mika.travels" in screen
+    # from the input: Tab to the stories, Home to the creator's row, a takes all seven
+    terminal.send("Tab", "Home", "a")
+    terminal.wait_for(lambda s: "7 saved and verified" in s, "seven stories saved")
+    # a note dialog, then Escape and 1 (they arrive together): the dialog closes, pane 1
+    # takes the look-up, and its q never quits
+    terminal.send("Down", "n", "why", "Escape", "1", "@quiet.creator", "Enter")
+    terminal.wait_for(lambda s: "@quiet.creator has no active story" in s,
+                      "the look-up typed after Escape 1")
+    # Tab, 5 (the library, made on first use) and a filter: the filter gets the letters
+    terminal.send("Tab", "5", "tram")
+    screen = terminal.wait_for(lambda s: "1 of 7 saved" in s, "the library filtered")
+    assert "│tram " in screen and "Tram 28" in screen
+    # Down to the list, Enter: the item's verification report
+    terminal.send("Down", "Enter")
+    screen = terminal.wait_for(lambda s: "verdict ✓ ok" in s and "sha256" in s
+                               and "tram-28" in s, "the verification report")
+    assert "│ file" in screen
     for check in ("size", "probe", "codecs", "duration"):
         assert f" {check} " in screen
-    terminal.send("q")
+    # Alt+2 from inside the filter line goes to the stories; q there quits (nothing runs)
+    terminal.send("M-2", "q")
     terminal.wait_for(lambda s: "TIKGET-EXIT=0" in s, "tikget to quit with status 0")
