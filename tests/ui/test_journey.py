@@ -2,8 +2,8 @@
 
 Fresh HOME without ~/Downloads; the real stand-in over loopback with slow media so the
 queue really queues: look up, download all, cancel a queued job, pause, resume and retry,
-an MP3, watch the creator, quit mid-download (it asks first: y); start again: the queue is restored and
-resumes; every saved file verified; nothing queued twice; quit.
+an MP3, watch the creator, quit mid-download (it asks first: y); start again: the queue is
+restored and resumes; every saved file verified; nothing queued twice; quit.
 """
 
 from __future__ import annotations

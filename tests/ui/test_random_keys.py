@@ -3,10 +3,11 @@
 Hypothesis draws key sequences (every bound key, navigation, modal keys, and look-ups
 typed mid-sequence, so keys also arrive while a look-up is in flight, on empty tables, on
 a row just removed, on a modal half-built) and drives them through the Pilot against the
-stand-in; some come in bursts, posted all at once as one read over SSH delivers them
-(with look-ups typed after ``alt+1`` in the same burst: their ``q`` never quits) (in its own thread: each example runs the app in a fresh event loop). The
-example database is off and the run derandomized, so a failure reproduces as is; the
-whole run stays well inside a minute.
+stand-in (in its own thread: each example runs the app in a fresh event loop). Some come
+in bursts, posted all at once as one read over SSH delivers them, with look-ups typed
+after ``alt+1`` in the same burst: their ``q`` never quits. The example database is off
+and the run derandomized, so a failure reproduces as is; the whole run stays well inside
+a minute.
 """
 
 from __future__ import annotations
