@@ -255,3 +255,35 @@ async def test_quit_at_once_with_nothing_running_or_with_confirm_quit_off(
         burst(app, "q")
         await wait_until(pilot, lambda: not app.is_running, "the app to quit")
     assert app.return_code == 0
+
+
+async def test_library_enter_and_the_delete_question_in_the_middle_of_a_burst(
+    demo_server: DemoServer, demo_settings: Settings
+) -> None:
+    """5, a filter, Down, Delete: the question opens; n keeps the file and Enter (in the
+    list again) shows the report; then Delete y deletes it and 3 goes to the queue."""
+    app = TikGetApp(demo_settings, clock=FakeClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        await look_up(pilot, app, screen, DEMO_CREATOR)
+        burst(app, "tab", "home", "a")
+        await burst_done(pilot, app)
+        await wait_until(pilot, lambda: len(jobs(app)) == 7
+                         and all(str(j.state) == "done" for j in jobs(app)), "all saved")
+        await app.workers.wait_for_complete()
+
+        burst(app, "5", *"tram", "down", "delete", "n", "enter")
+        await burst_done(pilot, app)
+        library = screen.library
+        [item] = library.table.items
+        assert "Tram 28" in item.caption and item.path.is_file()
+        assert any(m.startswith("nothing deleted") for m in app.recent_notices)
+        assert app.screen is screen and screen.active_pane == "report"
+        assert app.focused is screen.report and "Tram 28" in screen.report.text
+
+        burst(app, "5", "down", "delete", "y", "3")
+        await burst_done(pilot, app)
+        assert not item.path.exists()
+        assert any(m.startswith("deleted ") for m in app.recent_notices)
+        assert app.screen is screen and screen.active_pane == "queue"
+        assert library.filter.value == "tram"

@@ -32,7 +32,10 @@ HOLD_LIMIT = 2.0
 """Seconds a held key waits for the app to settle before it goes anyway."""
 QUICK_CHECKS = 20
 """Checks right after each other (one loop turn apart) before checking every 5 ms."""
-ROUTED = (events.Key, events.Paste)
+SETTLE_GROUPS = frozenset({"library"})
+"""Worker groups a held key also waits for: the library's list (Down, Delete or Enter typed
+just after ``5`` act on its rows). Look-ups and downloads are not waited for: a person
+typing slowly does not wait for them either."""
 
 
 def split_alt(key: events.Key) -> events.Key | None:
@@ -130,10 +133,14 @@ class KeyOrder:
         self.app.call_later(self._check)
 
     def settled(self) -> bool:
-        """Nothing left to do for the keys routed so far: no message waits in the app (but
-        keys arriving) or anywhere on its screens, and no node is in the middle of one."""
+        """Nothing left to do for the keys routed so far: no message waits in the app or
+        anywhere on its screens, no node is in the middle of one, and no worker of
+        :data:`SETTLE_GROUPS` runs."""
         app = self.app
         if app._pending_message is not None or not app._message_queue.empty():
+            return False
+        if any(worker.group in SETTLE_GROUPS and not worker.is_finished
+               for worker in app.workers):
             return False
         for screen in app.screen_stack:
             for node in screen.walk_children(with_self=True):
@@ -142,4 +149,4 @@ class KeyOrder:
         return True
 
 
-__all__ = ["HOLD_LIMIT", "KeyOrder", "busy", "split_alt"]
+__all__ = ["HOLD_LIMIT", "SETTLE_GROUPS", "KeyOrder", "busy", "split_alt"]
