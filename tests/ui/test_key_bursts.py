@@ -10,6 +10,7 @@ app never quits from text meant for a field.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import pytest
@@ -258,10 +259,20 @@ async def test_quit_at_once_with_nothing_running_or_with_confirm_quit_off(
 
 
 async def test_library_enter_and_the_delete_question_in_the_middle_of_a_burst(
-    demo_server: DemoServer, demo_settings: Settings
+    demo_server: DemoServer, demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """5, a filter, Down, Delete: the question opens; n keeps the file and Enter (in the
-    list again) shows the report; then Delete y deletes it and 3 goes to the queue."""
+    list again) shows the report; then Delete y deletes it and 3 goes to the queue. The
+    archive is slow to list (a big library, a slow disk): the keys after 5 wait for it."""
+    from tikget_tui import library
+
+    real_load = library.load
+
+    def slow_load(store: Any) -> Any:
+        time.sleep(0.3)  # (in the loading thread)
+        return real_load(store)
+
+    monkeypatch.setattr(library, "load", slow_load)
     app = TikGetApp(demo_settings, clock=FakeClock())
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, app)
