@@ -27,6 +27,7 @@ from typing import Any
 from textual import events
 from textual.dom import DOMNode
 from textual.keys import _character_to_key
+from textual.widgets import Input
 
 HOLD_LIMIT = 2.0
 """Seconds a held key waits for the app to settle before it goes anyway."""
@@ -82,6 +83,8 @@ class KeyOrder:
         """ids of the alt keys already split into Escape + key once (not split again)."""
         self.routed = 0
         """How many keys and pastes went on (tests and benchmarks read it)."""
+        self._typing = False
+        """Characters went straight into an input and may not be handled yet."""
 
     async def arrived(self, event: events.Event) -> None:
         self.backlog.append(event)
@@ -90,21 +93,48 @@ class KeyOrder:
 
     async def _next(self) -> None:
         while self.backlog and not self.routing:
-            event: events.Event | None = self.backlog.popleft()
+            event: events.Event = self.backlog.popleft()
             if isinstance(event, events.Key):
                 event = self._unalt(event)
-            if event is None:
-                continue
-            self.routing = True
-            self._since = time.monotonic()
-            self._checks = 0
+            typed = self.typed_into_input(event)
+            if self._typing and not typed:
+                # the characters typed just before it are handled first
+                self.backlog.appendleft(event)
+                self._hold()
+                return
             self.routed += 1
+            if typed:  # goes straight on: it only edits the input, the focus stays
+                self._typing = True
+                await self.route(event)
+                continue
+            self._hold()
             try:
                 await self.route(event)
             finally:
                 self.app.call_later(self._check)
+            return
 
-    def _unalt(self, key: events.Key) -> events.Key | None:
+    def _hold(self) -> None:
+        """Hold the keys behind until the app has settled (checked from now on)."""
+        self.routing = True
+        self._since = time.monotonic()
+        self._checks = 0
+        if self._typing:
+            self.app.call_later(self._check)
+
+    def typed_into_input(self, event: events.Event) -> bool:
+        """A character for the input with the focus, which no priority binding takes: it
+        only edits the input (Textual's ``Input`` stops every printable key), so the key
+        after it needs no wait (a paste of keystrokes goes at Textual's own speed)."""
+        if not isinstance(event, events.Key) or not event.is_printable \
+                or not isinstance(self.app.focused, Input):
+            return False
+        for _node, bindings in self.app.screen._binding_chain:
+            if any(b.priority for b in bindings.key_to_bindings.get(event.key, ())):
+                return False
+        return True
+
+    def _unalt(self, key: events.Key) -> events.Key:
         """``alt+<key>`` that nothing binds here: Escape, then the key (queued in front)."""
         plain = split_alt(key)
         if plain is None or key.key in self.app.active_bindings:
@@ -127,6 +157,7 @@ class KeyOrder:
                 loop.call_later(0.005, self._check_again)
             return
         self.routing = False
+        self._typing = False
         await self._next()
 
     def _check_again(self) -> None:
