@@ -90,6 +90,12 @@ async def test_tab_home_a_from_the_input_saves_all_seven(
         await wait_until(pilot, lambda: len(jobs(app)) == 7, "seven downloads queued")
         assert screen.input_pane.input.value == ""  # neither Home nor a went to the input
         assert screen.active_pane == "stories"
+        # Shift+Tab back to the input: the letters after it are text (d, a: not keys)
+        burst(app, "shift+tab", *"@dada", "tab", "end")
+        await burst_done(pilot, app)
+        assert screen.input_pane.input.value == "@dada"
+        assert screen.active_pane == "stories"
+        assert len(jobs(app)) == 7
 
 
 @pytest.mark.parametrize("start", ["stories", "input"])
