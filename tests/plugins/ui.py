@@ -60,6 +60,7 @@ async def burst_done(pilot: Pilot[object], app: object, what: str = "the burst")
     await wait_until(pilot, lambda: not order.backlog and not order.routing and queue.empty(),
                      what)
     await pilot.pause()
+    assert order.overdue == 0, "a held key went only after the hold limit: the app never settled"
 
 
 def notifications(app: object) -> list[str]:

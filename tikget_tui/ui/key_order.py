@@ -85,6 +85,8 @@ class KeyOrder:
         """How many keys and pastes went on (tests and benchmarks read it)."""
         self._typing = False
         """Characters went straight into an input and may not be handled yet."""
+        self.overdue = 0
+        """How many times a held key went after :data:`HOLD_LIMIT` (never, in the tests)."""
 
     async def arrived(self, event: events.Event) -> None:
         self.backlog.append(event)
@@ -156,6 +158,10 @@ class KeyOrder:
             else:
                 loop.call_later(0.005, self._check_again)
             return
+        if time.monotonic() - self._since >= HOLD_LIMIT:
+            self.overdue += 1
+            self.app.log.warning(f"keys: the app did not settle in {HOLD_LIMIT} s; the next "
+                                 "key goes anyway")
         self.routing = False
         self._typing = False
         await self._next()
