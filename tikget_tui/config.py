@@ -57,6 +57,8 @@ class Settings:
     ``chrome``, or ``off`` for plain httpx (Python's TLS), which TikTok's bot wall refuses."""
     keymap: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
+    confirm_quit: bool = True
+    """Quitting the app with downloads running or queued asks first (y/Enter quits)."""
     download_dir_chosen: bool = False
     """The user named ``download_dir`` (config file, ``TIKGET_DOWNLOAD_DIR``, ``--dir`` or the
     app): it must exist or have a parent that does. The default folder is simply created."""
@@ -151,6 +153,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "api_min_interval": ("TIKGET_API_MIN_INTERVAL", float),
     "theme": ("TIKGET_THEME", str),
     "impersonate": ("TIKGET_IMPERSONATE", str),
+    "confirm_quit": ("TIKGET_CONFIRM_QUIT", bool),
     "max_page_bytes": ("TIKGET_MAX_PAGE_BYTES", int),
     "max_media_bytes": ("TIKGET_MAX_MEDIA_BYTES", int),
     "media_size_margin": ("TIKGET_MEDIA_SIZE_MARGIN", float),
@@ -212,6 +215,7 @@ def _field_types() -> dict[str, type]:
         "service_origin": str, "poll_interval": float, "per_host_concurrency": int,
         "api_min_interval": float, "max_retries": int, "request_timeout": float,
         "theme": str, "keymap": dict, "default_note": str, "impersonate": str,
+        "confirm_quit": bool,
         "max_page_bytes": int, "max_media_bytes": int, "media_size_margin": float,
         "request_deadline": float, "min_media_rate": int, "min_rate_grace": float,
     }

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
 from tikget_tui.config import Settings, load
@@ -23,6 +25,42 @@ async def wait_until(pilot: Pilot[object], condition: Callable[[], bool], what: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+def key_event(key: str) -> events.Key:
+    """The key event ``pilot.press(key)`` sends (same names: ``"a"``, ``"@"``, ``"enter"``,
+    ``"alt+1"``)."""
+    import unicodedata
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+def burst(app: object, *keys: str) -> int:
+    """Post keys to the app all at once, as one read from the terminal delivers a second
+    of typing over SSH: nothing runs between them (``pilot.press`` waits after each key).
+    Each argument is a key name or a single character; returns how many were posted."""
+    post = getattr(app, "post_message")  # noqa: B009
+    for key in keys:
+        post(key_event(key))
+    return len(keys)
+
+
+async def burst_done(pilot: Pilot[object], app: object, what: str = "the burst") -> None:
+    """Wait until every key posted so far has been routed and the app has settled."""
+    order = getattr(app, "key_order")  # noqa: B009
+    queue = getattr(app, "_message_queue")  # noqa: B009
+    await pilot.pause()
+    await wait_until(pilot, lambda: not order.backlog and not order.routing and queue.empty(),
+                     what)
+    await pilot.pause()
+    assert order.overdue == 0, "a held key went only after the hold limit: the app never settled"
 
 
 def notifications(app: object) -> list[str]:

@@ -2,8 +2,8 @@
 
 Fresh HOME without ~/Downloads; the real stand-in over loopback with slow media so the
 queue really queues: look up, download all, cancel a queued job, pause, resume and retry,
-an MP3, watch the creator, quit mid-download; start again: the queue is restored and
-resumes; every saved file verified; nothing queued twice; quit.
+an MP3, watch the creator, quit mid-download (it asks first: y); start again: the queue is
+restored and resumes; every saved file verified; nothing queued twice; quit.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tikget_tui.demo import DemoServer, MediaFaults
 from tikget_tui.demo.scenario import DEMO_CREATOR
 from tikget_tui.store import Store
 from tikget_tui.ui.app import TikGetApp
+from tikget_tui.ui.screens.quit import QuitScreen, quit_question
 from tikget_tui.verify import Expected, verify
 
 
@@ -88,7 +89,13 @@ async def test_a_whole_session_then_a_restart(
         await wait_until(pilot, lambda: DEMO_CREATOR in screen.stories.watching, "watching")
         unfinished = [j for j in manager.jobs() if str(j.state) != "done"]
         assert unfinished, "the session should quit mid-download"
-        await pilot.press("q")
+        running = app.unfinished_downloads()
+        assert running, "the session should quit mid-download"
+        await pilot.press("q")  # asks first: downloads are running
+        assert isinstance(app.screen, QuitScreen)
+        assert str(app.screen.query_one("#quit-title").render()) == quit_question(
+            app.screen.count)
+        await pilot.press("y")
     assert app.return_code == 0
 
     # start again: the queue comes back and finishes

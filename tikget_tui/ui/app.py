@@ -8,7 +8,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
@@ -17,6 +19,7 @@ from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.ui import keymap
 from tikget_tui.ui.commands import ActionCommands
+from tikget_tui.ui.key_order import KeyOrder
 from tikget_tui.ui.messages import CoreEvent, CoreFailed, CoreReady, WatchPolled
 from tikget_tui.ui.resources import stylesheet_paths
 from tikget_tui.ui.screens.main import MainScreen, error_line
@@ -91,6 +94,9 @@ class TikGetApp(App[int]):
         self._core_closed = False
         self.recent_notices: deque[str] = deque(maxlen=200)
         """Every notification's text, newest last (toasts vanish; this stays)."""
+        self.key_order = KeyOrder(self, self.route_input)
+        """Keys and pastes one at a time, each after the last one's effects (a burst over
+        SSH acts as the same keys typed slowly; see :mod:`tikget_tui.ui.key_order`)."""
         if demo_origin:
             self.sub_title = f"demo service at {demo_origin}"
         # theme and keymap before the first frame, so nothing is styled twice
@@ -115,6 +121,31 @@ class TikGetApp(App[int]):
                                severity=kwargs.get("severity", "information"))
             return
         super().notify(message, *args, **kwargs)
+
+    # -- keys ----------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        """On Linux, Textual's driver with Escape + key read as typed
+        (:mod:`tikget_tui.ui.terminal_keys`)."""
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:
+            from tikget_tui.ui.terminal_keys import KeyDriver
+
+            return KeyDriver
+        return driver
+
+    async def on_event(self, event: events.Event) -> None:
+        # keys and pastes from the terminal (or a test) go through the key gate, in order
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_order.arrived(event)
+            return
+        await super().on_event(event)
+
+    async def route_input(self, event: events.Event) -> None:
+        """Textual's routing of one key or paste (priority bindings, then the focus)."""
+        await super().on_event(event)
 
     # -- start ---------------------------------------------------------------------
 
@@ -309,7 +340,34 @@ class TikGetApp(App[int]):
         if self._client is not None:
             await self._client.aclose()
 
+    def unfinished_downloads(self) -> int:
+        """Downloads running or queued (they resume next time)."""
+        from tikget_tui.store import ACTIVE_STATES
+
+        manager = self.manager
+        return 0 if manager is None else sum(1 for j in manager.jobs()
+                                             if j.state in ACTIVE_STATES)
+
     async def action_quit(self) -> None:
+        """``q`` and Ctrl+Q: with downloads running or queued (and ``confirm_quit`` on),
+        ask once; otherwise quit at once."""
+        from tikget_tui.ui.screens.quit import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):  # Ctrl+Q again while asked: the answer no
+            self.screen.dismiss(False)
+            return
+        count = self.unfinished_downloads()
+        if count and self.settings.confirm_quit:
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.call_next(self.quit_now)
+
+            self.push_screen(QuitScreen(count), answered)
+            return
+        await self.quit_now()
+
+    async def quit_now(self) -> None:
+        """Stop the queue (it resumes next time) and leave."""
         await self.shutdown_core()
         self.exit(0)
 
