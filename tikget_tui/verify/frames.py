@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from tikget_tui.mediatools import MediaTools
+from tikget_tui.private import private_dir
 from tikget_tui.verify.probe import FRAME_HEIGHT, Deadline, run_tool
 from tikget_tui.verify.report import Frame, Report
 
@@ -28,7 +29,8 @@ def frames_dir(cache_dir: Path, media: Path) -> Path:
     tag = root / "CACHEDIR.TAG"
     if not tag.exists():
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            private_dir(cache_dir)
+            root.mkdir(exist_ok=True)
             tag.write_text(TAG, encoding="ascii")
         except OSError:
             pass  # the verifier says so if the folder cannot be used
