@@ -8,10 +8,14 @@ nor a program on PATH is found. We locate its files without importing it
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
+import resource
 import shutil
-from dataclasses import dataclass
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HOW_TO_GET = (
@@ -62,13 +66,90 @@ def find_tool(name: str, configured: str | None = None) -> str:
     raise ToolNotFound(name)
 
 
+async def read_bounded(stream: asyncio.StreamReader | None, limit: int) -> bytes:
+    """A child's output to its end, keeping the first ``limit`` bytes (the rest is read and
+    dropped, so the child never blocks on a full pipe)."""
+    if stream is None:
+        return b""
+    kept: list[bytes] = []
+    size = 0
+    while chunk := await stream.read(1 << 16):
+        if size < limit:
+            kept.append(chunk[: limit - size])
+            size += len(kept[-1])
+    return b"".join(kept)
+
+
+DEFAULT_MEMORY = 1536 * 1024 * 1024
+DEFAULT_CPU_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    """What one ffprobe/ffmpeg child may take: address space (``RLIMIT_AS``, bytes) and
+    CPU time (``RLIMIT_CPU``, seconds), set in the child before it runs the program
+    (settings ``child_memory_bytes``, ``child_cpu_seconds``; README "Limits"). The
+    wall-clock deadline is the caller's (every run has one)."""
+
+    memory: int = DEFAULT_MEMORY
+    cpu_seconds: int = DEFAULT_CPU_SECONDS
+
+    def memory_text(self) -> str:
+        gib = self.memory / (1024 ** 3)
+        return f"{gib:.1f} GB" if gib >= 1 else f"{self.memory // (1024 ** 2)} MB"
+
+    def preexec(self) -> Callable[[], None]:
+        """The function ``subprocess`` runs in the child between fork and exec. The values
+        are worked out here, in the parent: the child only makes two system calls."""
+        pairs = []
+        for which, soft, hard in ((resource.RLIMIT_AS, self.memory, self.memory),
+                                  (resource.RLIMIT_CPU, self.cpu_seconds,
+                                   self.cpu_seconds + 2)):
+            _soft_now, cur_hard = resource.getrlimit(which)
+            if cur_hard != resource.RLIM_INFINITY:  # never ask for more than we may have
+                soft, hard = min(soft, cur_hard), min(hard, cur_hard)
+            pairs.append((which, (soft, hard)))
+
+        def apply() -> None:
+            for which, values in pairs:
+                resource.setrlimit(which, values)
+
+        return apply
+
+    def hit(self, returncode: int, stderr: str) -> str | None:
+        """The line naming the limit a child that ended so ran into, or None."""
+        if returncode == -signal.SIGXCPU:
+            return f"stopped at the CPU-time limit ({self.cpu_seconds} s, child_cpu_seconds)"
+        if returncode != 0 and any(word in stderr.lower() for word in _OUT_OF_MEMORY):
+            return (f"ran out of memory at the address-space limit ({self.memory_text()}, "
+                    "child_memory_bytes)")
+        return None
+
+
+_OUT_OF_MEMORY = ("cannot allocate memory", "out of memory", "bad_alloc",
+                  "failed to allocate", "memory allocation failed", "enomem",
+                  "pthread_create", "resource temporarily unavailable")
+
+
 @dataclass(frozen=True)
 class MediaTools:
     ffmpeg: str
     ffprobe: str
+    limits: ChildLimits = field(default_factory=ChildLimits)
 
     @classmethod
-    def find(cls, ffmpeg_path: str | None = None, ffprobe_path: str | None = None) -> MediaTools:
+    def find(cls, ffmpeg_path: str | None = None, ffprobe_path: str | None = None,
+             limits: ChildLimits | None = None) -> MediaTools:
         return cls(
-            ffmpeg=find_tool("ffmpeg", ffmpeg_path), ffprobe=find_tool("ffprobe", ffprobe_path)
+            ffmpeg=find_tool("ffmpeg", ffmpeg_path), ffprobe=find_tool("ffprobe", ffprobe_path),
+            limits=limits or ChildLimits(),
         )
+
+    @classmethod
+    def for_settings(cls, settings: object) -> MediaTools:
+        """The tools and child limits the settings name (``ToolNotFound`` when missing)."""
+        return cls.find(getattr(settings, "ffmpeg_path", None),
+                        getattr(settings, "ffprobe_path", None),
+                        ChildLimits(int(getattr(settings, "child_memory_bytes", DEFAULT_MEMORY)),
+                                    int(getattr(settings, "child_cpu_seconds",
+                                                DEFAULT_CPU_SECONDS))))

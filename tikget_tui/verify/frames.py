@@ -61,7 +61,7 @@ async def remake(report: Report, cache_dir: Path, *, tools: MediaTools | None = 
         args = [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
                 "-copyts", *seek, "-i", str(report.path), "-map", "0:v:0", "-frames:v", "1",
                 "-vf", f"{pick}scale=-2:{FRAME_HEIGHT}", "-q:v", "5", "-y", str(out)]
-        await run_tool(args, deadline)
+        await run_tool(args, deadline, tools.limits)
         if out.is_file():
             made.append(Frame(frame.label, frame.time, str(out)))
     return made

@@ -29,7 +29,7 @@ from tikget_tui.verify.probe import (
     ProbeData,
     ProbeFailed,
     RawStream,
-    ToolTimeout,
+    ToolStopped,
     audio_window,
     decode_window,
     probe,
@@ -87,7 +87,7 @@ async def _guard(name: str, aw: Awaitable[T]) -> T | Check:
     """Await a window; a timed-out child becomes a failed check instead of an exception."""
     try:
         return await aw
-    except ToolTimeout as exc:
+    except ToolStopped as exc:
         return Check(name, Verdict.FAIL, str(exc))
 
 
@@ -166,7 +166,7 @@ async def _checks(report: Report, path: Path, expected: Expected, tools: MediaTo
     except ProbeFailed as exc:
         report.add("probe", Verdict.FAIL, f"ffprobe cannot read it: {exc.reason}")
         return
-    except ToolTimeout as exc:
+    except ToolStopped as exc:
         report.add("probe", Verdict.FAIL, str(exc))
         return
 
@@ -313,7 +313,7 @@ async def _image(report: Report, path: Path, tools: MediaTools, deadline: Deadli
     stream = next(s for s in data.streams if s.codec_type == "video")
     try:
         window = await video_frames(tools, path, deadline, start=None, length=None)
-    except ToolTimeout as exc:
+    except ToolStopped as exc:
         report.add("image_decode", Verdict.FAIL, str(exc))
         return
     for c in C.image_checks(window, stream, family=sniffed.family, tail=tail):
@@ -330,7 +330,7 @@ async def has_audio_stream(path: Path, tools: MediaTools | None = None, *,
     tools = tools or MediaTools.find()
     try:
         data = await probe(tools, Path(path).resolve(), Deadline(timeout))
-    except (ProbeFailed, ToolTimeout):
+    except (ProbeFailed, ToolStopped):
         return None
     return any(s.codec_type == "audio" for s in data.streams)
 
