@@ -302,6 +302,34 @@ FRAME_HEIGHT = 240
 """Height of the preview frames the decode windows write (small: a report, not a still)."""
 
 
+THUMBNAIL_SIDE = 480
+"""Longest side of a photo's preview thumbnail: the app draws pictures only from these."""
+PHOTO_LABEL = "photo"
+"""The label of a photo's thumbnail in ``Report.frames`` (a video's are first and last)."""
+
+
+def thumbnail_args(tools: MediaTools, path: Path, out: Path) -> list[str]:
+    """ffmpeg writing ``out``: the first picture of ``path``, at most
+    :data:`THUMBNAIL_SIDE` pixels on its longest side, as a small JPEG."""
+    side = THUMBNAIL_SIDE
+    scale = (f"scale=w='min({side},iw)':h='min({side},ih)'"
+             ":force_original_aspect_ratio=decrease:flags=bilinear")
+    return [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+            "-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-vf", scale,
+            "-q:v", "5", "-f", "image2", "-y", str(out)]
+
+
+async def thumbnail(tools: MediaTools, path: Path, deadline: Deadline, out: Path) -> bool:
+    """Write a photo's preview thumbnail (see :func:`thumbnail_args`); True when written.
+    A file the decoder cannot read simply has none (the checks say what is wrong)."""
+    out.unlink(missing_ok=True)
+    result = await run_tool(thumbnail_args(tools, path, out), deadline, tools.limits)
+    if result.returncode != 0:
+        out.unlink(missing_ok=True)
+        return False
+    return out.is_file() and out.stat().st_size > 0
+
+
 @dataclass(frozen=True)
 class FrameShot:
     """Which frame of a decode window to keep as a JPEG, and where."""
