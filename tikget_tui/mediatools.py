@@ -116,11 +116,19 @@ class ChildLimits:
 
         return apply
 
+    def env(self) -> dict[str, str]:
+        """The child's environment: ours, with glibc's malloc held to two arenas (each
+        thread's arena reserves 64 MB of address space, which ``RLIMIT_AS`` counts; with
+        many cores that reservation, not real use, would reach the limit)."""
+        return {**os.environ, "MALLOC_ARENA_MAX": "2"}
+
     def hit(self, returncode: int, stderr: str) -> str | None:
         """The line naming the limit a child that ended so ran into, or None."""
         if returncode == -signal.SIGXCPU:
             return f"stopped at the CPU-time limit ({self.cpu_seconds} s, child_cpu_seconds)"
-        if returncode != 0 and any(word in stderr.lower() for word in _OUT_OF_MEMORY):
+        # ffmpeg goes on past a frame it could not allocate (and may exit 0): its words
+        # are the sign, whatever the exit status
+        if any(word in stderr.lower() for word in _OUT_OF_MEMORY):
             return (f"ran out of memory at the address-space limit ({self.memory_text()}, "
                     "child_memory_bytes)")
         return None
@@ -128,7 +136,7 @@ class ChildLimits:
 
 _OUT_OF_MEMORY = ("cannot allocate memory", "out of memory", "bad_alloc",
                   "failed to allocate", "memory allocation failed", "enomem",
-                  "pthread_create", "resource temporarily unavailable")
+                  "pthread_create", "resource temporarily unavailable", "get_buffer() failed")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = (),
     proc = await asyncio.create_subprocess_exec(
         *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds, preexec_fn=limits.preexec(),
+        env=limits.env(),
     )
     try:
         err, _ = await asyncio.wait_for(asyncio.gather(

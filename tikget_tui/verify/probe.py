@@ -96,7 +96,7 @@ async def run_tool(args: list[str], deadline: Deadline,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=limits.preexec(),
+            preexec_fn=limits.preexec(), env=limits.env(),
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ToolNotFound(tool, str(exc)) from exc
