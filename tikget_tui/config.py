@@ -251,7 +251,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
     try:
         text = raw.decode("utf-8-sig")
-        if depth(text) > MAX_DEPTH:
+        if text.count("[") + text.count("{") > MAX_DEPTH and depth(text) > MAX_DEPTH:
             raise ConfigError(f"config file {path} nests brackets more than {MAX_DEPTH} "
                               "levels deep; a config is a few flat lines")
         data = tomllib.loads(text)
