@@ -37,9 +37,10 @@ async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = (),
         stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds, preexec_fn=limits.preexec(),
         env=limits.env(),
     )
+    readers = asyncio.gather(read_bounded(proc.stderr, 1024 * 1024), proc.wait())
+    readers.add_done_callback(lambda f: f.cancelled() or f.exception())
     try:
-        err, _ = await asyncio.wait_for(asyncio.gather(
-            read_bounded(proc.stderr, 1024 * 1024), proc.wait()), timeout)
+        err, _ = await asyncio.wait_for(readers, timeout)
     except (TimeoutError, asyncio.CancelledError):
         with contextlib.suppress(ProcessLookupError):
             proc.kill()

@@ -100,10 +100,13 @@ async def run_tool(args: list[str], deadline: Deadline,
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ToolNotFound(tool, str(exc)) from exc
+    readers = asyncio.gather(
+        read_bounded(proc.stdout, OUTPUT_LIMIT), read_bounded(proc.stderr, OUTPUT_LIMIT),
+        proc.wait())
+    # when we are cancelled or time runs out, what the readers end with is of no interest
+    readers.add_done_callback(lambda f: f.cancelled() or f.exception())
     try:
-        out, err, _ = await asyncio.wait_for(asyncio.gather(
-            read_bounded(proc.stdout, OUTPUT_LIMIT), read_bounded(proc.stderr, OUTPUT_LIMIT),
-            proc.wait()), left)
+        out, err, _ = await asyncio.wait_for(readers, left)
     except TimeoutError:
         raise ToolTimeout(tool, deadline.total) from None
     finally:

@@ -291,10 +291,11 @@ def photo_images(files: list[Path]) -> list[Path]:
     return [p for p in files if p.suffix.lower() in PHOTO_SUFFIXES][:MAX_IMAGES]
 
 
-def photo_shots(images: list[Path], thumbnails: list[Path | None]) -> list[Shot]:
+def photo_shots(images: list[Path], thumbnails: list[Path | None], *,
+                verified: bool = True) -> list[Shot]:
     """A photo story's images, numbered, each drawn from its thumbnail (the verification
     wrote it); an image without one gets a note instead."""
     n = len(images)
-    return [Shot(thumb, f"{i}/{n}", "" if thumb is not None else
-                 not_drawn("no thumbnail (the image could not be decoded)"))
+    why = "no thumbnail (the image could not be decoded)" if verified else "not verified yet"
+    return [Shot(thumb, f"{i}/{n}", "" if thumb is not None else not_drawn(why))
             for i, thumb in enumerate(thumbnails, start=1)]

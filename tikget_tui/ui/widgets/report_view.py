@@ -89,10 +89,13 @@ class ReportView(VerticalScroll):
                       for p in images]
             present = [t if t is not None and t.is_file() else None for t in thumbs]
             key = "photos:" + "|".join(map(str, images))
-            if cache is not None and None in present and key not in self._remade:
+            # only once verified (the verification writes them): before, there is nothing
+            # to make again, and the one attempt a story gets would be spent
+            if cache is not None and report is not None and None in present \
+                    and key not in self._remade:
                 self._remade.add(key)  # once a story: never a loop of attempts
                 self._remake_thumbnails(job, images, cache)
-            shots = photo_shots(images, present)
+            shots = photo_shots(images, present, verified=report is not None)
         else:
             shots = video_shots(report) if report is not None else []
             if report is not None and report.frames and len(shots) < len(report.frames) \
