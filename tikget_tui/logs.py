@@ -126,12 +126,6 @@ def secure_existing(settings: Settings) -> None:
         files += sorted(answers.glob("*.txt"))
     secure_state([settings.config_file.parent, settings.data_dir, settings.cache_dir,
                   answers], files, keep_open=[settings.download_dir])
-    downloads = Path(os.path.abspath(settings.download_dir))
-    for folder in (settings.data_dir, settings.cache_dir):
-        here = Path(os.path.abspath(folder))
-        if not here.is_dir() and here not in (downloads, *downloads.parents):
-            with contextlib.suppress(OSError):
-                private_dir(folder)  # made 0700 now, before anything else makes it
 
 
 def start_app_log(settings: Settings, *, write_pages: Path | None = None,

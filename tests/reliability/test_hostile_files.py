@@ -273,3 +273,17 @@ def test_prepare_never_raises(tmp_path: Path) -> None:
         assert result.image is None and result.note.startswith("preview not drawn: ")
         assert "\n" not in result.note
 
+
+
+def test_readme_limits_list_the_new_settings() -> None:
+    from tikget_tui.config import _ENV, Settings, load
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    limits = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    settings = load()
+    for name in ("max_json_bytes", "max_picture_pixels", "child_memory_bytes",
+                 "child_cpu_seconds"):
+        env = _ENV[name][0]
+        default = getattr(settings, name)
+        assert f"| `{name}` | `{env}` | {default}" in limits, name
+        assert getattr(Settings, name) == default  # the README's default is the code's

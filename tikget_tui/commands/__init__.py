@@ -38,5 +38,8 @@ def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Setti
     from tikget_tui.demo import DemoServerThread, people_scenario
 
     print("tikget: starting the demo service…", file=sys.stderr)
+    from tikget_tui.private import private_dir
+
+    private_dir(settings.cache_dir)  # ours: 0700 before the demo's media are made in it
     with DemoServerThread(people_scenario(), media_dir=settings.cache_dir / "demo-media") as demo:
         yield settings.replace(service_origin=demo.origin)
