@@ -45,7 +45,15 @@ def test_a_fresh_start_makes_everything_private(isolated_home: Path) -> None:
     assert done.returncode == 0, done.stderr
     settings = load()
     assert mode(settings.data_dir) == 0o700
+    assert not settings.cache_dir.exists()  # nothing needed it yet
+    from tikget_tui import logs
+
+    try:
+        assert logs.start_app_log(settings) == logs.log_file(settings)  # the app's log
+    finally:
+        logs.setup_logging(settings)
     assert mode(settings.cache_dir) == 0o700
+    assert mode(logs.log_file(settings)) == 0o600
     assert mode(settings.state_db) == 0o600
     wal = [settings.state_db.with_name(settings.state_db.name + x) for x in ("-wal", "-shm")]
     for path in wal:
