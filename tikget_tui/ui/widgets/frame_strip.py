@@ -125,13 +125,13 @@ def prepare(path: Path, mode: Mode, rows: int = PREVIEW_ROWS,
                     return Prepared(None, 0, rows, not_drawn(
                         f"{width}x{height} image over the {budget / 1e6:g} Mpx budget"))
                 columns = max(2, min(80, round(rows * 2 * width / max(1, height))))
-                if mode == "halfcell":  # one pixel a half cell
-                    size = (columns, rows * 2)
-                else:
-                    scale = min(1.0, THUMBNAIL_LIMIT / max(width, height))
+                if max(width, height) > THUMBNAIL_LIMIT:  # not one of our previews
+                    scale = THUMBNAIL_LIMIT / max(width, height)
                     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-                image.draft("RGB", size)  # JPEG: decode at a reduced scale when it can
-                small = image.convert("RGB").resize(size)
+                    image.draft("RGB", size)  # JPEG: decode at a reduced scale
+                    small = image.convert("RGB").resize(size)
+                else:  # a preview: decoded as it is, textual-image scales it to the cells
+                    small = image.convert("RGB")
     except Exception as exc:  # any failure is a note, never a crash
         return Prepared(None, 0, rows, not_drawn(_why(exc)))
     return Prepared(small, columns, rows)
