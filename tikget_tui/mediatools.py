@@ -14,7 +14,6 @@ import os
 import resource
 import shutil
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,23 +97,23 @@ class ChildLimits:
         gib = self.memory / (1024 ** 3)
         return f"{gib:.1f} GB" if gib >= 1 else f"{self.memory // (1024 ** 2)} MB"
 
-    def preexec(self) -> Callable[[], None]:
-        """The function ``subprocess`` runs in the child between fork and exec. The values
-        are worked out here, in the parent: the child only makes two system calls."""
-        pairs = []
-        for which, soft, hard in ((resource.RLIMIT_AS, self.memory, self.memory),
-                                  (resource.RLIMIT_CPU, self.cpu_seconds,
-                                   self.cpu_seconds + 2)):
-            _soft_now, cur_hard = resource.getrlimit(which)
-            if cur_hard != resource.RLIM_INFINITY:  # never ask for more than we may have
-                soft, hard = min(soft, cur_hard), min(hard, cur_hard)
-            pairs.append((which, (soft, hard)))
-
-        def apply() -> None:
-            for which, values in pairs:
-                resource.setrlimit(which, values)
-
-        return apply
+    def command(self, args: list[str]) -> list[str]:
+        """``args`` run under the limits: a tiny ``/bin/sh`` wrapper sets ``RLIMIT_AS`` and
+        ``RLIMIT_CPU`` (soft, then hard) in the child and ``exec``s the tool, so the tool
+        starts with them. (A ``preexec_fn`` would do the same but makes Python fork the
+        whole app instead of spawning: 45 ms a child instead of 3 with a 300 MB app.) The
+        values are worked out here, never above the hard limits we already have."""
+        memory_kb, cpu = self.memory // 1024, self.cpu_seconds
+        cpu_hard = cpu + 2
+        _soft, as_hard = resource.getrlimit(resource.RLIMIT_AS)
+        if as_hard != resource.RLIM_INFINITY:
+            memory_kb = min(memory_kb, as_hard // 1024)
+        _soft, cpu_cap = resource.getrlimit(resource.RLIMIT_CPU)
+        if cpu_cap != resource.RLIM_INFINITY:
+            cpu, cpu_hard = min(cpu, cpu_cap), min(cpu_hard, cpu_cap)
+        script = (f"ulimit -S -v {memory_kb} && ulimit -H -v {memory_kb} && "
+                  f"ulimit -S -t {cpu} && ulimit -H -t {cpu_hard}; exec \"$@\"")
+        return ["/bin/sh", "-c", script, "tikget-child", *args]
 
     def env(self) -> dict[str, str]:
         """The child's environment: ours, with glibc's malloc held to two arenas (each

@@ -195,6 +195,24 @@ async def test_a_child_at_its_cpu_limit_fails_the_check_naming_it(
     assert probe.detail == "ffprobe stopped at the CPU-time limit (1 s, child_cpu_seconds)"
 
 
+async def test_an_mp3_step_at_its_cpu_limit_fails_naming_it(
+    media: MediaFiles, media_tools: MediaTools, tmp_path: Path,
+) -> None:
+    from tikget_tui.downloads.convert import ConvertError, extract_mp3
+
+    spin = tmp_path / "ffmpeg"
+    spin.write_text("#!/bin/sh\nwhile :; do :; done\n")
+    spin.chmod(0o755)
+    source = tmp_path / "clip.mp4"
+    shutil.copyfile(media.path("h264_faststart.mp4"), source)
+    tools = MediaTools(str(spin), media_tools.ffprobe, ChildLimits(cpu_seconds=1))
+    with pytest.raises(ConvertError) as stopped:
+        await extract_mp3(source, tmp_path / "clip.mp3", tools, timeout=60)
+    assert str(stopped.value) == ("ffmpeg stopped at the CPU-time limit "
+                                  "(1 s, child_cpu_seconds)")
+    assert not (tmp_path / "clip.mp3").exists()  # nothing half-written
+
+
 @pytest.fixture(scope="module")
 def giant(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return giant_video(tmp_path_factory.mktemp("giant") / "giant.mov", MediaTools.find())

@@ -33,8 +33,8 @@ async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = (),
                limits: ChildLimits | None = None) -> None:
     limits = limits or ChildLimits()
     proc = await asyncio.create_subprocess_exec(
-        *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds, preexec_fn=limits.preexec(),
+        *limits.command(args), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds,
         env=limits.env(),
     )
     readers = asyncio.gather(read_bounded(proc.stderr, 1024 * 1024), proc.wait())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,13 +91,15 @@ async def run_tool(args: list[str], deadline: Deadline,
     left = deadline.left()
     if left <= 0:
         raise ToolTimeout(tool, deadline.total)
+    if not (os.path.isfile(args[0]) and os.access(args[0], os.X_OK)):
+        raise ToolNotFound(tool, f"{args[0]} is not an executable file")
     try:
         proc = await asyncio.create_subprocess_exec(
-            *args,
+            *limits.command(args),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=limits.preexec(), env=limits.env(),
+            env=limits.env(),
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ToolNotFound(tool, str(exc)) from exc
