@@ -213,12 +213,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    from tikget_tui import jsonfile
+
+    jsonfile.configure(settings.max_json_bytes)
     command = args.command or "app"
     # the app writes its log to the file `tikget locate` names (commands/app.py)
     if command != "app":
         from tikget_tui.logs import setup_logging
 
         setup_logging(settings, verbose=bool(args.verbose), write_pages=args.write_pages)
+        from tikget_tui.logs import secure_existing
+
+        secure_existing(settings)
     module = importlib.import_module(f"tikget_tui.commands.{command.replace('-', '_')}")
     try:
         return int(module.run(args, settings))

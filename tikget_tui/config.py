@@ -22,6 +22,9 @@ DEFAULT_TEMPLATE = "{creator}-{topic}-{date}"
 TEMPLATE_FIELDS = ("creator", "nickname", "topic", "date", "time", "id", "kind")
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 class ConfigError(ValueError):
     """A setting that cannot be used; the message is one line that says what to fix."""
 
@@ -51,6 +54,11 @@ class Settings:
     request_deadline: float = 60.0  # whole page/API request; media: until the headers
     min_media_rate: int = 8 * 1024  # bytes/s on average over a media body ...
     min_rate_grace: float = 30.0  # ... checked once this many seconds have passed
+    # limits against hostile files (README "Limits")
+    max_json_bytes: int = 4 * 1024 * 1024  # a sidecar, claim or config file read from disk
+    max_picture_pixels: int = 40_000_000  # a picture Pillow may decode for a preview
+    child_memory_bytes: int = 1536 * 1024 * 1024  # address space of each ffprobe/ffmpeg
+    child_cpu_seconds: int = 120  # CPU time of each ffprobe/ffmpeg
     theme: str = "textual-dark"
     impersonate: str = "chrome"
     """Which browser's connection pages and API calls present (tiktok/browser.py):
@@ -100,6 +108,12 @@ class Settings:
             raise ConfigError("request_deadline and min_rate_grace must be more than 0 seconds")
         if self.max_page_bytes < 1024 or self.max_media_bytes < 1024:
             raise ConfigError("max_page_bytes and max_media_bytes must be at least 1024")
+        if self.max_json_bytes < 1024 or self.max_picture_pixels < 10_000:
+            raise ConfigError("max_json_bytes must be at least 1024 and max_picture_pixels "
+                              "at least 10000")
+        if self.child_memory_bytes < 64 * 1024 * 1024 or self.child_cpu_seconds < 1:
+            raise ConfigError("child_memory_bytes must be at least 64 MiB (67108864) and "
+                              "child_cpu_seconds at least 1")
         if self.media_size_margin < 0 or self.min_media_rate < 0:
             raise ConfigError("media_size_margin and min_media_rate must be 0 or more")
         if not 0 <= self.max_retries <= 100:
@@ -160,6 +174,10 @@ _ENV: dict[str, tuple[str, type]] = {
     "request_deadline": ("TIKGET_REQUEST_DEADLINE", float),
     "min_media_rate": ("TIKGET_MIN_MEDIA_RATE", int),
     "min_rate_grace": ("TIKGET_MIN_RATE_GRACE", float),
+    "max_json_bytes": ("TIKGET_MAX_JSON_BYTES", int),
+    "max_picture_pixels": ("TIKGET_MAX_PICTURE_PIXELS", int),
+    "child_memory_bytes": ("TIKGET_CHILD_MEMORY_BYTES", int),
+    "child_cpu_seconds": ("TIKGET_CHILD_CPU_SECONDS", int),
 }
 
 # names accepted in the TOML file (a flat table, or under [tikget])
@@ -218,22 +236,36 @@ def _field_types() -> dict[str, type]:
         "confirm_quit": bool,
         "max_page_bytes": int, "max_media_bytes": int, "media_size_margin": float,
         "request_deadline": float, "min_media_rate": int, "min_rate_grace": float,
+        "max_json_bytes": int, "max_picture_pixels": int, "child_memory_bytes": int,
+        "child_cpu_seconds": int,
     }
     return hints
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse the TOML file into setting values; a missing file is an empty config."""
+    """Parse the TOML file into setting values; a missing file is an empty config. Bounded
+    like every file we read: at most ``MAX_CONFIG_BYTES``, brackets nested at most
+    ``jsonfile.MAX_DEPTH`` deep (tomllib recurses into nested arrays)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is too large (over {MAX_CONFIG_BYTES:,} "
+                          "bytes); a config is a few lines")
     import tomllib  # here: most starts have no config file (bench/bench_ui.py)
 
+    from tikget_tui.jsonfile import MAX_DEPTH, depth
+
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        if text.count("[") + text.count("{") > MAX_DEPTH and depth(text) > MAX_DEPTH:
+            raise ConfigError(f"config file {path} nests brackets more than {MAX_DEPTH} "
+                              "levels deep; a config is a few flat lines")
+        data = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     if isinstance(data.get("tikget"), dict):
@@ -275,6 +307,9 @@ def save_download_dir(config_file: Path, path: Path) -> None:
     """Write ``download_dir = "PATH"`` into the config file (created when missing), replacing
     an earlier top-level ``download_dir``; every other line is kept as it was. Atomic."""
     try:
+        if config_file.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {config_file} is too large (over "
+                              f"{MAX_CONFIG_BYTES:,} bytes); a config is a few lines")
         lines = config_file.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         lines = []
@@ -299,7 +334,9 @@ def save_download_dir(config_file: Path, path: Path) -> None:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
     try:
-        config_file.parent.mkdir(parents=True, exist_ok=True)
+        if not config_file.parent.is_dir():
+            config_file.parent.parent.mkdir(parents=True, exist_ok=True)
+            config_file.parent.mkdir(mode=0o700, exist_ok=True)  # ours: private
         tmp = config_file.with_name(f".{config_file.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, config_file)

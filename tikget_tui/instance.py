@@ -43,8 +43,11 @@ class InstanceLock:
         if self._fd is not None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            from tikget_tui.private import private_dir, tighten
+
+            private_dir(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            tighten(self.path, 0o600)
         except OSError as exc:
             raise StoreError(f"cannot create the lock file {self.path}: {exc.strerror}") from None
         try:

@@ -17,7 +17,6 @@ A filter is words, all of which must match an item:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tikget_tui import jsonfile
 from tikget_tui.models import Music, Story
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class LibraryItem:
         story: Story | None = None
         if self.story_json:
             try:
-                story = Story.from_dict(json.loads(self.story_json))
+                story = Story.from_dict(jsonfile.loads(self.story_json,
+                                                       limit=4 * jsonfile.max_bytes()))
             except (ValueError, TypeError, KeyError):
                 story = None
         self.__dict__["_story"] = story
@@ -121,7 +122,13 @@ def _dt(value: float | None) -> datetime | None:
 
 def item_from_row(row: dict[str, Any]) -> LibraryItem:
     raw_files = row.get("files_json") or "[]"
-    files = tuple(Path(p) for p in json.loads(raw_files)) if raw_files != "[]" else ()
+    try:
+        listed = jsonfile.loads(raw_files, limit=4 * jsonfile.max_bytes()) \
+            if raw_files != "[]" else []
+    except ValueError:
+        listed = []
+    files = tuple(Path(p) for p in listed if isinstance(p, str)) \
+        if isinstance(listed, list) else ()
     creator = row.get("creator") or ""
     caption = row.get("caption") or ""
     kind = "mp3" if row["variant"] == "audio" else (row.get("kind") or row["variant"])

@@ -15,6 +15,8 @@ replaces what an earlier call set up. No textual import here.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import logging.handlers
 import os
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tikget_tui.config import Settings
+from tikget_tui.private import FILE_MODE, private_dir, secure_state, tighten
 
 ROOT = "tikget_tui"
 LOG_FILE_NAME = "tikget.log"
@@ -70,8 +73,8 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
         root.addHandler(handler)
     if file is not None:
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.handlers.RotatingFileHandler(
+            private_dir(file.parent)
+            fh = _PrivateLogFile(
                 file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
         except OSError as exc:
             warn(f"cannot write the log file {file}: {exc.strerror or exc}")
@@ -93,6 +96,38 @@ def setup_logging(settings: Settings, *, verbose: bool = False, file: Path | Non
     return opened
 
 
+class _PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The log file and its rotations are 0600 whatever the umask (it names every
+    creator looked up)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                     FILE_MODE)
+        tighten(Path(self.baseFilename), FILE_MODE)
+        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+
+
+def secure_existing(settings: Settings) -> None:
+    """Make the folders and files an older tikget left readable by others private (each
+    change is a line in the log: ``-v``); the download folder keeps its mode, and so does
+    a folder that holds it (``TIKGET_HOME``). See :mod:`tikget_tui.private`."""
+    from tikget_tui.locations import Locations
+
+    locs = Locations(settings.config_file, settings.data_dir, settings.cache_dir,
+                     settings.download_dir)
+    log_path = log_file(settings)
+    files = [settings.state_db, *(settings.state_db.with_name(settings.state_db.name + x)
+                                  for x in ("-wal", "-shm", "-journal")),
+             locs.lock_file, settings.data_dir / "input-history.txt", log_path,
+             *(log_path.with_name(f"{log_path.name}.{n}")
+               for n in range(1, LOG_FILE_BACKUPS + 1))]
+    answers = answers_dir(settings)
+    with contextlib.suppress(OSError):
+        files += sorted(answers.glob("*.txt"))
+    secure_state([settings.config_file.parent, settings.data_dir, settings.cache_dir,
+                  answers], files, keep_open=[settings.download_dir])
+
+
 def start_app_log(settings: Settings, *, write_pages: Path | None = None,
                   warn: Callable[[str], None] = _warn_on_stderr) -> Path | None:
     """The app's logging: everything to :func:`log_file`, nothing to the screen; the first
@@ -102,6 +137,7 @@ def start_app_log(settings: Settings, *, write_pages: Path | None = None,
 
     opened = setup_logging(settings, file=log_file(settings), write_pages=write_pages,
                            warn=warn)
+    secure_existing(settings)
     logging.getLogger(ROOT).info(
         "tikget %s app started (pid %d); service %s; download dir %s", __version__,
         os.getpid(), settings.service.origin, settings.download_dir)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from tikget_tui import jsonfile
 from tikget_tui.instance import AlreadyRunning as AlreadyRunning  # re-exported
 from tikget_tui.instance import InstanceLock as InstanceLock
 from tikget_tui.instance import StoreError
@@ -376,8 +378,14 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
+        from tikget_tui.private import private_dir, private_file, tighten
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            # 0600 before SQLite opens it: its -wal and -shm are made with the same mode
+            private_file(path)
+            for extra in ("-wal", "-shm", "-journal"):
+                tighten(path.with_name(path.name + extra), 0o600)
             conn = sqlite3.connect(
                 str(path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
@@ -480,7 +488,8 @@ class Store:
 
     def get_job(self, job_id: int) -> Job | None:
         rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return _job_from_row(rows[0]) if rows else None
+        jobs = _readable_jobs(rows[:1])
+        return jobs[0] if jobs else None
 
     def list_jobs(self, states: Iterable[JobState] | None = None) -> list[Job]:
         if states is None:
@@ -489,7 +498,7 @@ class Store:
             wanted = [str(s) for s in states]
             marks = ",".join("?" * len(wanted))
             rows = self._query(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id", wanted)
-        return [_job_from_row(r) for r in rows]
+        return _readable_jobs(rows)
 
     def active_job_for(self, story_id: str, variant: str) -> Job | None:
         marks = ",".join("?" * len(ACTIVE_STATES | {JobState.PAUSED}))
@@ -498,7 +507,8 @@ class Store:
             " ORDER BY id DESC LIMIT 1",
             [story_id, variant, *(str(s) for s in ACTIVE_STATES | {JobState.PAUSED})],
         )
-        return _job_from_row(rows[0]) if rows else None
+        jobs = _readable_jobs(rows[:1])
+        return jobs[0] if jobs else None
 
     def update_job(self, job_id: int, **changes: Any) -> Job:
         unknown = set(changes) - _JOB_COLUMNS
@@ -633,8 +643,11 @@ class Store:
         rows = self._query("SELECT report FROM reports WHERE path = ?", (str(path),))
         if not rows:
             return None
-        data: dict[str, Any] = json.loads(rows[0]["report"])
-        return data
+        try:
+            data = jsonfile.loads(rows[0]["report"], limit=_column_limit())
+        except ValueError:
+            return None  # a row over the bounds (or not JSON) is no report: verify again
+        return data if isinstance(data, dict) else None
 
     # -- audit marks (tikget audit --requeue) ------------------------------------------------
 
@@ -802,10 +815,37 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+def _column_limit() -> int:
+    """JSON columns hold what we wrote from answers bounded by max_page_bytes, so they get
+    more room than a file beside the media (four times ``max_json_bytes``)."""
+    return 4 * jsonfile.max_bytes()
+
+
+def _readable_jobs(rows: Iterable[Any]) -> list[Job]:
+    """Jobs of these rows; a row whose JSON is over the bounds is skipped with a warning."""
+    out = []
+    for r in rows:
+        try:
+            out.append(_job_from_row(r))
+        except jsonfile.JsonUnreadable as exc:
+            logging.getLogger(__name__).warning("job %s skipped: its story JSON is %s",
+                                                r["id"], exc)
+    return out
+
+
+def _paths(files_json: str | None) -> tuple[Path, ...]:
+    """A ``files_json`` column (bounded: :mod:`tikget_tui.jsonfile`); () when unreadable."""
+    try:
+        value = jsonfile.loads(files_json or "[]", limit=_column_limit())
+    except ValueError:
+        return ()
+    return tuple(Path(p) for p in value if isinstance(p, str)) if isinstance(value, list) else ()
+
+
 def _job_from_row(r: Any) -> Job:
     return Job(
         id=int(r["id"]),
-        story=Story.from_dict(json.loads(r["story_json"])),
+        story=Story.from_dict(jsonfile.loads(r["story_json"], limit=_column_limit())),
         variant=r["variant"],
         state=JobState(r["state"]),
         reason=r["reason"],
@@ -817,7 +857,7 @@ def _job_from_row(r: Any) -> Job:
         retries=int(r["retries"]),
         part_path=Path(r["part_path"]) if r["part_path"] else None,
         final_path=Path(r["final_path"]) if r["final_path"] else None,
-        files=tuple(Path(p) for p in json.loads(r["files_json"])),
+        files=_paths(r["files_json"]),
         verdict=r["verdict"],
         sha256=r["sha256"],
         stem=r["stem"],
@@ -833,7 +873,7 @@ def _archive_from_row(r: Any) -> ArchiveEntry:
         story_id=r["story_id"],
         variant=r["variant"],
         path=Path(r["path"]),
-        files=tuple(Path(p) for p in json.loads(r["files_json"])),
+        files=_paths(r["files_json"]),
         sha256=r["sha256"],
         size=int(r["size"]),
         verdict=r["verdict"],

@@ -20,9 +20,9 @@ def record_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     real = probe_module.run_tool
 
-    async def recording(args: list[str], deadline: Any) -> Any:
+    async def recording(args: list[str], deadline: Any, limits: Any = None) -> Any:
         runs.append(list(args))
-        return await real(args, deadline)
+        return await real(args, deadline, limits)
 
     monkeypatch.setattr(probe_module, "run_tool", recording)
     return runs
@@ -65,15 +65,20 @@ async def test_frames_come_from_the_decode_windows_already_run(
     assert "frames" not in plain.to_dict()
 
 
-async def test_a_photo_has_no_frames_and_verifies_as_before(
+async def test_a_photo_gets_a_small_thumbnail_and_verifies_as_before(
     media: MediaFiles, media_tools: MediaTools, tmp_path: Path,
 ) -> None:
+    plain = await verify(media.path("image.jpg"), tools=media_tools)
     report = await verify(media.path("image.jpg"), tools=media_tools, frames_dir=tmp_path)
-    assert report.frames == []
+    assert [(f.label, f.time, f.file) for f in report.frames] == [
+        ("photo", None, str(tmp_path / "photo.jpg"))]
+    with Image.open(tmp_path / "photo.jpg") as image:  # 180x320: already under 480
+        assert image.format == "JPEG" and image.size == (180, 320)
     assert report.verdict is Verdict.OK
+    assert report.checks == plain.checks
 
 
-def test_verify_frames_writes_two_jpegs_per_video(
+def test_verify_frames_writes_two_jpegs_per_video_and_one_per_photo(
     media: MediaFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     from tikget_tui.cli import main
@@ -82,7 +87,8 @@ def test_verify_frames_writes_two_jpegs_per_video(
     out = tmp_path / "frames"
     assert main(["verify", "--frames", str(out), str(video), str(photo)]) == 0
     written = sorted(p.name for p in out.iterdir())
-    assert written == ["h264_faststart.first.jpg", "h264_faststart.last.jpg"]
+    assert written == ["h264_faststart.first.jpg", "h264_faststart.last.jpg",
+                       "image.photo.jpg"]
     for name in written:
         with Image.open(out / name) as image:
             assert image.format == "JPEG"

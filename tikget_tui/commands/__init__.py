@@ -39,6 +39,9 @@ def demo_service(args: argparse.Namespace, settings: Settings) -> Iterator[Setti
     from tikget_tui.demo import DemoServerThread, people_scenario
 
     print("tikget: starting the demo service…", file=sys.stderr)
+    from tikget_tui.private import private_dir
+
+    private_dir(settings.cache_dir)  # ours: 0700 before the demo's media are made in it
     strict = bool(getattr(args, "strict", False))
     with DemoServerThread(people_scenario(), media_dir=settings.cache_dir / "demo-media",
                           strict=strict) as demo:

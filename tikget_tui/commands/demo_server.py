@@ -17,7 +17,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     host = getattr(args, "host", "127.0.0.1")
     port = int(getattr(args, "port", 0) or 0)
     try:
-        tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
+        tools = MediaTools.for_settings(settings)
+        from tikget_tui.private import private_dir
+
+        private_dir(settings.cache_dir)  # ours: 0700 before the demo's media are made in it
         server = DemoServer(people_scenario(), media_dir=settings.cache_dir / "demo-media",
                             host=host, port=port, tools=tools,
                             strict=bool(getattr(args, "strict", False)))

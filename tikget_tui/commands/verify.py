@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        tools = MediaTools.find(settings.ffmpeg_path, settings.ffprobe_path)
+        tools = MediaTools.for_settings(settings)
     except ToolNotFound as exc:
         print(f"tikget: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,7 +20,7 @@ import ffmpeg  # ffmpeg-python
 
 from tikget_tui.downloads import safefile
 from tikget_tui.downloads.safefile import open_own, place, private_dir, remove_private
-from tikget_tui.mediatools import MediaTools
+from tikget_tui.mediatools import ChildLimits, MediaTools, read_bounded
 
 TIMEOUT = 300.0
 
@@ -29,18 +29,26 @@ class ConvertError(RuntimeError):
     """ffmpeg failed; the message is one line."""
 
 
-async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = ()) -> None:
+async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = (),
+               limits: ChildLimits | None = None) -> None:
+    limits = limits or ChildLimits()
     proc = await asyncio.create_subprocess_exec(
-        *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds,
+        *limits.command(args), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, pass_fds=pass_fds,
+        env=limits.env(),
     )
+    readers = asyncio.gather(read_bounded(proc.stderr, 1024 * 1024), proc.wait())
+    readers.add_done_callback(lambda f: f.cancelled() or f.exception())
     try:
-        _, err = await asyncio.wait_for(proc.communicate(), timeout)
+        err, _ = await asyncio.wait_for(readers, timeout)
     except (TimeoutError, asyncio.CancelledError):
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
         raise
+    hit = limits.hit(proc.returncode or 0, err.decode("utf-8", "replace"))
+    if hit is not None:
+        raise ConvertError(f"ffmpeg {hit}")
     if proc.returncode != 0:
         lines = [ln for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
         last = lines[-1] if lines else f"exit status {proc.returncode}"
@@ -48,14 +56,14 @@ async def _run(args: list[str], timeout: float, pass_fds: tuple[int, ...] = ()) 
 
 
 async def _produce(build: Callable[[str, Path], _Compiled], src: Path, dst: Path,
-                   timeout: float) -> None:
+                   timeout: float, limits: ChildLimits | None = None) -> None:
     """Run ffmpeg from ``src`` (our file, by descriptor) to a private folder, then place the
     result at ``dst`` (never replacing anything there)."""
     fd = open_own(src, os.O_RDONLY)
     work = private_dir(dst.parent)
     try:
         out = work / ("out" + dst.suffix)  # the real extension: ffmpeg picks the muxer by it
-        await _run(build(f"/dev/fd/{fd}", out).compile(), timeout, (fd,))
+        await _run(build(f"/dev/fd/{fd}", out).compile(), timeout, (fd,), limits)
         place(out, dst)
     finally:
         os.close(fd)
@@ -91,7 +99,7 @@ async def extract_mp3(
         )
         return _Compiled(stream, tools.ffmpeg, _meta_args(metadata or {}), out)
 
-    await _produce(build, src, dst, timeout)
+    await _produce(build, src, dst, timeout, tools.limits)
 
 
 async def tag(
@@ -116,7 +124,7 @@ async def tag(
         )
         return _Compiled(stream, tools.ffmpeg, _meta_args(metadata), out)
 
-    await _produce(build, src, dst, timeout)
+    await _produce(build, src, dst, timeout, tools.limits)
 
 
 class _Compiled:

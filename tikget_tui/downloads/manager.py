@@ -638,7 +638,7 @@ class DownloadManager:
 
     def _tools_or_find(self) -> MediaTools:
         if self._tools is None:
-            self._tools = MediaTools.find(self.settings.ffmpeg_path, self.settings.ffprobe_path)
+            self._tools = MediaTools.for_settings(self.settings)
         return self._tools
 
     def _download_dir(self, folder: Path | Job | None = None) -> Path:

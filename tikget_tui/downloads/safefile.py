@@ -33,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tikget_tui import jsonfile
+
 # O_NONBLOCK: opening a FIFO planted at our name must not hang (it is refused after fstat)
 _NEW = os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _EXISTING = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
@@ -327,7 +329,7 @@ class Claim:
     @staticmethod
     def _read(fd: int) -> dict[str, Any]:
         try:
-            data = json.loads(os.pread(fd, 64 * 1024, 0).decode("utf-8"))
+            data = jsonfile.loads(os.pread(fd, 64 * 1024, 0), limit=64 * 1024)
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}

@@ -97,8 +97,12 @@ def write(path: Path, data: dict[str, Any]) -> None:
 
 
 def read(path: Path) -> dict[str, Any] | None:
+    """The sidecar's JSON, or None when it is missing, not ours to read or over the bounds
+    (:mod:`tikget_tui.jsonfile`: size, nesting, a regular file)."""
+    from tikget_tui import jsonfile
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonfile.read(path)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

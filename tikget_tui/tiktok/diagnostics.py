@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from tikget_tui.private import private_dir, write_private
 from tikget_tui.tiktok.errors import MalformedResponse, TikTokError
 
 if TYPE_CHECKING:  # annotations only: the app loads this before its first frame, httpx after
@@ -168,8 +169,10 @@ def record(method: str, url: str, response: httpx.Response, started: float, *,
     if _pages_dir is not None:
         name = f"{next(_pages_counter):04d}-{_slug(url)}.txt"
         try:
-            _pages_dir.mkdir(parents=True, exist_ok=True)
-            (_pages_dir / name).write_text(render(answer), encoding="utf-8")
+            if not _pages_dir.is_dir():  # a folder the user named: made private, never changed
+                _pages_dir.parent.mkdir(parents=True, exist_ok=True)
+                _pages_dir.mkdir(mode=0o700, exist_ok=True)
+            write_private(_pages_dir / name, render(answer))
         except OSError as exc:
             log.warning("cannot keep the page in %s: %s", _pages_dir, exc.strerror or exc)
 
@@ -182,10 +185,10 @@ def failed(method: str, url: str, exc: TikTokError, started: float) -> None:
 def save_answer(cache_dir: Path, answer: Answer, error: str) -> Path:
     """Write ``answer`` (redacted) under ``cache_dir/answers/``; the newest KEEP_ANSWERS stay."""
     folder = cache_dir / ANSWERS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     path = folder / f"{stamp}-{_slug(answer.url)}.txt"
-    path.write_text(render(answer, error=error), encoding="utf-8")
+    write_private(path, render(answer, error=error))
     old = sorted(folder.glob("*.txt"))[:-KEEP_ANSWERS]
     for p in old:
         p.unlink(missing_ok=True)

@@ -14,7 +14,6 @@ No textual import here; reading sidecars needs no ffprobe.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -131,11 +130,20 @@ class SidecarRecord:
     duration: float | None
     variant: str | None  # "video" | "audio" | "photo"
     saved_at: str
+    unreadable: str = ""
+    """Why the sidecar could not be read ("too large", "too deep"); then the file is
+    verified without it, and the report says so."""
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> dict[str, Any] | str | None:
+    """The sidecar's JSON; the reason it is over a bound (str); None when missing or not
+    JSON (bounded reads: :mod:`tikget_tui.jsonfile`)."""
+    from tikget_tui import jsonfile
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonfile.read(path)
+    except jsonfile.JsonUnreadable as exc:
+        return exc.reason if exc.reason in ("too large", "too deep") else None
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -148,9 +156,14 @@ def sidecar_of(media: Path) -> SidecarRecord | None:
     candidates = [stem]
     if _PHOTO_NUMBER.search(stem):
         candidates.append(_PHOTO_NUMBER.sub("", stem))
+    unreadable: SidecarRecord | None = None
     for candidate in candidates:
         side_path = media.with_name(candidate + SIDECAR_SUFFIX)
         data = _read_json(side_path)
+        if isinstance(data, str):
+            unreadable = unreadable or SidecarRecord(side_path, None, None, None, None, "",
+                                                     unreadable=data)
+            continue
         if data is None:
             continue
         for f in data.get("files") or []:
@@ -165,12 +178,12 @@ def sidecar_of(media: Path) -> SidecarRecord | None:
                     variant=str(data["variant"]) if data.get("variant") else None,
                     saved_at=str(data.get("saved_at") or ""),
                 )
-    return None
+    return unreadable
 
 
 def expected_from(record: SidecarRecord | None, explicit_duration: float | None) -> Expected:
     """What the checks expect: ``--expect-duration`` first, else what the sidecar declared."""
-    if record is None:
+    if record is None or record.unreadable:
         return Expected(duration=explicit_duration)
     if record.variant == "photo":
         return Expected(kind="photo")
@@ -182,6 +195,12 @@ def expected_from(record: SidecarRecord | None, explicit_duration: float | None)
 
 def compare(report: Report, record: SidecarRecord | None) -> bool:
     """Add the ``sidecar`` check (is the file the one that was saved?); True when it changed."""
+    if record is not None and record.unreadable:
+        # a warning, never a failure: the file itself was verified (warn and ok both exit 0)
+        report.add("sidecar", Verdict.WARN,
+                   f"sidecar unreadable: {record.unreadable} ({record.path.name}); "
+                   "the file was checked without it")
+        return False
     if record is None or report.sha256 is None:
         return False  # nothing to compare (the other checks say why the file is unreadable)
     when = f" ({record.saved_at[:19].replace('T', ' ')} UTC)" if record.saved_at else ""

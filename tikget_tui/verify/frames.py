@@ -1,19 +1,31 @@
-"""Preview frames of saved videos: where they are cached, and making them again.
+"""Preview pictures of saved files: where they are cached, and making them again.
 
-The verifier's first- and last-second decode windows write the two frames while they
-run (``verify(..., frames_dir=...)``); they live in the cache folder, one folder per
-saved file, never beside the user's files. When the cache was cleared, :func:`remake`
-decodes just those two frames again (on demand, when a report is shown).
+The verifier's first- and last-second decode windows write a video's two frames while
+they run (``verify(..., frames_dir=...)``), and its image check writes a photo's
+thumbnail (``photo.jpg``, at most 480 px a side); they live in the cache folder, one
+folder per saved file, never beside the user's files. When the cache was cleared,
+:func:`remake` (a report's pictures) and :func:`remake_thumbnails` (a photo story's
+images) make them again with ffmpeg, on demand, when a report is shown. The app draws
+pictures only from these small files, never from an original.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from pathlib import Path
 
 from tikget_tui.mediatools import MediaTools
-from tikget_tui.verify.probe import FRAME_HEIGHT, Deadline, run_tool
+from tikget_tui.private import private_dir
+from tikget_tui.verify.probe import (
+    FRAME_HEIGHT,
+    PHOTO_LABEL,
+    Deadline,
+    ToolStopped,
+    run_tool,
+    thumbnail,
+)
 from tikget_tui.verify.report import Frame, Report
 
 TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -28,7 +40,8 @@ def frames_dir(cache_dir: Path, media: Path) -> Path:
     tag = root / "CACHEDIR.TAG"
     if not tag.exists():
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            private_dir(cache_dir)
+            root.mkdir(exist_ok=True)
             tag.write_text(TAG, encoding="ascii")
         except OSError:
             pass  # the verifier says so if the folder cannot be used
@@ -51,6 +64,11 @@ async def remake(report: Report, cache_dir: Path, *, tools: MediaTools | None = 
     made: list[Frame] = []
     for frame in report.frames:
         out = folder / f"{frame.label}.jpg"
+        if frame.label == PHOTO_LABEL:
+            with contextlib.suppress(ToolStopped):
+                if await thumbnail(tools, report.path, deadline, out):
+                    made.append(Frame(frame.label, None, str(out)))
+            continue
         when = frame.time or 0.0
         # seek a little before (ffmpeg's -ss counts from the file's start time), then
         # keep the first frame at or after the timestamp (file time: -copyts)
@@ -59,10 +77,37 @@ async def remake(report: Report, cache_dir: Path, *, tools: MediaTools | None = 
         args = [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
                 "-copyts", *seek, "-i", str(report.path), "-map", "0:v:0", "-frames:v", "1",
                 "-vf", f"{pick}scale=-2:{FRAME_HEIGHT}", "-q:v", "5", "-y", str(out)]
-        await run_tool(args, deadline)
+        try:
+            await run_tool(args, deadline, tools.limits)
+        except ToolStopped:
+            continue
         if out.is_file():
             made.append(Frame(frame.label, frame.time, str(out)))
     return made
+
+
+def photo_thumbnail(cache_dir: Path, media: Path) -> Path:
+    """Where the verification wrote the preview thumbnail of the photo ``media``."""
+    return frames_dir(cache_dir, media) / f"{PHOTO_LABEL}.jpg"
+
+
+async def remake_thumbnails(files: list[Path], cache_dir: Path, *,
+                            tools: MediaTools | None = None,
+                            timeout: float = 30.0) -> list[Path]:
+    """Write the missing preview thumbnails of a photo story's images (ffmpeg, under the
+    child limits; the originals are never opened here); the thumbnails that exist after."""
+    tools = tools or MediaTools.find()
+    deadline = Deadline(timeout)
+    out: list[Path] = []
+    for media in files:
+        thumb = photo_thumbnail(cache_dir, media)
+        if not thumb.is_file():
+            thumb.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(ToolStopped):
+                await thumbnail(tools, media, deadline, thumb)
+        if thumb.is_file():
+            out.append(thumb)
+    return out
 
 
 def export(report: Report, folder: Path, stem: str) -> list[Path]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +27,28 @@ from typing import Any
 
 import ffmpeg
 
-from tikget_tui.mediatools import MediaTools, ToolNotFound
+from tikget_tui.mediatools import ChildLimits, MediaTools, ToolNotFound, read_bounded
 
 
-class ToolTimeout(Exception):
+class ToolStopped(Exception):
+    """A child was stopped at one of its limits; the message names the limit."""
+
+
+class ToolTimeout(ToolStopped):
     """A child ran out of time and was killed."""
 
     def __init__(self, tool: str, seconds: float) -> None:
         self.tool = tool
         self.seconds = seconds
         super().__init__(f"{tool} did not finish within {seconds:g} s and was stopped")
+
+
+class ToolLimit(ToolStopped):
+    """A child ran into its memory or CPU-time limit (:class:`ChildLimits`)."""
+
+    def __init__(self, tool: str, what: str) -> None:
+        self.tool = tool
+        super().__init__(f"{tool} {what}")
 
 
 class ProbeFailed(Exception):
@@ -64,23 +77,39 @@ class Deadline:
         return self._end - asyncio.get_running_loop().time()
 
 
-async def run_tool(args: list[str], deadline: Deadline) -> RunResult:
-    """Run one child with no stdin and captured output; kill it when time is up."""
+OUTPUT_LIMIT = 16 * 1024 * 1024
+"""What we keep of a child's stdout and of its stderr (the rest is read and dropped)."""
+
+
+async def run_tool(args: list[str], deadline: Deadline,
+                   limits: ChildLimits | None = None) -> RunResult:
+    """Run one child with no stdin and captured output (bounded), under ``limits``
+    (address space and CPU time, set in the child before exec); kill it when time is up.
+    :class:`ToolTimeout` / :class:`ToolLimit` name the limit it ran into."""
     tool = Path(args[0]).name
+    limits = limits or ChildLimits()
     left = deadline.left()
     if left <= 0:
         raise ToolTimeout(tool, deadline.total)
+    if not (os.path.isfile(args[0]) and os.access(args[0], os.X_OK)):
+        raise ToolNotFound(tool, f"{args[0]} is not an executable file")
     try:
         proc = await asyncio.create_subprocess_exec(
-            *args,
+            *limits.command(args),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env=limits.env(),
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise ToolNotFound(tool, str(exc)) from exc
+    readers = asyncio.gather(
+        read_bounded(proc.stdout, OUTPUT_LIMIT), read_bounded(proc.stderr, OUTPUT_LIMIT),
+        proc.wait())
+    # when we are cancelled or time runs out, what the readers end with is of no interest
+    readers.add_done_callback(lambda f: f.cancelled() or f.exception())
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), left)
+        out, err, _ = await asyncio.wait_for(readers, left)
     except TimeoutError:
         raise ToolTimeout(tool, deadline.total) from None
     finally:
@@ -88,8 +117,11 @@ async def run_tool(args: list[str], deadline: Deadline) -> RunResult:
             proc.kill()
             await proc.wait()
     assert proc.returncode is not None
-    return RunResult(proc.returncode, out.decode("utf-8", "replace"),
-                     err.decode("utf-8", "replace"))
+    stderr = err.decode("utf-8", "replace")
+    hit = limits.hit(proc.returncode, stderr)
+    if hit is not None:
+        raise ToolLimit(tool, hit)
+    return RunResult(proc.returncode, out.decode("utf-8", "replace"), stderr)
 
 
 _PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
@@ -209,7 +241,7 @@ async def probe(tools: MediaTools, path: Path, deadline: Deadline) -> ProbeData:
     """Container and streams, as ``ffmpeg.probe`` would give them (but async, with a timeout)."""
     args = [tools.ffprobe, "-v", "error", "-show_format", "-show_streams", "-of", "json",
             "--", str(path)]
-    result = await run_tool(args, deadline)
+    result = await run_tool(args, deadline, tools.limits)
     errors = error_lines(result.stderr, path)
     if result.returncode < 0:
         raise ProbeFailed(f"ffprobe crashed (signal {-result.returncode}) reading it")
@@ -255,7 +287,7 @@ async def video_frames(tools: MediaTools, path: Path, deadline: Deadline, *,
             "-read_intervals", f"{begin}%{end}",
             "-show_entries", "frame=best_effort_timestamp_time,width,height",
             "-of", "json=compact=1", "--", str(path)]
-    result = await run_tool(args, deadline)
+    result = await run_tool(args, deadline, tools.limits)
     times: list[float] = []
     sizes: list[tuple[int, int]] = []
     try:
@@ -274,6 +306,34 @@ async def video_frames(tools: MediaTools, path: Path, deadline: Deadline, *,
 _SHOWINFO = re.compile(r"\bn:\s*\d+\s.*?\bpts_time:(\S+).*?\bs:(\d+)x(\d+)")
 FRAME_HEIGHT = 240
 """Height of the preview frames the decode windows write (small: a report, not a still)."""
+
+
+THUMBNAIL_SIDE = 480
+"""Longest side of a photo's preview thumbnail: the app draws pictures only from these."""
+PHOTO_LABEL = "photo"
+"""The label of a photo's thumbnail in ``Report.frames`` (a video's are first and last)."""
+
+
+def thumbnail_args(tools: MediaTools, path: Path, out: Path) -> list[str]:
+    """ffmpeg writing ``out``: the first picture of ``path``, at most
+    :data:`THUMBNAIL_SIDE` pixels on its longest side, as a small JPEG."""
+    side = THUMBNAIL_SIDE
+    scale = (f"scale=w='min({side},iw)':h='min({side},ih)'"
+             ":force_original_aspect_ratio=decrease:flags=bilinear")
+    return [tools.ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+            "-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-vf", scale,
+            "-q:v", "5", "-f", "image2", "-y", str(out)]
+
+
+async def thumbnail(tools: MediaTools, path: Path, deadline: Deadline, out: Path) -> bool:
+    """Write a photo's preview thumbnail (see :func:`thumbnail_args`); True when written.
+    A file the decoder cannot read simply has none (the checks say what is wrong)."""
+    out.unlink(missing_ok=True)
+    result = await run_tool(thumbnail_args(tools, path, out), deadline, tools.limits)
+    if result.returncode != 0:
+        out.unlink(missing_ok=True)
+        return False
+    return out.is_file() and out.stat().st_size > 0
 
 
 @dataclass(frozen=True)
@@ -313,7 +373,7 @@ async def decode_window(tools: MediaTools, path: Path, deadline: Deadline, *,
         args += ["-map", "0:v:0", "-vf", scale, "-q:v", "5",
                  *(["-update", "1"] if shot.last else ["-frames:v", "1"]),
                  "-y", str(shot.path)]
-    result = await run_tool(args, deadline)
+    result = await run_tool(args, deadline, tools.limits)
     times: list[float] = []
     sizes: list[tuple[int, int]] = []
     for t, w, h in _SHOWINFO.findall(result.stderr):
@@ -365,7 +425,7 @@ async def audio_window(tools: MediaTools, path: Path, deadline: Deadline, *,
     compiled: list[str] = stream.compile(cmd=tools.ffmpeg)
     args = [compiled[0], "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
             *compiled[1:]]
-    result = await run_tool(args, deadline)
+    result = await run_tool(args, deadline, tools.limits)
     values: dict[str, str] = {}
     # The graph may be configured more than once; the last report is the real one.
     for key, value in _VOLUME.findall(result.stderr):

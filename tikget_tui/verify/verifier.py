@@ -22,6 +22,7 @@ from tikget_tui.mediatools import MediaTools
 from tikget_tui.units import format_size
 from tikget_tui.verify import checks as C
 from tikget_tui.verify.probe import (
+    PHOTO_LABEL,
     AudioWindow,
     Deadline,
     FrameShot,
@@ -29,10 +30,11 @@ from tikget_tui.verify.probe import (
     ProbeData,
     ProbeFailed,
     RawStream,
-    ToolTimeout,
+    ToolStopped,
     audio_window,
     decode_window,
     probe,
+    thumbnail,
     video_frames,
 )
 from tikget_tui.verify.report import (
@@ -87,7 +89,7 @@ async def _guard(name: str, aw: Awaitable[T]) -> T | Check:
     """Await a window; a timed-out child becomes a failed check instead of an exception."""
     try:
         return await aw
-    except ToolTimeout as exc:
+    except ToolStopped as exc:
         return Check(name, Verdict.FAIL, str(exc))
 
 
@@ -166,7 +168,7 @@ async def _checks(report: Report, path: Path, expected: Expected, tools: MediaTo
     except ProbeFailed as exc:
         report.add("probe", Verdict.FAIL, f"ffprobe cannot read it: {exc.reason}")
         return
-    except ToolTimeout as exc:
+    except ToolStopped as exc:
         report.add("probe", Verdict.FAIL, str(exc))
         return
 
@@ -186,7 +188,7 @@ async def _checks(report: Report, path: Path, expected: Expected, tools: MediaTo
     elif report.kind is MediaKind.AUDIO:
         await _audio_file(report, path, expected, tools, deadline, data)
     elif report.kind is MediaKind.IMAGE:
-        await _image(report, path, tools, deadline, data, sniffed, tail)
+        await _image(report, path, tools, deadline, data, sniffed, tail, frames_dir)
     else:
         report.add("streams", Verdict.FAIL, "no audio, video or image stream")
 
@@ -309,11 +311,28 @@ async def _audio_file(report: Report, path: Path, expected: Expected, tools: Med
 
 
 async def _image(report: Report, path: Path, tools: MediaTools, deadline: Deadline,
-                 data: ProbeData, sniffed: C.Sniff, tail: bytes) -> None:
+                 data: ProbeData, sniffed: C.Sniff, tail: bytes,
+                 frames_dir: Path | None = None) -> None:
+    """Decode the picture (ffprobe); with ``frames_dir``, ffmpeg writes its preview
+    thumbnail there at the same time (``photo.jpg``, at most 480 px a side): the app
+    draws photos only from these, never from the original."""
     stream = next(s for s in data.streams if s.codec_type == "video")
+    thumb: Awaitable[bool | Check] | None = None
+    if frames_dir is not None:
+        frames_dir.mkdir(parents=True, exist_ok=True)
+        out = frames_dir / f"{PHOTO_LABEL}.jpg"
+        thumb = _guard("preview", thumbnail(tools, path, deadline, out))
     try:
-        window = await video_frames(tools, path, deadline, start=None, length=None)
-    except ToolTimeout as exc:
+        if thumb is not None:
+            window, made = await asyncio.gather(
+                video_frames(tools, path, deadline, start=None, length=None), thumb)
+            if made is True:
+                report.frames.append(Frame(PHOTO_LABEL, None, str(out)))
+            elif isinstance(made, Check):  # stopped at a limit: say which
+                report.add(*_fields(made))
+        else:
+            window = await video_frames(tools, path, deadline, start=None, length=None)
+    except ToolStopped as exc:
         report.add("image_decode", Verdict.FAIL, str(exc))
         return
     for c in C.image_checks(window, stream, family=sniffed.family, tail=tail):
@@ -330,7 +349,7 @@ async def has_audio_stream(path: Path, tools: MediaTools | None = None, *,
     tools = tools or MediaTools.find()
     try:
         data = await probe(tools, Path(path).resolve(), Deadline(timeout))
-    except (ProbeFailed, ToolTimeout):
+    except (ProbeFailed, ToolStopped):
         return None
     return any(s.codec_type == "audio" for s in data.streams)
 

@@ -15,12 +15,21 @@ How pictures are drawn (``TIKGET_IMAGES``: ``auto``, ``halfcell``, ``kitty``, ``
 The terminal is never queried: ``textual-image`` asks it at import time, which cannot
 work once Textual owns the terminal (its own docs say so), so that import runs with the
 query switched off and the kind is chosen from the environment.
+
+What is drawn (every file is input): only the small previews the verification wrote
+into the cache (a video's frames, a photo's thumbnail of at most 480 px a side), never
+an original image. Each goes through one guard, :class:`Picture`: its declared size is
+checked against the ``max_picture_pixels`` budget before Pillow decodes anything, the
+decoding runs in a thread, and any failure becomes a one-line note in the picture's
+place ("preview not drawn: 14000x14000 image over the 40 Mpx budget").
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,33 +88,144 @@ def _load_textual_image(mode: Mode) -> None:
         _terminal.get_cell_size._result = _terminal.CellSize(10, 20)  # type: ignore[attr-defined]
 
 
-def cells_for(path: Path, rows: int) -> tuple[int, int]:
-    """(columns, rows) that keep the picture's shape (a cell is about twice as tall)."""
+DEFAULT_PICTURE_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A picture decoded and scaled for its cells (off the event loop), or why not."""
+
+    image: Any  # a small RGB PIL image, or None with a note
+    columns: int
+    rows: int
+    note: str = ""
+
+
+def not_drawn(why: str) -> str:
+    return f"preview not drawn: {' '.join(str(why).split())[:120]}"
+
+
+def prepare(path: Path, mode: Mode, rows: int = PREVIEW_ROWS,
+            budget: int = DEFAULT_PICTURE_PIXELS) -> Prepared:
+    """Open a preview (a small file the verification wrote, never an original), check its
+    declared size against ``budget`` *before* decoding it, then decode and scale it to
+    what its cells show. Blocking: run it in a thread. Never raises: a picture that
+    cannot be drawn is a :class:`Prepared` with a one-line ``note``."""
+    import warnings
+
     from PIL import Image as PILImage
 
-    with PILImage.open(path) as image:
-        width, height = image.size
-    columns = max(2, round(rows * 2 * width / max(1, height)))
-    return columns, rows
+    try:
+        with warnings.catch_warnings():
+            # our budget decides (below); Pillow still refuses a bomb outright
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            with PILImage.open(path) as image:  # reads the header only
+                width, height = image.size
+                if width * height > budget:
+                    return Prepared(None, 0, rows, not_drawn(
+                        f"{width}x{height} image over the {budget / 1e6:g} Mpx budget"))
+                columns = max(2, min(80, round(rows * 2 * width / max(1, height))))
+                if max(width, height) > THUMBNAIL_LIMIT:  # not one of our previews
+                    scale = THUMBNAIL_LIMIT / max(width, height)
+                    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+                    image.draft("RGB", size)  # JPEG: decode at a reduced scale
+                    small = image.convert("RGB").resize(size)
+                else:  # a preview: decoded as it is, textual-image scales it to the cells
+                    small = image.convert("RGB")
+    except Exception as exc:  # any failure is a note, never a crash
+        return Prepared(None, 0, rows, not_drawn(_why(exc)))
+    return Prepared(small, columns, rows)
 
 
-def picture(path: Path, mode: Mode, rows: int = PREVIEW_ROWS) -> Widget:
-    """One picture as a widget of a fixed size in cells."""
+def _why(exc: BaseException) -> str:
+    from PIL import Image as PILImage
+
+    if isinstance(exc, (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning)):
+        return "the image declares more pixels than Pillow allows"
+    if isinstance(exc, FileNotFoundError):
+        return "its preview file is gone"
+    return str(exc) or type(exc).__name__
+
+
+THUMBNAIL_LIMIT = 480
+
+
+def picture_widget(prepared: Prepared, mode: Mode) -> Widget:
+    """The widget that draws a prepared picture, of a fixed size in cells."""
     _load_textual_image(mode)
-    columns, rows = cells_for(path, rows)
     widget: Widget
     if mode == "halfcell":
         from textual_image.renderable.halfcell import Image as Halfcell
 
-        widget = Static(Halfcell(str(path), width=columns, height=rows), classes="picture")
+        widget = Static(Halfcell(prepared.image, width=prepared.columns, height=prepared.rows),
+                        classes="picture")
     else:
         from textual_image.widget import SixelImage, TGPImage
 
         cls = TGPImage if mode == "kitty" else SixelImage
-        widget = cls(str(path), classes="picture")
-    widget.styles.width = columns
-    widget.styles.height = rows
+        widget = cls(prepared.image, classes="picture")
+    widget.styles.width = prepared.columns
+    widget.styles.height = prepared.rows
     return widget
+
+
+class Picture(Vertical):
+    """The one guard around every picture: decodes off the event loop (a thread), within
+    the pixel budget, and turns any failure into a one-line note in its place."""
+
+    DEFAULT_CSS = """
+    Picture {
+        width: auto;
+        height: auto;
+    }
+    Picture > .picture-note {
+        width: auto;
+        max-width: 60;
+        color: $text-warning;
+    }
+    """
+
+    def __init__(self, path: Path | None, mode: Mode, *, rows: int = PREVIEW_ROWS,
+                 budget: int = DEFAULT_PICTURE_PIXELS, note: str = "",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path = path
+        self.mode = mode
+        self.rows = rows
+        self.budget = budget
+        self.note = note
+        """The one-line note shown instead of the picture ("" while it is drawn)."""
+        self.drawn = False
+
+    def compose(self) -> ComposeResult:
+        if self.path is None:
+            yield self._note_widget(self.note or not_drawn("no preview"))
+        else:
+            yield Static(" " * 2, classes="picture-wait")
+
+    def on_mount(self) -> None:
+        if self.path is not None:
+            self.run_worker(self._draw(self.path), group="picture", exit_on_error=False)
+
+    async def _draw(self, path: Path) -> None:
+        try:
+            prepared = await asyncio.to_thread(prepare, path, self.mode, self.rows, self.budget)
+            if prepared.image is None:
+                self._show_note(prepared.note)
+                return
+            await self.remove_children()
+            await self.mount(picture_widget(prepared, self.mode))
+            self.drawn = True
+        except Exception as exc:  # the guard: a note, never a traceback
+            self._show_note(not_drawn(_why(exc)))
+
+    def _note_widget(self, note: str) -> Static:
+        self.note = note
+        return Static(Content(note), classes="picture-note", markup=False)
+
+    def _show_note(self, note: str) -> None:
+        self.remove_children()
+        self.mount(self._note_widget(note))
 
 
 class FrameStrip(Horizontal):
@@ -128,31 +248,54 @@ class FrameStrip(Horizontal):
     }
     """
 
-    def __init__(self, shots: list[tuple[Path, str]], mode: Mode, **kwargs: Any) -> None:
+    def __init__(self, shots: list[Shot], mode: Mode,
+                 budget: int = DEFAULT_PICTURE_PIXELS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.shots = shots
         self.mode = mode
+        self.budget = budget
 
     def compose(self) -> ComposeResult:
-        for path, label in self.shots:
+        for shot in self.shots:
             with Vertical(classes="shot"):
-                yield picture(path, self.mode)
-                yield Static(Content(label), classes="shot-label", markup=False)
+                yield Picture(shot.path, self.mode, budget=self.budget, note=shot.note)
+                yield Static(Content(shot.label), classes="shot-label", markup=False)
 
 
-def video_shots(report: Any) -> list[tuple[Path, str]]:
+@dataclass(frozen=True)
+class Shot:
+    """One picture of a strip: its preview file (None: there is none, and ``note`` says
+    so) and its caption."""
+
+    path: Path | None
+    label: str
+    note: str = ""
+
+
+def video_shots(report: Any) -> list[Shot]:
     """The report's preview frames that exist, labelled with their timestamps."""
     out = []
     for frame in getattr(report, "frames", None) or []:
         path = Path(frame.file)
         if path.is_file():
             when = f"{frame.time:.2f} s" if frame.time is not None else "?"
-            out.append((path, f"{frame.label} {when}"))
+            out.append(Shot(path, f"{frame.label} {when}"))
     return out
 
 
-def photo_shots(files: list[Path]) -> list[tuple[Path, str]]:
-    """A photo story's images (the first few), numbered."""
-    images = [p for p in files if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
-              and p.is_file()]
-    return [(p, f"{i}/{len(images)}") for i, p in enumerate(images[:MAX_IMAGES], start=1)]
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif")
+
+
+def photo_images(files: list[Path]) -> list[Path]:
+    """A photo story's images (the first few): their previews are shown, never they."""
+    return [p for p in files if p.suffix.lower() in PHOTO_SUFFIXES][:MAX_IMAGES]
+
+
+def photo_shots(images: list[Path], thumbnails: list[Path | None], *,
+                verified: bool = True) -> list[Shot]:
+    """A photo story's images, numbered, each drawn from its thumbnail (the verification
+    wrote it); an image without one gets a note instead."""
+    n = len(images)
+    why = "no thumbnail (the image could not be decoded)" if verified else "not verified yet"
+    return [Shot(thumb, f"{i}/{n}", "" if thumb is not None else not_drawn(why))
+            for i, thumb in enumerate(thumbnails, start=1)]

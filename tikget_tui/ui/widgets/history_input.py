@@ -65,8 +65,10 @@ class HistoryInput(Input):
         self._draft = ""
         if self.history_file is not None:
             try:
-                self.history_file.parent.mkdir(parents=True, exist_ok=True)
-                self.history_file.write_text("\n".join(self.history) + "\n", encoding="utf-8")
+                from tikget_tui.private import private_dir, write_private
+
+                private_dir(self.history_file.parent)
+                write_private(self.history_file, "\n".join(self.history) + "\n")
             except OSError:
                 pass  # history is a convenience; never an error for the user
 

@@ -51,9 +51,17 @@ class ReportView(VerticalScroll):
         return [str(getattr(s.visual, "plain", s.visual))
                 for s in self.query(".shot-label").results(Static)]
 
+    @property
+    def picture_notes(self) -> list[str]:
+        """The one-line notes of pictures that could not be drawn."""
+        from tikget_tui.ui.widgets.frame_strip import Picture
+
+        return [p.note for p in self.query(Picture).results(Picture) if p.note]
+
     def _show_pictures(self, job: Any | None, report: Any | None) -> None:
-        """First and last frame of a video (made again if the cache lost them), or the
-        images of a photo story; nothing with NO_COLOR or a plain terminal."""
+        """First and last frame of a video, or the thumbnails of a photo story's images
+        (made again if the cache lost them; never the originals); nothing with NO_COLOR
+        or a plain terminal."""
         from pathlib import Path
 
         from tikget_tui.ui.widgets.frame_strip import image_mode
@@ -63,31 +71,65 @@ class ReportView(VerticalScroll):
         mode = image_mode(self.app)
         if job is None or mode == "off":
             return
-        from tikget_tui.ui.widgets.frame_strip import FrameStrip, photo_shots, video_shots
+        from tikget_tui.ui.widgets.frame_strip import (
+            DEFAULT_PICTURE_PIXELS,
+            FrameStrip,
+            photo_images,
+            photo_shots,
+            video_shots,
+        )
+        from tikget_tui.verify.frames import photo_thumbnail
 
-        shots = video_shots(report) if report is not None else []
-        if report is not None and report.frames and len(shots) < len(report.frames) \
-                and str(report.path) not in self._remade:
-            self._remade.add(str(report.path))  # once a file: never a loop of attempts
-            self._remake(job, report)
-        if not shots and str(getattr(job.story, "kind", "")) == "photo":
-            shots = photo_shots([Path(p) for p in job.files])
+        settings = getattr(self.app, "settings", None)
+        cache = getattr(settings, "cache_dir", None)
+        budget = int(getattr(settings, "max_picture_pixels", DEFAULT_PICTURE_PIXELS))
+        if str(getattr(job.story, "kind", "")) == "photo" or getattr(job, "variant", "") == "photo":
+            images = photo_images([Path(p) for p in job.files])
+            thumbs = [photo_thumbnail(cache, p) if cache is not None else None
+                      for p in images]
+            present = [t if t is not None and t.is_file() else None for t in thumbs]
+            key = "photos:" + "|".join(map(str, images))
+            # only once verified (the verification writes them): before, there is nothing
+            # to make again, and the one attempt a story gets would be spent
+            if cache is not None and report is not None and None in present \
+                    and key not in self._remade:
+                self._remade.add(key)  # once a story: never a loop of attempts
+                self._remake_thumbnails(job, images, cache)
+            shots = photo_shots(images, present, verified=report is not None)
+        else:
+            shots = video_shots(report) if report is not None else []
+            if report is not None and report.frames and len(shots) < len(report.frames) \
+                    and str(report.path) not in self._remade and cache is not None:
+                self._remade.add(str(report.path))  # once a file: never a loop of attempts
+                self._remake(job, report, cache)
         if shots:
-            box.mount(FrameStrip(shots, mode))
+            box.mount(FrameStrip(shots, mode, budget))
 
-    def _remake(self, job: Any, report: Any) -> None:
-        cache = getattr(getattr(self.app, "settings", None), "cache_dir", None)
-        if cache is None:
-            return
+    def _tools(self) -> Any:
+        from tikget_tui.mediatools import MediaTools
 
+        return MediaTools.for_settings(getattr(self.app, "settings", None))
+
+    def _remake(self, job: Any, report: Any, cache: Any) -> None:
         async def remake() -> None:
             from tikget_tui.verify.frames import remake as remake_frames
 
-            report.frames = await remake_frames(report, cache)
+            report.frames = await remake_frames(report, cache, tools=self._tools())
             if self.job is job and report.frames:
                 self._show_pictures(job, report)
 
         self.run_worker(remake(), group="frames", name="make the preview frames again",
+                        exclusive=True, exit_on_error=False)
+
+    def _remake_thumbnails(self, job: Any, images: list[Any], cache: Any) -> None:
+        async def remake() -> None:
+            from tikget_tui.verify.frames import remake_thumbnails
+
+            await remake_thumbnails(images, cache, tools=self._tools())
+            if self.job is job:
+                self._show_pictures(job, self.report)
+
+        self.run_worker(remake(), group="frames", name="make the photo thumbnails again",
                         exclusive=True, exit_on_error=False)
 
     def render_report(self, job: Any | None, report: Any | None) -> Content:
