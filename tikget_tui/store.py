@@ -185,6 +185,22 @@ class ArchiveEntry:
 
 
 @dataclass(frozen=True)
+class CopyCheck:
+    """The latest check of a saved copy (``v`` in the app, ``tikget audit``): ``status`` is
+    ``ok``, ``warn``, ``fail``, ``missing``, ``changed``, ``unverified`` or ``failing``;
+    ``detail`` says what was found (both values when it changed). It never replaces what
+    was recorded when the copy was saved."""
+
+    path: Path
+    story_id: str
+    variant: str
+    status: str
+    detail: str = ""
+    checked_at: datetime = field(default_factory=_now)
+    report: dict[str, Any] | None = None  # the fresh verification report (v), if one ran
+
+
+@dataclass(frozen=True)
 class WatchEntry:
     username: str
     added_at: datetime
@@ -299,6 +315,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN directory TEXT;
     ALTER TABLE watch ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE watch ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 5: the latest check of each saved copy (v, tikget audit): what was found on disk,
+    # kept apart from what was recorded when it was saved (the archive row, the sidecar)
+    """
+    CREATE TABLE checks (
+        path       TEXT PRIMARY KEY,
+        story_id   TEXT NOT NULL,
+        variant    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '',
+        report     TEXT,
+        checked_at REAL NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -491,8 +520,9 @@ class Store:
 
     def archive_put(self, entry: ArchiveEntry) -> None:
         """Record one saved copy; a copy at the same path replaces the old record, copies
-        elsewhere stay."""
+        elsewhere stay. A save starts afresh: an earlier check of that path is dropped."""
         with self._tx() as c:
+            c.execute("DELETE FROM checks WHERE path = ?", (str(entry.path),))
             c.execute(
                 "INSERT OR REPLACE INTO archive (story_id, variant, path, files_json, sha256, size,"
                 " verdict, saved_at, creator, job_id, note, copied_from)"
@@ -528,8 +558,8 @@ class Store:
     def library_rows(self) -> list[dict[str, Any]]:
         """Every saved copy, newest first, with the story it saved (the JSON of its job, or
         of the newest job of the same story; caption, kind, posted date and nickname read
-        out of it by SQLite) and its audit mark: one query for the library pane, however
-        large the archive (no sidecar is read)."""
+        out of it by SQLite), its audit mark and its latest check: one query for the library
+        pane, however large the archive (no sidecar is read)."""
         return self._query(
             "SELECT x.*, json_extract(x.story_json, '$.caption') AS caption,"
             " json_extract(x.story_json, '$.kind') AS kind,"
@@ -539,9 +569,11 @@ class Store:
             "  a.saved_at, a.creator, a.job_id, a.note, a.sha256,"
             "  COALESCE(j.story_json, (SELECT j2.story_json FROM jobs j2"
             "   WHERE j2.story_id = a.story_id ORDER BY j2.id DESC LIMIT 1)) AS story_json,"
-            "  m.status AS audit"
+            "  m.status AS audit, k.status AS checked, k.detail AS checked_detail,"
+            "  a.copied_from"
             "  FROM archive a LEFT JOIN jobs j ON j.id = a.job_id"
-            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant) x"
+            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant"
+            "  LEFT JOIN checks k ON k.path = a.path) x"
             " ORDER BY x.saved_at DESC, x.path"
         )
 
@@ -549,10 +581,13 @@ class Store:
         """Forget the copy at ``path`` (or, without it, every copy of the story's variant)."""
         with self._tx() as c:
             if path is None:
+                c.execute("DELETE FROM checks WHERE story_id = ? AND variant = ?",
+                          (story_id, variant))
                 cur = c.execute(
                     "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
                 )
             else:
+                c.execute("DELETE FROM checks WHERE path = ?", (str(path),))
                 cur = c.execute(
                     "DELETE FROM archive WHERE story_id = ? AND variant = ? AND path = ?",
                     (story_id, variant, str(path)),
@@ -581,6 +616,37 @@ class Store:
             return None
         data: dict[str, Any] = json.loads(rows[0]["report"])
         return data
+
+    # -- checks of saved copies (v, tikget audit) ---------------------------------------------
+
+    def check_put(self, check: CopyCheck) -> None:
+        """Record the latest check of a saved copy (replaces the one before)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO checks (path, story_id, variant, status, detail,"
+                " report, checked_at) VALUES (?,?,?,?,?,?,?)",
+                (str(check.path), check.story_id, check.variant, check.status, check.detail,
+                 json.dumps(check.report) if check.report is not None else None,
+                 check.checked_at.timestamp()),
+            )
+
+    def check_get(self, path: Path) -> CopyCheck | None:
+        rows = self._query("SELECT * FROM checks WHERE path = ?", (str(path),))
+        if not rows:
+            return None
+        r = rows[0]
+        return CopyCheck(path=Path(r["path"]), story_id=r["story_id"], variant=r["variant"],
+                         status=r["status"], detail=r["detail"],
+                         checked_at=datetime.fromtimestamp(r["checked_at"], UTC),
+                         report=json.loads(r["report"]) if r["report"] else None)
+
+    def latest_report(self, path: Path) -> dict[str, Any] | None:
+        """The newest verification report of a file: the one of its latest check (``v``)
+        when there is one, else the one recorded when it was saved."""
+        check = self.check_get(path)
+        if check is not None and check.report is not None:
+            return check.report
+        return self.get_report(path)
 
     # -- audit marks (tikget audit --requeue) ------------------------------------------------
 

@@ -164,14 +164,16 @@ async def test_sort_keys_and_every_row_action(
         await pilot.press("r")
         assert "nothing to download again" in notifications(app)[-1]
 
-        # v: verify again; the damaged file fails and the list says so
+        # v: verify again; the damaged file is `changed` (both sizes) and the list says so
         data = item.path.read_bytes()
         item.path.write_bytes(data[: len(data) // 3])
         await pilot.press("v")
-        await wait_until(pilot, lambda: "again: fail" in notifications(app)[-1], "re-verify")
-        await wait_until(pilot, lambda: any(i.verdict == "fail" for i in table.items),
-                         "the failing row")
-        pane.filter.value = "fail"
+        await wait_until(pilot, lambda: "again: changed since it was saved" in
+                         notifications(app)[-1], "re-verify")
+        assert f"{len(data) // 3} bytes, {len(data)} were saved" in notifications(app)[-1]
+        await wait_until(pilot, lambda: any(i.audit == "changed" for i in table.items),
+                         "the changed row")
+        pane.filter.value = "changed"
         await pilot.pause()
         [failing] = table.items
         assert failing.key == item.key

@@ -196,7 +196,7 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
         assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
         assert s.update_job(job.id, part_source="sound").part_source == "sound"
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
     with Store.open(path) as s:  # opening again migrates nothing and loses nothing
         assert s.get_job(job.id).part_source == "sound"

@@ -29,3 +29,20 @@ class Progress:
 Event = JobChanged | Progress
 
 __all__ = ["Event", "JobChanged", "Progress"]
+
+
+# How a job's reason starts after ``v`` found its file gone or edited (the manager writes
+# them; the queue shows the word instead of a progress bar).
+MISSING_REASON = "missing: "
+CHANGED_REASON = "changed since it was saved: "
+
+
+def checked_word(job: Job) -> str:
+    """'missing' or 'changed' when verifying a saved job again found that, else ''."""
+    if str(job.state) != "failed" or not job.files:
+        return ""
+    if job.reason.startswith(MISSING_REASON):
+        return "missing"
+    if job.reason.startswith(CHANGED_REASON):
+        return "changed"
+    return ""

@@ -25,7 +25,13 @@ from typing import Any
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.downloads import convert, copies, naming, safefile, sidecar
-from tikget_tui.downloads.events import Event, JobChanged, Progress
+from tikget_tui.downloads.events import (
+    CHANGED_REASON,
+    MISSING_REASON,
+    Event,
+    JobChanged,
+    Progress,
+)
 from tikget_tui.downloads.transfer import (
     EXTENSIONS,
     SOUND_IDENTITY,
@@ -516,12 +522,16 @@ class DownloadManager:
         return job
 
     async def reverify(self, job_id: int) -> Job:
+        """Verify a saved job's files again and compare them with what was recorded when
+        they were saved: the job, its report and the copy's check get the fresh result
+        (``missing``, ``changed`` with both values, or the verdict); the archive record, the
+        sidecar and the save-time report are never rewritten (only a save writes them)."""
         job = self._get(job_id)
         if job.state not in (JobState.DONE, JobState.FAILED) or not job.files:
             return job
         if job_id in self._tasks:
             return job
-        task = asyncio.create_task(self._guard(job_id, self._verify_and_finish(job_id)))
+        task = asyncio.create_task(self._guard(job_id, self._check_again(job_id)))
         self._tasks[job_id] = task
         task.add_done_callback(self._done_callback(job_id))
         await task
@@ -1179,6 +1189,88 @@ class DownloadManager:
                 reason += f"; {seen.note}"
             self._set(job_id, state=JobState.DONE, verdict=worst, sha256=main["sha256"],
                       reason=reason)
+
+    async def _check_again(self, job_id: int) -> None:
+        """``v``: the verifier on each file, plus the check ``recorded`` against the sha256,
+        size and duration recorded at save time; the result goes to the job (state, verdict,
+        reason) and to the copy's check (with the fresh report), nothing else."""
+        from tikget_tui.audit import change_of, read_sidecar, recorded_of, sidecar_for
+        from tikget_tui.store import CopyCheck
+        from tikget_tui.verify import verify
+        from tikget_tui.verify.frames import frames_dir
+        from tikget_tui.verify.report import Check, Verdict
+
+        before = self._jobs[job_id]
+        job = self._set(job_id, state=JobState.VERIFYING)
+        main_path = job.files[0]
+        entry = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+                      if e.path == main_path), None)
+        if entry is None:  # no archive row (e.g. forgotten): what the job recorded
+            entry = ArchiveEntry(story_id=job.story.id, variant=job.variant, path=main_path,
+                                 files=job.files, sha256=job.sha256)
+        side_path = sidecar_for(entry, job)
+        side = await asyncio.to_thread(read_sidecar, side_path)
+        recorded = recorded_of(self.store, entry, job, side)
+        when = ""
+        saved = next((r.saved_at for r in recorded.values() if r.saved_at), "")
+        if saved:
+            when = f" (saved {saved[:16].replace('T', ' ')} UTC)"
+        tools = self._tools_or_find()
+        missing: list[Path] = []
+        changed: list[str] = []
+        reports = []
+        for path in job.files:
+            if not path.is_file():
+                missing.append(path)
+            report = await verify(path, self._expected(job, path), tools=tools,
+                                  frames_dir=frames_dir(self.settings.cache_dir, path)
+                                  if path.is_file() else None)
+            rec = recorded.get(path.name)
+            if path in missing:
+                check = Check("recorded", Verdict.FAIL,
+                              f"missing: {path.name} is gone from {path.parent}{when}")
+            else:
+                change = change_of(path.name, rec, size=report.size, sha256=report.sha256,
+                                   duration=report.duration)
+                if change:
+                    changed.append(change)
+                    check = Check("recorded", Verdict.FAIL, f"changed: {change}{when}")
+                elif rec is None:
+                    check = Check("recorded", Verdict.WARN,
+                                  f"nothing was recorded for {path.name} when it was saved "
+                                  f"({side_path.name} is missing or does not list it)")
+                else:
+                    what = "sha256" if rec.sha256 else "size"
+                    check = Check("recorded", Verdict.OK,
+                                  f"the same file as saved ({what} matches){when}")
+            report.checks.insert(0, check)
+            report.verdict = Verdict.worst([report.verdict, check.status])
+            reports.append(report)
+        order = {"ok": 0, "warn": 1, "fail": 2}
+        worst = max((str(r.verdict) for r in reports), key=lambda v: order.get(v, 2))
+        shown = next((r for r in reports if str(r.verdict) == worst), reports[0])
+        if missing:
+            status = "missing"
+            detail = (f"{missing[0].name} is gone from {missing[0].parent}"
+                      + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            reason = f"{MISSING_REASON}{detail}; t downloads it again while the story is active"
+        elif changed:
+            status = "changed"
+            detail = changed[0]
+            reason = f"{CHANGED_REASON}{detail}; the record of the save is kept as it was"
+        else:
+            status = worst
+            detail = shown.summary
+            reason = ("verified again: " + detail if worst != "fail" else
+                      f"verified again: verification failed ({detail}); the file is kept")
+        self.store.check_put(CopyCheck(
+            path=main_path, story_id=job.story.id, variant=job.variant, status=status,
+            detail=detail, checked_at=self.clock.now(), report=shown.to_dict()))
+        log.info("job %s verified again: %s (%s)", job_id, status, detail)
+        good = status in ("ok", "warn")
+        self._set(job_id, state=JobState.DONE if good else JobState.FAILED,
+                  verdict=worst, reason=reason,
+                  sha256=before.sha256)  # the job keeps the hash recorded at save time
 
     def _remove_parts(self, job: Job) -> None:
         """Remove this job's partial files: STEM.mp4.part, STEM.mp3.src.part, STEM-NN.part."""

@@ -693,9 +693,8 @@ class MainScreen(Screen[None]):
         if job.id in self._reverifying:
             if state in FINISHED:
                 self._reverifying.discard(job.id)
-                report = self.tikget.load_report(job)
-                verdict = report.summary if report is not None else (job.verdict or state)
-                self.notify(f"verified {job_name(job)} again: {safe_line(verdict, 200)}",
+                result = job.reason.removeprefix("verified again: ") or job.verdict or state
+                self.notify(f"verified {job_name(job)} again: {safe_line(result, 300)}",
                             severity="information" if state == "done" else "error",
                             markup=False)
             return

@@ -157,8 +157,10 @@ class LibraryPane(Vertical):
             self.reload()
 
     def shown(self) -> None:
-        if self.stale:
-            self.reload()
+        """The pane is opened or returned to: load it again, so what it shows is what is on
+        disk now (a stat per file) and what the latest checks found (``tikget audit`` in
+        another terminal included); the sha256 is only computed by ``v``."""
+        self.reload()
 
     def apply_view(self) -> None:
         from tikget_tui.library import view
@@ -195,7 +197,7 @@ class LibraryPane(Vertical):
                              "checks it", severity="warning")
             return
         store = self.store
-        data = store.get_report(item.path) if store is not None else None
+        data = store.latest_report(item.path) if store is not None else None
         from tikget_tui.verify.report import Report
 
         report = Report.from_dict(data) if data else self._app.load_report(job)

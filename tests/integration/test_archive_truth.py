@@ -1,0 +1,113 @@
+"""The archive never lies: verifying again compares with what was recorded at save time
+and never rewrites it (issue 25), against files saved from the stand-in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tikget_tui.audit import Problem, audit
+from tikget_tui.downloads import DownloadManager, JobState
+from tikget_tui.downloads.events import CHANGED_REASON, MISSING_REASON
+from tikget_tui.verify import verify
+from tikget_tui.verify.files import compare, expected_from, sidecar_of
+
+VIDEO = "7440000000000000002"  # mika.travels, H.264
+
+
+async def save(m: DownloadManager, story, **kw):  # type: ignore[no-untyped-def]
+    job = await m.enqueue(story, **kw)
+    await m.wait_idle()
+    out = m.job(job.id)
+    assert out is not None
+    return out
+
+
+def sidecar_of_job(job) -> Path:  # type: ignore[no-untyped-def]
+    return job.files[0].parent / (job.stem + ".info.json")
+
+
+async def test_verify_again_keeps_the_evidence_of_an_edited_file(manager, find_story) -> None:
+    """The issue's scenario: 8 bytes appended to a saved .mp4, then v. The job, its report
+    and the copy's check say `changed` with both sizes; the archive record and the sidecar
+    stay byte for byte what the save wrote, so the audit still says `changed`."""
+    job = await save(manager, await find_story(VIDEO))
+    assert job.state == JobState.DONE, job.reason
+    media, side = job.files[0], sidecar_of_job(job)
+    recorded_side = side.read_bytes()
+    recorded = manager.store.archive_get(VIDEO, "video")
+    assert recorded is not None
+    saved_size = media.stat().st_size
+    with media.open("ab") as f:
+        f.write(b"\0" * 8)
+    [finding] = audit(manager.store)
+    assert finding.problems == (Problem.CHANGED,)
+    assert f"is {saved_size + 8} bytes, {saved_size} were saved" in finding.details[0]
+
+    again = await manager.reverify(job.id)
+
+    assert again.state == JobState.FAILED
+    assert again.reason.startswith(CHANGED_REASON), again.reason
+    assert f"{saved_size + 8} bytes, {saved_size} were saved" in again.reason
+    assert "was recorded" in again.reason  # both sha256s, shortened
+    assert again.sha256 == recorded.sha256
+    check = manager.store.check_get(media)
+    assert check is not None and check.status == "changed"
+    report = manager.store.latest_report(media)
+    assert report is not None and report["verdict"] == "fail"
+    assert report["checks"][0]["name"] == "recorded"
+    assert report["checks"][0]["detail"].startswith("changed: ")
+    assert report["size"] == saved_size + 8
+    # the evidence is untouched
+    assert side.read_bytes() == recorded_side
+    assert manager.store.archive_get(VIDEO, "video") == recorded
+    assert manager.store.get_report(media)["verdict"] == "ok"  # type: ignore[index]
+    [finding] = audit(manager.store)
+    assert finding.problems == (Problem.CHANGED,), finding
+    assert f"is {saved_size + 8} bytes, {saved_size} were saved" in finding.details[0]
+    # tikget verify FILE: the sidecar still describes the file as saved
+    fresh = await verify(media, expected_from(sidecar_of(media), None))
+    assert compare(fresh, sidecar_of(media)) is True
+    detail = fresh.check("sidecar").detail  # type: ignore[union-attr]
+    assert f"{saved_size + 8} bytes" in detail and f"recorded {saved_size}" in detail
+
+
+async def test_verify_again_on_a_deleted_file_says_missing(manager, find_story) -> None:
+    job = await save(manager, await find_story(VIDEO))
+    media = job.files[0]
+    recorded = manager.store.archive_get(VIDEO, "video")
+    side_bytes = sidecar_of_job(job).read_bytes()
+    media.unlink()
+
+    again = await manager.reverify(job.id)
+
+    assert again.state == JobState.FAILED
+    assert again.reason.startswith(MISSING_REASON + f"{media.name} is gone from "), again.reason
+    check = manager.store.check_get(media)
+    assert check is not None and check.status == "missing"
+    report = manager.store.latest_report(media)
+    assert report is not None and report["verdict"] == "fail"
+    assert report["checks"][0]["detail"].startswith(f"missing: {media.name} is gone")
+    assert manager.store.archive_get(VIDEO, "video") == recorded
+    assert sidecar_of_job(job).read_bytes() == side_bytes
+
+
+async def test_verify_again_on_an_intact_file_changes_no_record(manager, find_story) -> None:
+    job = await save(manager, await find_story(VIDEO))
+    recorded = manager.store.archive_get(VIDEO, "video")
+    side = sidecar_of_job(job)
+    side_bytes = side.read_bytes()
+
+    again = await manager.reverify(job.id)
+
+    assert again.state == JobState.DONE and again.verdict == "ok"
+    assert again.reason.startswith("verified again: ok"), again.reason
+    assert manager.store.archive_get(VIDEO, "video") == recorded  # saved_at kept
+    assert side.read_bytes() == side_bytes
+    report = manager.store.latest_report(job.files[0])
+    assert report is not None
+    first = report["checks"][0]
+    assert first["name"] == "recorded" and first["status"] == "ok"
+    assert "the same file as saved (sha256 matches)" in first["detail"]
+    assert json.loads(side_bytes)["saved_at"] in first["detail"].replace(" ", "T") or \
+        "saved " in first["detail"]
