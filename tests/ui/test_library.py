@@ -235,3 +235,97 @@ async def test_nothing_saved_yet_and_keys_on_an_empty_list_say_so(
         await pilot.press("down", "enter", "v", "delete")
         assert "nothing saved here yet" in notifications(app)[-1]
         assert app.screen is screen
+
+
+def run_audit(settings: Settings) -> tuple[int, str]:
+    """``tikget audit`` as from another terminal while the app runs."""
+    import argparse
+    import io
+
+    from tikget_tui.commands import audit as audit_command
+
+    out = io.StringIO()
+    rc = audit_command.run(argparse.Namespace(json=False, requeue=False), settings, out=out,
+                           err=io.StringIO())
+    return rc, out.getvalue()
+
+
+async def back_to_library(pilot: Any, screen: MainScreen) -> None:
+    """Leave the library for the queue and come back (it re-checks what it shows)."""
+    screen.action_pane("queue")
+    await pilot.pause()
+    loads = screen.library.loads
+    screen.action_pane("library")
+    await wait_until(pilot, lambda: screen.library.loads > loads, "the library re-checked")
+    await pilot.pause()
+
+
+async def test_v_keeps_the_evidence_the_audit_and_the_library_agree(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+) -> None:
+    """Issue 25's scenario: save @mika.travels, append 8 bytes to an .mp4, tikget audit,
+    v in the library. After v the row, the message, the report pane and the queue say
+    `changed` with both sizes; the sidecar is byte for byte what the save wrote and the
+    audit still says `changed`. Then the file is deleted while the pane is open: coming
+    back shows it missing, and v says missing everywhere (never the stored ✓ ok)."""
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await save_all(pilot, app, DEMO_CREATOR)
+        screen = await open_library(pilot, app)
+        pane, table = screen.library, screen.library.table
+        item = next(i for i in table.items if i.path.suffix == ".mp4")
+        side = item.path.with_name(item.path.stem + ".info.json")
+        side_bytes = side.read_bytes()
+        size = item.path.stat().st_size
+        rc, out = run_audit(app.settings)
+        assert rc == 0 and out.strip().endswith("ok"), out
+        with item.path.open("ab") as f:
+            f.write(b"\0" * 8)
+
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and f"{size + 8} bytes, {size} were saved" in out, out
+        await back_to_library(pilot, screen)
+        row = next(i for i in table.items if i.key == item.key)
+        assert row.audit == "changed"
+        pane.filter.value = "changed"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [item.key]
+
+        table.focus()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "again: changed since it was saved" in
+                         notifications(app)[-1], "verify again")
+        assert f"{size + 8} bytes, {size} were saved" in notifications(app)[-1]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = screen.report.text
+        assert "verdict ✗ fail: changed:" in report, report
+        assert f"{size + 8} bytes, {size} were saved" in report
+        assert app.manager is not None
+        assert item.job_id is not None
+        job = app.manager.job(item.job_id)
+        assert job is not None and str(job.state) == "failed"
+        assert str(screen.queue.get_cell(str(job.id), "progress")) == "changed"
+        assert side.read_bytes() == side_bytes  # byte for byte what the save wrote
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and f"{size + 8} bytes, {size} were saved" in out, out
+        assert "1 changed" in out
+
+        # deleted while the pane is open: missing once the pane is shown again
+        item.path.unlink()
+        pane.filter.value = ""
+        await back_to_library(pilot, screen)
+        pane.filter.value = "missing"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [item.key]
+        table.focus()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "again: missing: " in notifications(app)[-1],
+                         "verify again (missing)")
+        assert f"{item.path.name} is gone from {item.path.parent}" in notifications(app)[-1]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "verdict ✗ fail: missing:" in screen.report.text, screen.report.text
+        assert "✓ ok" not in screen.report.text.splitlines()[1]
+        assert str(screen.queue.get_cell(str(job.id), "progress")) == "missing"
+        assert side.read_bytes() == side_bytes
