@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tikget_tui.store import Job
 
@@ -46,3 +47,13 @@ def checked_word(job: Job) -> str:
     if job.reason.startswith(CHANGED_REASON):
         return "changed"
     return ""
+
+
+class Enqueued(StrEnum):
+    """What ``DownloadManager.enqueue`` did with a story (``manager.enqueued_as(job_id)``):
+    every message counts these apart."""
+
+    QUEUED = "queued"  # a new download (or a failed one taken up again)
+    ACTIVE = "active"  # it was already queued or running for that folder
+    ALREADY_SAVED = "already saved"  # saved in that folder, its files on disk: nothing done
+    COPIED = "copied"  # copied (hard link or copy) from another folder, no download

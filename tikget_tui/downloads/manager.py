@@ -28,6 +28,7 @@ from tikget_tui.downloads import convert, copies, naming, safefile, sidecar
 from tikget_tui.downloads.events import (
     CHANGED_REASON,
     MISSING_REASON,
+    Enqueued,
     Event,
     JobChanged,
     Progress,
@@ -61,6 +62,7 @@ from tikget_tui.store import (
     Store,
     same_folder,
 )
+from tikget_tui.units import folder_for_people
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,7 @@ class DownloadManager:
         self._renditions: dict[int, _Renditions] = {}
         self._stamps: dict[str, safefile.Stamp] = {}  # .part path -> the file we wrote there
         self._adopted: set[int] = set()  # jobs that took over another tikget's saved file
+        self._enqueued: dict[int, Enqueued] = {}  # what the last enqueue of a job did
         self._subscribers: list[Callback] = []
         self._queues: list[asyncio.Queue[Event]] = []
         self._wake = asyncio.Event()
@@ -322,12 +325,24 @@ class DownloadManager:
         saved only in *another* folder gets a verified copy there (hard link or copy, no
         network); ``again`` downloads anyway. Every saved copy stays in the archive.
         """
+        job, how = await self._enqueue(story, audio=audio, note=note, again=again,
+                                       directory=directory)
+        self._enqueued[job.id] = how
+        return job
+
+    def enqueued_as(self, job_id: int) -> Enqueued | None:
+        """What the latest ``enqueue`` that returned this job did (None: never enqueued in
+        this run): a new download, one already queued, already saved, or a copy."""
+        return self._enqueued.get(job_id)
+
+    async def _enqueue(self, story: Story, *, audio: bool, note: str, again: bool,
+                       directory: Path | None) -> tuple[Job, Enqueued]:
         self._require_started()
         variant = _variant(story, audio)
         target = self._folder(directory)
         active = self._active_job(story.id, variant, target)
         if active is not None:
-            return active
+            return active, Enqueued.ACTIVE
         reason = ""
         if not again:
             earlier = [j for j in self.store.list_jobs([JobState.FAILED, JobState.CANCELLED])
@@ -335,19 +350,21 @@ class DownloadManager:
                        and same_folder(self._dir_of(j), target)]
             if earlier:  # a failed (or cancelled) attempt: the same job again, never a 2nd row
                 self._set(earlier[-1].id, story=story)
-                return await self.retry(earlier[-1].id)
+                return await self.retry(earlier[-1].id), Enqueued.QUEUED
             locations = self.store.archive_locations(story.id, variant)
             here = [e for e in locations if same_folder(e.directory, target)]
             intact_here = [e for e in here if not e.missing_files()]
             if intact_here:
-                return await self._already_saved(story, variant, audio, note, intact_here[-1])
+                return (await self._already_saved(story, variant, audio, note, intact_here[-1]),
+                        Enqueued.ALREADY_SAVED)
             for entry in here:  # every file of these is gone: what follows replaces them
                 self.store.archive_delete(story.id, variant, entry.path)
                 reason = f"{entry.missing_files()[0].name} was deleted from disk; saving it again"
             elsewhere = [e for e in locations if e not in here and not e.missing_files()]
             for entry in reversed(elsewhere):  # the newest intact copy first
                 try:
-                    return await self._copy_saved(story, variant, audio, note, entry, target)
+                    return (await self._copy_saved(story, variant, audio, note, entry, target),
+                            Enqueued.COPIED)
                 except copies.CopyError as exc:
                     log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
                     reason = f"{exc}; downloading it again"
@@ -359,7 +376,7 @@ class DownloadManager:
         self._jobs[job.id] = job
         self._emit(JobChanged(job))
         self._wake.set()
-        return job
+        return job, Enqueued.QUEUED
 
     def _folder(self, directory: Path | None) -> Path:
         return Path(os.path.abspath(directory or self.settings.download_dir))
@@ -466,7 +483,8 @@ class DownloadManager:
             report = self.store.get_report(src)
             if report is not None:
                 self.store.save_report(dest, {**report, "file": str(dest)}, story_id=story.id)
-        reason = f"copied from {entry.directory} ({placed.how}, sha256 verified)"
+        where = folder_for_people(entry.directory)
+        reason = f"copied from {where} ({placed.how}, sha256 verified)"
         job = self.store.add_job(story, variant=variant, audio=audio, note=combined,
                                  state=JobState.DONE, reason=reason, directory=directory)
         job = self.store.update_job(job.id, final_path=placed.files[0], files=placed.files,

@@ -115,6 +115,8 @@ class ReportView(VerticalScroll):
             (f"{STATUS_MARK.get(verdict, '?')} {safe_line(report.summary, 200)}",
              f"bold {STATUS_STYLE.get(verdict, '')}"),
         ))
+        if job.reason:  # what happened: copied from…, verified again…, changed since…
+            lines.append(self._row("result", safe_line(job.reason, 300)))
         lines.append(self._row("file", safe_line(str(report.path))))
         lines.append(self._row("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
         lines.append(self._row("sha256", report.sha256 or "—"))
