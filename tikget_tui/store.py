@@ -640,6 +640,12 @@ class Store:
                          checked_at=datetime.fromtimestamp(r["checked_at"], UTC),
                          report=json.loads(r["report"]) if r["report"] else None)
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection (e.g.
+        ``tikget audit`` in another terminal) commits; this connection's own writes leave
+        it alone."""
+        return int(self._query("PRAGMA data_version")[0]["data_version"])
+
     def latest_report(self, path: Path) -> dict[str, Any] | None:
         """The newest verification report of a file: the one of its latest check (``v``)
         when there is one, else the one recorded when it was saved."""

@@ -329,3 +329,19 @@ async def test_v_keeps_the_evidence_the_audit_and_the_library_agree(
         assert "✓ ok" not in screen.report.text.splitlines()[1]
         assert str(screen.queue.get_cell(str(job.id), "progress")) == "missing"
         assert side.read_bytes() == side_bytes
+
+        # edited in place (same size: no stat can tell): what the audit found is shown
+        other = next(i for i in pane.all_items if i.path.suffix == ".mp4" and i is not item
+                     and i.key != item.key)
+        data = bytearray(other.path.read_bytes())
+        data[-100:-90] = bytes(b ^ 0xFF for b in data[-100:-90])
+        other.path.write_bytes(bytes(data))
+        await back_to_library(pilot, screen)
+        assert next(i for i in pane.all_items if i.key == other.key).audit == ""
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and "no longer matches its saved sha256" in out, out
+        await back_to_library(pilot, screen)
+        pane.filter.value = "changed"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [other.key]
+        assert "changed" in table.render_line(1).text

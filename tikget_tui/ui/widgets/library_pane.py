@@ -46,6 +46,7 @@ class LibraryPane(Vertical):
         """How many times the archive was loaded (tests wait on it)."""
         self._composed = False
         self._focus_when_composed = False
+        self._version = -1  # the store's data_version when last loaded
 
     # The main screen makes this pane on first use (not for the first frame): until its
     # children are composed, focus and loading wait for on_mount.
@@ -136,6 +137,7 @@ class LibraryPane(Vertical):
             self.set_status("the archive opens with the download queue…")
             return
         self.stale = False
+        self._version = store.data_version()
         self.run_worker(self._load(store), group="library", name="list the library",
                         exclusive=True, exit_on_error=False)
 
@@ -157,10 +159,29 @@ class LibraryPane(Vertical):
             self.reload()
 
     def shown(self) -> None:
-        """The pane is opened or returned to: load it again, so what it shows is what is on
-        disk now (a stat per file) and what the latest checks found (``tikget audit`` in
-        another terminal included); the sha256 is only computed by ``v``."""
-        self.reload()
+        """The pane is opened or returned to: what it shows is checked again against the
+        disk (a stat per file, in a thread) and, when the archive changed (here, or in
+        another process such as ``tikget audit``: SQLite's data_version), loaded again. The
+        sha256 is only computed by ``v``."""
+        store = self.store
+        if self.stale or store is None or not self._composed \
+                or store.data_version() != self._version:
+            self.reload()
+            return
+        self.run_worker(self._restat(), group="library", name="check the library's files",
+                        exclusive=True, exit_on_error=False)
+
+    async def _restat(self) -> None:
+        import asyncio
+
+        from tikget_tui.library import restat
+
+        before = self.all_items
+        items = await asyncio.to_thread(restat, before)
+        self.loads += 1
+        if any(a is not b for a, b in zip(items, before, strict=True)):
+            self.all_items = items
+            self.apply_view()
 
     def apply_view(self) -> None:
         from tikget_tui.library import view
