@@ -111,3 +111,29 @@ async def test_verify_again_on_an_intact_file_changes_no_record(manager, find_st
     assert "the same file as saved (sha256 matches)" in first["detail"]
     assert json.loads(side_bytes)["saved_at"] in first["detail"].replace(" ", "T") or \
         "saved " in first["detail"]
+
+
+async def test_saving_a_missing_file_again_takes_its_own_name_back(manager, find_story) -> None:
+    """Deleted from disk, v says missing, then saved again (the library's r): the file
+    comes back under its own name (never ...-ID.mp4), the sidecar is the same file,
+    rewritten with the new save time, and keeps the first save in its history."""
+    story = await find_story(VIDEO)
+    job = await save(manager, story)
+    media, side = job.files[0], sidecar_of_job(job)
+    first = json.loads(side.read_text())
+    media.unlink()
+    assert (await manager.reverify(job.id)).state == JobState.FAILED
+
+    again = await save(manager, story)
+
+    assert again.id != job.id and again.state == JobState.DONE, again.reason
+    assert again.files[0] == media and media.is_file()
+    assert again.stem == job.stem
+    assert sorted(p.name for p in media.parent.iterdir()) == sorted([media.name, side.name])
+    now = json.loads(side.read_text())
+    assert now["file"] == media.name and now["saved_at"] != first["saved_at"]
+    assert [h["saved_at"] for h in now["history"]] == [first["saved_at"]]
+    assert now["history"][0]["files"] == first["files"]
+    entry = manager.store.archive_get(VIDEO, "video")
+    assert entry is not None and entry.path == media and entry.job_id == again.id
+    assert manager.store.check_get(media) is None  # the new save starts afresh

@@ -454,7 +454,8 @@ class DownloadManager:
         # (its old sidecar, describing the same story, is rewritten), as for a download
         gone = sorted((j for j in self._jobs.values()
                        if j.stem and j.story_id == story.id and j.variant == variant
-                       and j.state == JobState.DONE and same_folder(self._dir_of(j), directory)
+                       and j.state in (JobState.DONE, JobState.FAILED)
+                       and same_folder(self._dir_of(j), directory)
                        and j.files and not any(p.exists() for p in j.files)),
                       key=lambda j: j.id)
         claimed = {j.stem for j in self._jobs.values()
@@ -729,10 +730,11 @@ class DownloadManager:
     def _restorable_stem(self, job: Job) -> str | None:
         """The stem of an earlier finished job for the same story and variant whose files
         are all gone from disk (and not claimed by another live job), else None."""
-        earlier = sorted(
+        earlier = sorted(  # done, or failed after its file was saved (e.g. v: missing)
             (j for j in self._jobs.values()
              if j.id != job.id and j.stem and j.story_id == job.story_id
-             and j.variant == job.variant and j.state == JobState.DONE
+             and j.variant == job.variant
+             and (j.state == JobState.DONE or (j.state == JobState.FAILED and j.files))
              and same_folder(self._dir_of(j), self._dir_of(job))),
             key=lambda j: j.id, reverse=True)
         for prior in earlier:
@@ -1178,6 +1180,8 @@ class DownloadManager:
         assert job.stem is not None
         side = sidecar.sidecar_path(directory, job.stem)
         if not (job_id in self._adopted and _regular(side)):  # the other tikget wrote it
+            earlier = await asyncio.to_thread(sidecar.read, side)
+            data["history"] = sidecar.history_of(earlier, data)
             await asyncio.to_thread(sidecar.write, side, data)
         main = entries[0]
         prior = next((e for e in self.store.archive_locations(job.story.id, job.variant)

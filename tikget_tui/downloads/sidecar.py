@@ -61,6 +61,24 @@ def build(
     }
 
 
+def history_of(earlier: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``history`` a sidecar written over an earlier one of the same story and variant
+    keeps: the earlier saves, oldest first (when, which files with their sha256 and size,
+    the verdict), so saving a story again never erases when and what it was first."""
+    if not earlier or (earlier.get("story_id"), earlier.get("variant")) != (
+            new.get("story_id"), new.get("variant")):
+        return []
+    past = [h for h in earlier.get("history") or [] if isinstance(h, dict)]
+    verification = earlier.get("verification")
+    past.append({
+        "saved_at": earlier.get("saved_at"),
+        "files": earlier.get("files") or [],
+        "verdict": verification.get("verdict") if isinstance(verification, dict) else None,
+        "saved_by": earlier.get("saved_by"),
+    })
+    return past[-50:]  # bounded: a story saved again and again keeps its last 50 saves
+
+
 def music_rights(story: Story) -> dict[str, Any] | None:
     """Whose sound it is: the creator's original sound or a track (which may be licensed
     for in-app use only: the reminder says to check before reposting)."""
