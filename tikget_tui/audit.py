@@ -97,12 +97,20 @@ class Finding:
 
 
 def sidecar_for(entry: ArchiveEntry, job: Job | None) -> Path:
-    """Where the entry's ``NAME.info.json`` lives (photos: beside ``NAME-01.ext``)."""
+    """Where the entry's ``NAME.info.json`` lives (photos: beside ``NAME-01.ext``; an MP3's
+    is ``NAME.mp3.info.json``, or ``NAME.info.json`` when saved before that)."""
     if job is not None and job.stem:
-        return entry.path.parent / (job.stem + SIDECAR_SUFFIX)
-    stem = entry.path.stem
-    if entry.variant == "photo":
-        stem = re.sub(r"-\d{2}$", "", stem)
+        stem = job.stem
+    else:
+        stem = entry.path.stem
+        if entry.variant == "photo":
+            stem = re.sub(r"-\d{2}$", "", stem)
+    if entry.variant == "audio":
+        own = entry.path.parent / (stem + ".mp3" + SIDECAR_SUFFIX)
+        older = entry.path.parent / (stem + SIDECAR_SUFFIX)
+        if not own.exists() and older.exists():
+            return older
+        return own
     return entry.path.parent / (stem + SIDECAR_SUFFIX)
 
 

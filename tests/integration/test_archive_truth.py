@@ -137,3 +137,30 @@ async def test_saving_a_missing_file_again_takes_its_own_name_back(manager, find
     entry = manager.store.archive_get(VIDEO, "video")
     assert entry is not None and entry.path == media and entry.job_id == again.id
     assert manager.store.check_get(media) is None  # the new save starts afresh
+
+
+async def test_audio_and_video_of_one_story_are_told_apart_by_extension(
+    manager, find_story,
+) -> None:
+    """Saved as MP3, then as video: one human name, two extensions (never the id), each
+    with its own sidecar; the audit and `tikget verify` find both."""
+    story = await find_story(VIDEO)
+    audio = await save(manager, story, audio=True)
+    video = await save(manager, story)
+    assert audio.state == video.state == JobState.DONE, (audio.reason, video.reason)
+    assert audio.stem == video.stem and VIDEO not in (video.stem or "")
+    folder = video.files[0].parent
+    stem = video.stem
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{stem}.mp3", f"{stem}.mp3.info.json", f"{stem}.mp4", f"{stem}.info.json"])
+    assert json.loads((folder / f"{stem}.mp3.info.json").read_text())["variant"] == "audio"
+    assert json.loads((folder / f"{stem}.info.json").read_text())["variant"] == "video"
+    assert [f.status for f in audit(manager.store)] == ["ok", "ok"]
+    for media in (audio.files[0], video.files[0]):
+        record = sidecar_of(media)
+        assert record is not None and record.path.name.startswith(media.name.rsplit(".")[0])
+        fresh = await verify(media, expected_from(record, None))
+        assert compare(fresh, record) is False
+    # verified again, both still match what was recorded
+    assert (await manager.reverify(audio.id)).state == JobState.DONE
+    assert (await manager.reverify(video.id)).state == JobState.DONE

@@ -464,7 +464,10 @@ class DownloadManager:
             stem = gone[-1].stem
         else:
             stem = naming.build_stem(story, self.settings.filename_template, kind=variant)
-            stem = naming.choose_stem(directory, stem, story.id, taken=self._stems_in(directory))
+            stem = naming.choose_stem(
+                directory, stem, story.id, variant=variant,
+                taken=self._stems_in(directory, sharing=(story.id, variant)),
+                owners=functools.partial(sidecar.owners, directory))
         side = await asyncio.to_thread(sidecar.read, sidecar_for(entry, old_job))
         placed = await asyncio.to_thread(
             copies.place_copy, entry, old_job.stem if old_job else None, directory, stem, side)
@@ -479,7 +482,8 @@ class DownloadManager:
                               for i, p in enumerate(placed.files)],
                 note=combined, saved_at=entry.saved_at, variant=variant, verification=report)
         data.update(note=combined, copied_from=str(entry.path), copied_at=now.isoformat())
-        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, stem), data)
+        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, stem, variant),
+                                data)
         for src, dest in zip(entry.all_files, placed.files, strict=True):
             report = self.store.get_report(src)
             if report is not None:
@@ -500,10 +504,15 @@ class DownloadManager:
         self._emit(JobChanged(job))
         return job
 
-    def _stems_in(self, directory: Path, *, besides: int | None = None) -> set[str]:
-        """Stems of live jobs saving into ``directory`` (names reserved before files exist)."""
+    def _stems_in(self, directory: Path, *, besides: int | None = None,
+                  sharing: tuple[str, str] | None = None) -> set[str]:
+        """Stems of live jobs saving into ``directory`` (names reserved before files exist);
+        ``sharing=(story_id, variant)``: not those of the story's other variants (its audio
+        and video share a stem, told apart by the extension)."""
         return {j.stem for j in self._jobs.values()
-                if j.stem and j.id != besides and same_folder(self._dir_of(j), directory)}
+                if j.stem and j.id != besides and same_folder(self._dir_of(j), directory)
+                and not (sharing is not None and j.story_id == sharing[0]
+                         and j.variant != sharing[1])}
 
     async def pause(self, job_id: int) -> Job:
         job = self._get(job_id)
@@ -720,10 +729,12 @@ class DownloadManager:
             # (the old sidecar, describing the same story, is rewritten)
             self._set(job.id, stem=restored)
             return directory, restored
-        taken = self._stems_in(directory, besides=job.id)
+        taken = self._stems_in(directory, besides=job.id, sharing=(job.story.id, job.variant))
         stem = naming.build_stem(job.story, self.settings.filename_template, kind=job.variant)
-        stem = naming.choose_stem(directory, stem, job.story.id, taken=taken)
-        naming.inside(directory, stem + ".info.json")
+        stem = naming.choose_stem(directory, stem, job.story.id, taken=taken,
+                                  variant=job.variant,
+                                  owners=functools.partial(sidecar.owners, directory))
+        naming.inside(directory, sidecar.sidecar_path(directory, stem, job.variant).name)
         self._set(job.id, stem=stem)
         return directory, stem
 
@@ -796,7 +807,8 @@ class DownloadManager:
         if self.store.archive_get(job.story.id, job.variant) is not None:
             return False
         try:
-            side = naming.inside(directory, stem + sidecar.SUFFIX)
+            side = naming.inside(directory, sidecar.sidecar_path(directory, stem,
+                                                                 job.variant).name)
         except naming.UnsafePath:
             return False
         st = safefile.lstat_or_none(side)
@@ -1178,7 +1190,7 @@ class DownloadManager:
                           else {"verdict": worst, "reports": reports}),
         )
         assert job.stem is not None
-        side = sidecar.sidecar_path(directory, job.stem)
+        side = sidecar.sidecar_path(directory, job.stem, job.variant)
         if not (job_id in self._adopted and _regular(side)):  # the other tikget wrote it
             earlier = await asyncio.to_thread(sidecar.read, side)
             data["history"] = sidecar.history_of(earlier, data)

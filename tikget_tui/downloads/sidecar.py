@@ -22,8 +22,31 @@ SCHEMA = 1
 SUFFIX = ".info.json"
 
 
-def sidecar_path(directory: Path, stem: str) -> Path:
-    return directory / (stem + SUFFIX)
+def sidecar_path(directory: Path, stem: str, variant: str | None = None) -> Path:
+    """``STEM.info.json``; an MP3's is ``STEM.mp3.info.json``, so a story's video and its
+    audio can share a name, told apart by the extension."""
+    return directory / (stem + (".mp3" if variant == "audio" else "") + SUFFIX)
+
+
+def owners(directory: Path, stem: str) -> set[str]:
+    """The story ids the sidecars under ``stem`` describe (a name's owners; an empty set or
+    one with '' when a file there is nobody's we can tell). Small regular files only."""
+    import os
+    import stat as stat_mod
+
+    found: set[str] = set()
+    for name in (stem + SUFFIX, stem + ".mp3" + SUFFIX):
+        path = directory / name
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
+            found.add("")
+            continue
+        data = read(path) or {}
+        found.add(str(data.get("story_id") or ""))
+    return found
 
 
 def build(

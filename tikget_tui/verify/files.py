@@ -142,10 +142,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def sidecar_of(media: Path) -> SidecarRecord | None:
-    """The sidecar beside ``media`` that lists it (``NAME.info.json``; for photo stories
-    ``NAME-01.jpg`` → ``NAME.info.json``), or None."""
+    """The sidecar beside ``media`` that lists it (``NAME.info.json``, for an MP3 also
+    ``NAME.mp3.info.json``; for photo stories ``NAME-01.jpg`` → ``NAME.info.json``), or
+    None."""
     stem = media.name[: -len(media.suffix)] if media.suffix else media.name
-    candidates = [stem]
+    candidates = [media.name, stem]  # an MP3's NAME.mp3.info.json, then NAME.info.json
     if _PHOTO_NUMBER.search(stem):
         candidates.append(_PHOTO_NUMBER.sub("", stem))
     for candidate in candidates:
