@@ -64,6 +64,7 @@ class LibraryItem:
     check_detail: str = ""
     mark: str = ""  # the audit mark ('unrecoverable'), if any
     copied_from: Path | None = None
+    folders: tuple[Path, ...] = ()  # every folder holding a copy, when there is more than one
     story_json: str | None = field(default=None, repr=False, compare=False)
     search: str = field(default="", repr=False, compare=False)
 
@@ -89,6 +90,16 @@ class LibraryItem:
     @property
     def all_files(self) -> tuple[Path, ...]:
         return self.files or (self.path,)
+
+    @property
+    def folder(self) -> str:
+        """Its folder as people write it (``~/Downloads/TikGet``) when the story has copies
+        in more than one folder, else '' (one place: nothing to tell apart)."""
+        if len(self.folders) < 2:
+            return ""
+        from tikget_tui.units import folder_for_people
+
+        return folder_for_people(self.path.parent)
 
     @property
     def sound(self) -> str:
@@ -139,7 +150,7 @@ def item_from_row(row: dict[str, Any]) -> LibraryItem:
         except (TypeError, ValueError):
             posted = None
     search = " ".join((f"@{creator}", row.get("nickname") or "", caption, note, kind,
-                       path.name, row["story_id"])).lower()
+                       path.name, path.parent.name, row["story_id"])).lower()
     mark = row.get("audit") or ""
     checked = row.get("checked") or ""
     copied = row.get("copied_from")
@@ -182,9 +193,24 @@ def load(store: Store, *, check_files: bool = True) -> list[LibraryItem]:
     """Every saved copy, newest first. ``check_files``: each copy's files are stat'ed
     (:func:`disk_state`): a file gone shows as ``missing``, another size as ``changed``."""
     items = [item_from_row(r) for r in store.library_rows()]
+    mark_copies(items)
     if check_files:
         items = restat(items)
     return items
+
+
+def mark_copies(items: list[LibraryItem]) -> None:
+    """Give each copy of a story saved in more than one folder the list of those folders
+    (:attr:`LibraryItem.folder` then tells the rows apart)."""
+    where: dict[tuple[str, str], list[Path]] = {}
+    for item in items:
+        folders = where.setdefault((item.story_id, item.variant), [])
+        if item.path.parent not in folders:
+            folders.append(item.path.parent)
+    for item in items:
+        folders = where[(item.story_id, item.variant)]
+        if len(folders) > 1:
+            item.folders = tuple(folders)
 
 
 def restat(items: list[LibraryItem]) -> list[LibraryItem]:

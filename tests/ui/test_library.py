@@ -345,3 +345,55 @@ async def test_v_keeps_the_evidence_the_audit_and_the_library_agree(
         await pilot.pause()
         assert [i.key for i in table.items] == [other.key]
         assert "changed" in table.render_line(1).text
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_copies_in_two_folders_are_told_apart(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock, tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    """One story saved into two folders: two rows that say which folder (a column in the
+    wide layout; at 80x24 a ⧉ before the caption), and the report lists both folders."""
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.manager is not None, "the download manager")
+        manager = app.manager
+        assert manager is not None
+        listing = await (await app.ready_client()).lookup_stories(DEMO_CREATOR)
+        story = listing.stories[0]
+        other = tmp_path / "zine"
+        other.mkdir()
+        for folder in (None, other):
+            await manager.enqueue(story, directory=folder)
+            await manager.wait_idle()
+        single = listing.stories[1]
+        await manager.enqueue(single)
+        await manager.wait_idle()
+        screen = await open_library(pilot, app)
+        table = screen.library.table
+        copies = [i for i in table.items if i.story_id == story.id]
+        assert len(copies) == 2 and len(table.items) == 3
+        assert {i.folder for i in copies} == {str(app.settings.download_dir), str(other)}
+        assert next(i for i in table.items if i.story_id == single.id).folder == ""
+        header = table.render_line(0).text
+        lines = {table.items[y - 1].key: table.render_line(y).text for y in (1, 2, 3)}
+        if size == (120, 40):
+            assert "folder" in header
+            assert "zine" in lines[next(i.key for i in copies if i.path.parent == other)]
+            assert app.settings.download_dir.name[:11] in \
+                lines[next(i.key for i in copies if i.path.parent != other)]
+            assert "⧉" not in "".join(lines.values())
+        else:
+            assert "folder" not in header
+            assert all("⧉" in lines[i.key] for i in copies)
+            assert "⧉" not in lines[next(i.key for i in table.items if i.story_id == single.id)]
+        # Enter on the copy in the second folder: the report names both folders
+        table.cursor = table.items.index(next(i for i in copies if i.path.parent == other))
+        table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "copies" in screen.report.text, "the report")
+        report = screen.report.text
+        assert "copies    2 folders:" in report
+        assert f"{other} (this copy)" in report
+        assert f"{app.settings.download_dir}\n" in report or \
+            report.rstrip().endswith(str(app.settings.download_dir))

@@ -174,4 +174,13 @@ class ReportView(VerticalScroll):
             out.append(self._row("saved as", "MP3 (audio only)"))
         if job.final_path is not None:
             out.append(self._row("saved to", safe_line(str(job.final_path))))
+        folders = getattr(self.item, "folders", ()) if self.item is not None else ()
+        if len(folders) > 1:  # the same story in several folders: which copy this is
+            from tikget_tui.units import folder_for_people
+
+            here = self.item.path.parent  # type: ignore[union-attr]
+            out.append(self._row("copies", f"{len(folders)} folders:"))
+            for folder in folders:
+                mark = " (this copy)" if folder == here else ""
+                out.append(Content(f"          {safe_line(folder_for_people(folder))}{mark}"))
         return out
