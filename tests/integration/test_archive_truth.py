@@ -164,3 +164,33 @@ async def test_audio_and_video_of_one_story_are_told_apart_by_extension(
     # verified again, both still match what was recorded
     assert (await manager.reverify(audio.id)).state == JobState.DONE
     assert (await manager.reverify(video.id)).state == JobState.DONE
+
+
+async def test_a_link_planted_as_the_part_is_created_stops_the_download(
+    demo_settings, demo_clock, dl_client, fast_retry, find_story, tmp_path: Path,
+) -> None:
+    """An attacker wins the race: the link appears at NAME.mp4.part just before tikget
+    creates it (after every check). O_EXCL|O_NOFOLLOW refuse it: the job fails with one
+    line naming the link, and the file the link points at is untouched."""
+    import os
+
+    from tikget_tui.downloads.transfer import open_part
+
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"someone else's file")
+    planted: list[Path] = []
+
+    def planting_opener(path: Path, start: int):  # type: ignore[no-untyped-def]
+        if not planted:
+            os.symlink(victim, path)
+            planted.append(path)
+        return open_part(path, start)
+
+    async with DownloadManager(demo_settings, client=dl_client, clock=demo_clock,
+                               retry=fast_retry, opener=planting_opener) as m:
+        job = await save(m, await find_story(VIDEO))
+    assert planted and job.state == JobState.FAILED
+    assert "is a symbolic link, not a file tikget made" in job.reason, job.reason
+    assert "\n" not in job.reason
+    assert victim.read_bytes() == b"someone else's file"
+    assert planted[0].is_symlink()  # left alone
