@@ -311,8 +311,14 @@ class LibraryPane(Vertical):
             job = await manager.enqueue(item.story, audio=item.variant == "audio",
                                         note=item.note, again=failing and not missing)
             self.screen.queue.job_changed(job, [j.id for j in manager.jobs()])  # type: ignore[attr-defined]
-            self._app.notify(f"downloading {safe_line(item.caption, 40) or item.story_id} "
-                             "again (see the queue, 3)")
+            name = safe_line(item.caption, 40) or item.story_id
+            if missing:
+                self._app.notify(f"downloading {name} again under its own name "
+                                 "(see the queue, 3)")
+            else:  # the failing or changed file is evidence: it stays, the new one beside it
+                self._app.notify(f"downloading {name} again (see the queue, 3); "
+                                 f"{item.path.name} stays as it is, the new file is saved "
+                                 "beside it")
 
         self.run_worker(enqueue(), group="enqueue", name="download again",
                         exit_on_error=False)
