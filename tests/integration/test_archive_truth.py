@@ -194,3 +194,42 @@ async def test_a_link_planted_as_the_part_is_created_stops_the_download(
     assert "\n" not in job.reason
     assert victim.read_bytes() == b"someone else's file"
     assert planted[0].is_symlink()  # left alone
+
+
+async def test_saving_a_failing_file_again_replaces_it_under_its_own_name(
+    manager, find_story,
+) -> None:
+    """The library's r on a changed (or failing) copy: downloaded again under the same
+    name, replacing exactly that file; the sidecar keeps the first save in its history and
+    the archive row describes the new save. A file put there since (another inode) is
+    never replaced: the new download then takes the documented fresh name."""
+    story = await find_story(VIDEO)
+    job = await save(manager, story)
+    media, side = job.files[0], sidecar_of_job(job)
+    first = json.loads(side.read_text())
+    good = media.read_bytes()
+    media.write_bytes(good[: len(good) // 2])
+    assert (await manager.reverify(job.id)).reason.startswith(CHANGED_REASON)
+
+    again = await save(manager, story, replace=True)
+
+    assert again.state == JobState.DONE, again.reason
+    assert again.files[0] == media and media.read_bytes() == good
+    assert sorted(p.name for p in media.parent.iterdir()) == sorted([media.name, side.name])
+    now = json.loads(side.read_text())
+    assert [h["saved_at"] for h in now["history"]] == [first["saved_at"]]
+    assert now["history"][0]["files"][0]["sha256"] == first["sha256"]
+    [entry] = manager.store.archive_locations(VIDEO, "video")
+    assert entry.path == media and entry.job_id == again.id
+    assert [f.status for f in audit(manager.store)] == ["ok"]
+
+    # another file took the name after r was pressed: left alone
+    queued = await manager.enqueue(story, replace=True)
+    media.unlink()
+    media.write_bytes(b"someone else's file")  # another inode than the one r was about
+    await manager.wait_idle()
+    third = manager.job(queued.id)
+    assert third is not None and third.state == JobState.DONE, third.reason
+    assert third.files[0] != media and VIDEO in third.files[0].name
+    assert "appeared in the folder meanwhile" in third.reason
+    assert media.read_bytes() == b"someone else's file"

@@ -191,6 +191,10 @@ async def test_sort_keys_and_every_row_action(
         pane.filter.value = ""
         await wait_until(pilot, lambda: any(i.story_id == item.story_id and i.verdict == "ok"
                                             for i in pane.all_items), "the good copy listed")
+        # under its own name, in place of the changed file (the same row, now fine)
+        assert [(i.path, i.audit) for i in pane.all_items if i.story_id == item.story_id] \
+            == [(item.path, "")]
+        assert item.path.stat().st_size > len(data) // 3  # (retagged with the new note)
 
         # Delete: asks, naming the files; n keeps them, y deletes files and entry
         await pilot.press("home")

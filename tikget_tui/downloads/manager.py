@@ -181,6 +181,8 @@ class DownloadManager:
         self._stamps: dict[str, safefile.Stamp] = {}  # .part path -> the file we wrote there
         self._adopted: set[int] = set()  # jobs that took over another tikget's saved file
         self._enqueued: dict[int, Enqueued] = {}  # what the last enqueue of a job did
+        # job id -> {final path: (device, inode)} of failing files it may replace (replace=True)
+        self._replacing: dict[int, dict[Path, safefile.Stamp]] = {}
         self._subscribers: list[Callback] = []
         self._queues: list[asyncio.Queue[Event]] = []
         self._wake = asyncio.Event()
@@ -316,7 +318,7 @@ class DownloadManager:
 
     async def enqueue(
         self, story: Story, *, audio: bool = False, note: str = "", again: bool = False,
-        directory: Path | None = None,
+        directory: Path | None = None, replace: bool = False,
     ) -> Job:
         """Queue ``story`` for saving into ``directory`` (default: the download folder).
 
@@ -324,10 +326,51 @@ class DownloadManager:
         is not downloaded again (a ``note`` is added to its sidecar and archive entry); one
         saved only in *another* folder gets a verified copy there (hard link or copy, no
         network); ``again`` downloads anyway. Every saved copy stays in the archive.
+        ``replace`` (the library's r on a failing or changed copy): download it again under
+        that copy's own name, replacing exactly the files that are there now (by inode);
+        the sidecar keeps the earlier save in its history.
         """
+        if replace:
+            return await self._enqueue_replacing(story, audio=audio, note=note,
+                                                 directory=directory)
         job, how = await self._enqueue(story, audio=audio, note=note, again=again,
                                        directory=directory)
         self._enqueued[job.id] = how
+        return job
+
+    async def _enqueue_replacing(self, story: Story, *, audio: bool, note: str,
+                                 directory: Path | None) -> Job:
+        self._require_started()
+        variant = _variant(story, audio)
+        target = self._folder(directory)
+        active = self._active_job(story.id, variant, target)
+        if active is not None:
+            self._enqueued[active.id] = Enqueued.ACTIVE
+            return active
+        here = [e for e in self.store.archive_locations(story.id, variant)
+                if same_folder(e.directory, target)]
+        stamps: dict[Path, safefile.Stamp] = {}
+        stem = None
+        if here:
+            entry = here[-1]
+            old = self.store.get_job(entry.job_id) if entry.job_id is not None else None
+            stem = copies.old_stem(entry, old.stem if old else None)
+            for path in entry.all_files:
+                st = safefile.lstat_or_none(path)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    stamps[path] = safefile.stamp_of(st)
+        reason = (f"downloading {here[-1].path.name} again to replace the failing file"
+                  if here else "")
+        job = self.store.add_job(story, variant=variant, audio=audio,
+                                 note=note or self.settings.default_note, reason=reason,
+                                 directory=target)
+        if stem is not None:
+            job = self.store.update_job(job.id, stem=stem)
+            self._replacing[job.id] = stamps
+        self._jobs[job.id] = job
+        self._enqueued[job.id] = Enqueued.QUEUED
+        self._emit(JobChanged(job))
+        self._wake.set()
         return job
 
     def enqueued_as(self, job_id: int) -> Enqueued | None:
@@ -847,6 +890,8 @@ class DownloadManager:
                 await make(final)
                 return final
             except FileExistsError:
+                if await self._replace_failing(job_id, final):
+                    continue  # the failing file it replaces is gone: the same name again
                 taken = {j.stem for j in self._jobs.values() if j.stem}
                 fresh = naming.choose_stem(directory, stem, self._jobs[job_id].story.id,
                                            taken=taken)
@@ -860,6 +905,23 @@ class DownloadManager:
                 self._set(job_id, stem=fresh, reason=seen.note)
         raise DownloadError("every name tried for this story was taken in the folder meanwhile; "
                             "retry later")
+
+    def _replaces(self, job_id: int, final: Path) -> bool:
+        """Whether ``final`` is a failing file this job was asked to replace."""
+        return final in self._replacing.get(job_id, {})
+
+    async def _replace_failing(self, job_id: int, final: Path) -> bool:
+        """Remove ``final`` when it is the very file (same inode) this job was asked to
+        replace (enqueue(replace=True)); anything else there is left alone."""
+        expected = self._replacing.get(job_id, {}).pop(final, None)
+        if expected is None:
+            return False
+        st = safefile.lstat_or_none(final)
+        if st is None or not stat.S_ISREG(st.st_mode) or safefile.stamp_of(st) != expected:
+            return False
+        await asyncio.to_thread(final.unlink)
+        log.info("job %s: replaced the failing %s", job_id, final.name)
+        return True
 
     def _ranked_video(self, story: Story) -> list[MediaSource]:
         sources = list(story.sources)
@@ -883,7 +945,8 @@ class DownloadManager:
         final = naming.inside(directory, stem + ".mp4")
         part = naming.inside(directory, stem + ".mp4.part")
         seen = self._renditions.setdefault(job_id, _Renditions())
-        if not (_own(final) and not part.exists()):
+        done_before = _own(final) and not part.exists() and not self._replaces(job_id, final)
+        if not done_before:  # (else a run before this one saved it; not a file to replace)
             self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final,
                       reason=seen.note)
             while True:
@@ -944,7 +1007,7 @@ class DownloadManager:
         directory, stem = self._names(job)
         final = naming.inside(directory, stem + ".mp3")
         part = naming.inside(directory, stem + ".mp3.src.part")
-        if _own(final) and not part.exists():
+        if _own(final) and not part.exists() and not self._replaces(job_id, final):
             self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final)
             return
         self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final, reason="")

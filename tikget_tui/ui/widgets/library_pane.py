@@ -309,16 +309,17 @@ class LibraryPane(Vertical):
 
         async def enqueue() -> None:
             job = await manager.enqueue(item.story, audio=item.variant == "audio",
-                                        note=item.note, again=failing and not missing)
+                                        note=item.note, directory=item.path.parent,
+                                        replace=failing and not missing)
             self.screen.queue.job_changed(job, [j.id for j in manager.jobs()])  # type: ignore[attr-defined]
             name = safe_line(item.caption, 40) or item.story_id
             if missing:
                 self._app.notify(f"downloading {name} again under its own name "
                                  "(see the queue, 3)")
-            else:  # the failing or changed file is evidence: it stays, the new one beside it
-                self._app.notify(f"downloading {name} again (see the queue, 3); "
-                                 f"{item.path.name} stays as it is, the new file is saved "
-                                 "beside it")
+            else:  # its record is kept in the .info.json's history
+                self._app.notify(f"downloading {name} again (see the queue, 3): it replaces "
+                                 f"{item.path.name} under the same name; the earlier save "
+                                 "stays in its .info.json's history")
 
         self.run_worker(enqueue(), group="enqueue", name="download again",
                         exit_on_error=False)
