@@ -225,11 +225,35 @@ async def test_saving_a_failing_file_again_replaces_it_under_its_own_name(
 
     # another file took the name after r was pressed: left alone
     queued = await manager.enqueue(story, replace=True)
-    media.unlink()
-    media.write_bytes(b"someone else's file")  # another inode than the one r was about
+    other = media.with_name("someone-else.mp4")
+    other.write_bytes(b"someone else's file")  # made while the old one exists: another inode
+    other.replace(media)
     await manager.wait_idle()
     third = manager.job(queued.id)
     assert third is not None and third.state == JobState.DONE, third.reason
     assert third.files[0] != media and VIDEO in third.files[0].name
     assert "appeared in the folder meanwhile" in third.reason
     assert media.read_bytes() == b"someone else's file"
+
+
+async def test_retry_after_v_found_it_changed_downloads_again_never_launders(
+    manager, find_story,
+) -> None:
+    """t on the job v marked changed: the story is downloaded again and replaces the edited
+    file; the record is never rewritten from the edited bytes."""
+    job = await save(manager, await find_story(VIDEO))
+    media = job.files[0]
+    good = media.read_bytes()
+    recorded = manager.store.archive_get(VIDEO, "video")
+    with media.open("ab") as f:
+        f.write(b"\0" * 8)
+    assert (await manager.reverify(job.id)).state == JobState.FAILED
+    await manager.retry(job.id)
+    await manager.wait_idle()
+    again = manager.job(job.id)
+    assert again is not None and again.state == JobState.DONE, again.reason
+    assert media.read_bytes() == good  # the served bytes again, not the edited ones
+    entry = manager.store.archive_get(VIDEO, "video")
+    assert entry is not None and entry.sha256 == recorded.sha256  # type: ignore[union-attr]
+    assert entry.size == len(good)
+    assert [f.status for f in audit(manager.store)] == ["ok"]

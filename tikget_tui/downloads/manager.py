@@ -588,6 +588,16 @@ class DownloadManager:
         job = self._get(job_id)
         if job.state not in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED):
             return job
+        if job.files:  # saved once, then failed (verification, or v found it changed):
+            # downloaded again under its name, replacing exactly these files, never
+            # finished by recording what is on disk now as if it were the save
+            stamps = {}
+            for path in job.files:
+                st = safefile.lstat_or_none(path)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    stamps[path] = safefile.stamp_of(st)
+            self._replacing[job_id] = stamps
+            job = self._set(job_id, files=(), final_path=None)
         job = self._set(job_id, state=JobState.QUEUED, reason="", retries=job.retries + 1)
         self._wake.set()
         return job
