@@ -311,9 +311,11 @@ async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
                                        "it cannot be saved again"))
             continue
         entry = store.archive_get(f.story_id, f.variant, directory=f.path.parent)
+        # downloaded again under the copy's own name, replacing exactly its failing or
+        # changed files (a missing one is simply put back); the sidecar keeps the history
         new = await manager.enqueue(fresh, audio=f.variant == "audio",
                                     note=entry.note if entry is not None else job.note,
-                                    again=True, directory=f.path.parent)
+                                    replace=True, directory=f.path.parent)
         out.append(replace(f, action=f"re-queued as job {new.id}", requeued_job=new.id))
     if wait:
         await manager.wait_idle()

@@ -257,3 +257,24 @@ async def test_retry_after_v_found_it_changed_downloads_again_never_launders(
     assert entry is not None and entry.sha256 == recorded.sha256  # type: ignore[union-attr]
     assert entry.size == len(good)
     assert [f.status for f in audit(manager.store)] == ["ok"]
+
+
+async def test_audit_requeue_puts_a_changed_file_back_under_its_own_name(
+    manager, find_story, dl_client, demo_clock,
+) -> None:
+    from tikget_tui.audit import requeue
+
+    job = await save(manager, await find_story(VIDEO))
+    media, side = job.files[0], sidecar_of_job(job)
+    good = media.read_bytes()
+    edited = bytearray(good)
+    edited[-50:-40] = bytes(b ^ 0xFF for b in edited[-50:-40])
+    media.write_bytes(bytes(edited))  # same size, other bytes
+    [finding] = audit(manager.store)
+    assert finding.problems == (Problem.CHANGED,)
+    [done] = await requeue([finding], manager, dl_client, clock=demo_clock)
+    assert done.action == f"re-queued and saved again as {media.name} (ok)", done.action
+    assert media.read_bytes() == good
+    assert sorted(p.name for p in media.parent.iterdir()) == sorted([media.name, side.name])
+    assert len(json.loads(side.read_text())["history"]) == 1
+    assert [f.status for f in audit(manager.store)] == ["ok"]
