@@ -525,8 +525,11 @@ class DownloadManager:
                               for i, p in enumerate(placed.files)],
                 note=combined, saved_at=entry.saved_at, variant=variant, verification=report)
         data.update(note=combined, copied_from=str(entry.path), copied_at=now.isoformat())
-        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, stem, variant),
-                                data)
+        side_path = sidecar.sidecar_path(directory, stem, variant)
+        replaced = sidecar.history_of(await asyncio.to_thread(sidecar.read, side_path), data)
+        if replaced:  # a copy put back where an earlier one was deleted: keep that one's save
+            data["history"] = replaced
+        await asyncio.to_thread(sidecar.write, side_path, data)
         for src, dest in zip(entry.all_files, placed.files, strict=True):
             report = self.store.get_report(src)
             if report is not None:
