@@ -3,7 +3,9 @@
 Builds two archives (100 and 10,000 saved copies, each with the job that saved it) in
 a temp folder, then times, on each (medians):
 
-1. listing: ``library.load`` (one SQL query, the stories parsed, each file stat'ed);
+1. listing: ``library.load`` (one SQL query, the stories parsed, each file stat'ed: what
+   opening the pane, or returning to it, runs in a thread), and the stat pass alone
+   (``library.restat``; the archive's files exist, a few are missing or of another size);
 2. filtering: one key press's worth of filtering (``view`` with a word, a date, a
    verdict), what the pane does on every keystroke;
 3. showing: the items handed to the pane's line-API table and the screen painted
@@ -42,6 +44,8 @@ def build(folder: Path, n: int) -> Store:
     store = Store.open(folder / "state.db")
     now = NOW.timestamp()
     jobs, archive = [], []
+    downloads = folder / "downloads"
+    downloads.mkdir()
     for i in range(n):
         creator = Creator(unique_id=f"creator{i % 50}", nickname=f"Creator {i % 50}")
         posted = NOW - timedelta(hours=i % 500)
@@ -52,9 +56,12 @@ def build(folder: Path, n: int) -> Store:
                       kind=Kind.PHOTO if i % 5 == 0 else Kind.VIDEO)
         variant = "photo" if story.kind == Kind.PHOTO else "video"
         jobs.append((i + 1, story.id, variant, "done", json.dumps(story.to_dict()), now, now))
-        path = folder / "downloads" / f"{creator.unique_id}-{i}.mp4"
+        path = downloads / f"{creator.unique_id}-{i}.mp4"
+        body = b"x" * (i % 4096 + 1)
+        if i % 101:  # a few are gone from disk: the re-check finds them missing
+            path.write_bytes(body + (b"!" if i % 89 == 0 else b""))  # and a few changed
         verdict = "fail" if i % 97 == 0 else "ok"
-        archive.append((story.id, variant, str(path), "[]", 1_000_000 + i, verdict,
+        archive.append((story.id, variant, str(path), "[]", len(body), verdict,
                         now - i * 60, creator.unique_id, i + 1, ""))
     with store._tx() as c:  # one transaction: building is not what is measured
         c.executemany("INSERT INTO jobs (id, story_id, variant, state, story_json, created_at,"
@@ -121,8 +128,14 @@ def main() -> int:
             store = build(folder, n)
             items = library.load(store)
             assert len(items) == n
+            assert sum(i.audit == "missing" for i in items) == len(range(0, n, 101))
+            assert any(i.audit == "changed" for i in items)
             results.setdefault("list (load + parse + stat)", {})[n] = median_time(
                 lambda store=store: library.load(store), args.runs)  # type: ignore[misc]
+            # opening the pane again: the archive and the latest checks read again, every
+            # file stat'ed (in a thread), then the filtered view handed to the table
+            results.setdefault("re-check on return (stat only)", {})[n] = median_time(
+                lambda items=items: library.restat(items), args.runs)  # type: ignore[misc]
             for text in FILTERS:
                 results.setdefault(f"filter {text!r}", {})[n] = median_time(
                     lambda items=items, text=text: library.view(  # type: ignore[misc]

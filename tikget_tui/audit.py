@@ -97,12 +97,20 @@ class Finding:
 
 
 def sidecar_for(entry: ArchiveEntry, job: Job | None) -> Path:
-    """Where the entry's ``NAME.info.json`` lives (photos: beside ``NAME-01.ext``)."""
+    """Where the entry's ``NAME.info.json`` lives (photos: beside ``NAME-01.ext``; an MP3's
+    is ``NAME.mp3.info.json``, or ``NAME.info.json`` when saved before that)."""
     if job is not None and job.stem:
-        return entry.path.parent / (job.stem + SIDECAR_SUFFIX)
-    stem = entry.path.stem
-    if entry.variant == "photo":
-        stem = re.sub(r"-\d{2}$", "", stem)
+        stem = job.stem
+    else:
+        stem = entry.path.stem
+        if entry.variant == "photo":
+            stem = re.sub(r"-\d{2}$", "", stem)
+    if entry.variant == "audio":
+        own = entry.path.parent / (stem + ".mp3" + SIDECAR_SUFFIX)
+        older = entry.path.parent / (stem + SIDECAR_SUFFIX)
+        if not own.exists() and older.exists():
+            return older
+        return own
     return entry.path.parent / (stem + SIDECAR_SUFFIX)
 
 
@@ -110,6 +118,75 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     from tikget_tui.downloads import sidecar
 
     return sidecar.read(path)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What was recorded about one file of a saved copy when it was saved (its sidecar's
+    entry, else the archive's): the evidence a later check compares against."""
+
+    name: str
+    sha256: str | None = None
+    size: int | None = None
+    duration: float | None = None  # measured by the verification at save time
+    saved_at: str = ""  # ISO time, from the sidecar
+
+
+def recorded_of(store: Store, entry: ArchiveEntry, job: Job | None = None,
+                side: dict[str, Any] | None = None) -> dict[str, Recorded]:
+    """``file name -> Recorded`` for every file of ``entry`` (the sidecar's records first;
+    the archive's sha256 and size for the main file when the sidecar has none)."""
+    if side is None:
+        side = read_sidecar(sidecar_for(entry, job))
+    out: dict[str, Recorded] = {}
+    saved_at = str((side or {}).get("saved_at") or "")
+    verification = (side or {}).get("verification")
+    durations: dict[str, float] = {}
+    if isinstance(verification, dict):
+        reports = verification.get("reports") if "reports" in verification else [verification]
+        for r in reports if isinstance(reports, list) else []:
+            if isinstance(r, dict) and isinstance(r.get("duration"), int | float) \
+                    and isinstance(r.get("file"), str):
+                durations[Path(r["file"]).name] = float(r["duration"])
+    for f in (side or {}).get("files") or []:
+        if isinstance(f, dict) and isinstance(f.get("name"), str):
+            size = f.get("size")
+            out[f["name"]] = Recorded(
+                name=f["name"], sha256=str(f["sha256"]) if f.get("sha256") else None,
+                size=size if isinstance(size, int) else None,
+                duration=durations.get(f["name"]), saved_at=saved_at)
+    main = entry.path.name
+    if main not in out and (entry.sha256 or entry.size):
+        single = len(entry.all_files) == 1
+        out[main] = Recorded(name=main, sha256=entry.sha256,
+                             size=entry.size if single and entry.size else None,
+                             saved_at=entry.saved_at.isoformat() if entry.saved_at else "")
+    elif main in out and entry.sha256 and out[main].sha256 is None:
+        out[main] = replace(out[main], sha256=entry.sha256)
+    return out
+
+
+def _short(sha: str) -> str:
+    return sha[:12] + "…"
+
+
+def change_of(name: str, rec: Recorded | None, *, size: int, sha256: str | None,
+              duration: float | None = None) -> str:
+    """'' when the file is what was recorded, else what differs, with both values:
+    'NAME is 459371 bytes, 459363 were saved (sha256 3f2a…, 9b1c… was recorded)'."""
+    if rec is None:
+        return ""
+    parts: list[str] = []
+    if rec.size is not None and rec.size != size:
+        parts.append(f"{name} is {size} bytes, {rec.size} were saved")
+    if rec.sha256 and sha256 and sha256 != rec.sha256:
+        what = f"sha256 {_short(sha256)}, {_short(rec.sha256)} was recorded"
+        parts.append(f"({what})" if parts else f"{name} no longer matches its saved "
+                                                f"sha256 ({what})")
+    if parts and rec.duration is not None and duration is not None \
+            and abs(rec.duration - duration) >= 0.01:
+        parts.append(f"{duration:.2f} s long, {rec.duration:.2f} s when saved")
+    return " ".join(parts) if len(parts) < 3 else f"{parts[0]} {parts[1]}; {parts[2]}"
 
 
 def check_entry(store: Store, entry: ArchiveEntry,
@@ -131,24 +208,17 @@ def check_entry(store: Store, entry: ArchiveEntry,
 
     side_path = sidecar_for(entry, job)
     side = read_sidecar(side_path)
-    recorded: dict[str, dict[str, Any]] = {}
-    if side is not None:
-        for f in side.get("files") or []:
-            if isinstance(f, dict) and isinstance(f.get("name"), str):
-                recorded[f["name"]] = f
-    if entry.sha256 and entry.path.name not in recorded:
-        recorded[entry.path.name] = {"sha256": entry.sha256}
+    recorded = recorded_of(store, entry, job, side)
 
     total = 0
     for p in present:
         size = p.stat().st_size
         total += size
-        want = recorded.get(p.name, {})
-        if want.get("size") is not None and int(want["size"]) != size:
-            add(Problem.CHANGED, f"{p.name} is {size} bytes, {int(want['size'])} were saved")
-            continue
-        if want.get("sha256") and sha256_file(p) != want["sha256"]:
-            add(Problem.CHANGED, f"{p.name} no longer matches its saved sha256")
+        rec = recorded.get(p.name)
+        sha = sha256_file(p) if rec is not None and rec.sha256 else None
+        change = change_of(p.name, rec, size=size, sha256=sha)
+        if change:
+            add(Problem.CHANGED, change)
     if len(present) == len(files) and entry.size and total != entry.size \
             and Problem.CHANGED not in problems:
         add(Problem.CHANGED, f"the files hold {total} bytes, {entry.size} were saved")
@@ -178,6 +248,22 @@ def audit(store: Store, entries: Iterable[ArchiveEntry] | None = None) -> list[F
     """One :class:`Finding` per archive entry (oldest first); nothing is changed."""
     marks = store.audit_marks()
     return [check_entry(store, e, marks) for e in (entries or store.archive_list())]
+
+
+def record(store: Store, findings: Iterable[Finding], now: datetime) -> None:
+    """Keep each finding as its copy's latest check (what the library shows: ``missing``,
+    ``changed``…); the archive records and sidecars are left as they are."""
+    from tikget_tui.store import CopyCheck
+
+    for f in findings:
+        status = "ok"
+        for problem in (Problem.MISSING, Problem.CHANGED, Problem.FAILING, Problem.UNVERIFIED):
+            if problem in f.problems:
+                status = str(problem)
+                break
+        detail = "; ".join(f.details) if f.details else "the files match what was saved"
+        store.check_put(CopyCheck(path=f.path, story_id=f.story_id, variant=f.variant,
+                                  status=status, detail=detail, checked_at=now))
 
 
 async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
@@ -225,9 +311,11 @@ async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
                                        "it cannot be saved again"))
             continue
         entry = store.archive_get(f.story_id, f.variant, directory=f.path.parent)
+        # downloaded again under the copy's own name, replacing exactly its failing or
+        # changed files (a missing one is simply put back); the sidecar keeps the history
         new = await manager.enqueue(fresh, audio=f.variant == "audio",
                                     note=entry.note if entry is not None else job.note,
-                                    again=True, directory=f.path.parent)
+                                    replace=True, directory=f.path.parent)
         out.append(replace(f, action=f"re-queued as job {new.id}", requeued_job=new.id))
     if wait:
         await manager.wait_idle()

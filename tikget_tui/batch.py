@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
+from tikget_tui.downloads.events import Enqueued
 from tikget_tui.links import (
     ParseError,
     PostTarget,
@@ -71,6 +72,21 @@ class ItemResult:
     verdict: str | None = None
     job_id: int | None = None
     caption: str = ""  # the story's caption (the summary leads with it)
+    how: str = ""  # what enqueueing did (downloads.events.Enqueued), '' for look-up failures
+
+    @property
+    def outcome(self) -> str:
+        """What happened, as the summary counts it: ``saved`` (downloaded and verified),
+        ``copied`` (from another folder), ``already saved``, ``failed`` (a download or its
+        verification), ``not saved`` (private, gone, expired, cancelled...), or ``none``
+        (a creator with no active story)."""
+        if self.state == STATE_NONE:
+            return "none"
+        if self.state == JobState.DONE and self.verdict in VERIFIED:
+            return {"copied": "copied", "already saved": "already saved"}.get(self.how, "saved")
+        if self.state == JobState.FAILED:
+            return "failed"
+        return "not saved"
 
     @property
     def ok(self) -> bool:
@@ -90,6 +106,7 @@ class ItemResult:
             "verdict": self.verdict,
             "reason": self.reason,
             "caption": self.caption,
+            "outcome": self.outcome,
         }
 
 
@@ -221,6 +238,7 @@ class Batch:
     _items: list[tuple[str, int | ItemResult]] = field(default_factory=list)
     _already: dict[int, Path] = field(default_factory=dict)  # job id → file saved before
     _why: dict[int, str] = field(default_factory=dict)  # job id → why it was queued
+    _how: dict[int, str] = field(default_factory=dict)  # job id → what enqueue did
 
     async def add(self, named: NamedTarget) -> None:
         """Look one target up and enqueue what it names (or record why not)."""
@@ -267,6 +285,9 @@ class Batch:
             saved = None if self.options.again else self._archived(story)
             job = await self.manager.enqueue(story, audio=self.options.audio,
                                              note=self.options.note, again=self.options.again)
+            how = self.manager.enqueued_as(job.id)
+            if job.id not in self._how or how != Enqueued.ACTIVE:  # (named twice: the first)
+                self._how[job.id] = str(how) if how is not None else ""
             if saved is not None and job.state == JobState.DONE:
                 self._already[job.id] = saved
             elif job.state == JobState.QUEUED and job.reason:
@@ -307,7 +328,7 @@ class Batch:
             job = self.manager.job(item)
             if job is None:
                 continue
-            result = result_for_job(text, job)
+            result = replace(result_for_job(text, job), how=self._how.get(item, ""))
             if item in self._already and not job.reason:
                 result = replace(result, reason=f"already saved: {self._already[item].name}")
             elif item in self._why and not job.reason:

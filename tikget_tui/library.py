@@ -9,8 +9,9 @@ A filter is words, all of which must match an item:
 
 - ``today``, ``yesterday``, ``nov 28`` / ``28 nov`` (month and day): the saved or the
   posted date, in local time;
-- ``ok``, ``warn``, ``fail``: the verdict; ``missing``, ``changed``: the audit mark or, for
-  ``missing``, a file gone from disk;
+- ``ok``, ``warn``, ``fail``: the verdict; ``missing``, ``changed``: what the disk shows now
+  (a stat each when the pane is opened or returned to) or the latest check found (``v``,
+  ``tikget audit``);
 - ``#tag``: a hashtag in the caption; ``@name``: the creator;
 - anything else: a piece of the creator, caption, note, kind or file name.
 """
@@ -57,8 +58,13 @@ class LibraryItem:
     size: int
     verdict: str
     note: str
-    audit: str  # '' or an audit mark: 'missing', 'changed', 'unrecoverable'…
+    audit: str  # '' or what is wrong now: 'missing', 'changed', 'unrecoverable'…
     job_id: int | None
+    checked: str = ""  # the latest check (v, tikget audit): 'ok', 'missing', 'changed'…
+    check_detail: str = ""
+    mark: str = ""  # the audit mark ('unrecoverable'), if any
+    copied_from: Path | None = None
+    folders: tuple[Path, ...] = ()  # every folder holding a copy, when there is more than one
     story_json: str | None = field(default=None, repr=False, compare=False)
     search: str = field(default="", repr=False, compare=False)
 
@@ -85,6 +91,16 @@ class LibraryItem:
     @property
     def all_files(self) -> tuple[Path, ...]:
         return self.files or (self.path,)
+
+    @property
+    def folder(self) -> str:
+        """Its folder as people write it (``~/Downloads/TikGet``) when the story has copies
+        in more than one folder, else '' (one place: nothing to tell apart)."""
+        if len(self.folders) < 2:
+            return ""
+        from tikget_tui.units import folder_for_people
+
+        return folder_for_people(self.path.parent)
 
     @property
     def sound(self) -> str:
@@ -141,23 +157,77 @@ def item_from_row(row: dict[str, Any]) -> LibraryItem:
         except (TypeError, ValueError):
             posted = None
     search = " ".join((f"@{creator}", row.get("nickname") or "", caption, note, kind,
-                       path.name, row["story_id"])).lower()
+                       path.name, path.parent.name, row["story_id"])).lower()
+    mark = row.get("audit") or ""
+    checked = row.get("checked") or ""
+    copied = row.get("copied_from")
     return LibraryItem(
         story_id=row["story_id"], variant=row["variant"], path=path, files=files,
         creator=creator, caption=caption, kind=kind, posted_at=posted,
         saved_at=_dt(row["saved_at"]) or datetime.fromtimestamp(0).astimezone(),
         size=int(row.get("size") or 0), verdict=row.get("verdict") or "",
-        note=note, audit=row.get("audit") or "", job_id=row.get("job_id"),
+        note=note, audit=checked if checked in CHECK_WORDS else mark,
+        job_id=row.get("job_id"), checked=checked,
+        check_detail=row.get("checked_detail") or "", mark=mark,
+        copied_from=Path(copied) if copied else None,
         story_json=row.get("story_json"), search=search)
 
 
+CHECK_WORDS = ("missing", "changed")  # what a check found that the row shows
+
+
+def disk_state(item: LibraryItem) -> str:
+    """What the files on disk say now, from one stat each (no hashing): 'missing' when a
+    file is gone, 'changed' when they hold another size than was saved; else what the
+    latest check found ('changed' after a same-size edit stays until a check says
+    otherwise; a 'missing' file that is back is no longer missing), else the audit mark."""
+    import os
+
+    total = 0
+    for p in item.all_files:
+        try:
+            total += os.stat(p).st_size
+        except OSError:
+            return "missing"
+    if item.size and total != item.size:
+        return "changed"
+    if item.checked == "changed":
+        return "changed"
+    return item.mark
+
+
 def load(store: Store, *, check_files: bool = True) -> list[LibraryItem]:
-    """Every saved copy, newest first. ``check_files``: mark copies whose main file is
-    gone from disk as ``missing`` (one stat each) when the audit has no mark yet."""
+    """Every saved copy, newest first. ``check_files``: each copy's files are stat'ed
+    (:func:`disk_state`): a file gone shows as ``missing``, another size as ``changed``."""
     items = [item_from_row(r) for r in store.library_rows()]
+    mark_copies(items)
     if check_files:
-        items = [i if i.audit or i.path.exists() else _with(i, audit="missing") for i in items]
+        items = restat(items)
     return items
+
+
+def mark_copies(items: list[LibraryItem]) -> None:
+    """Give each copy of a story saved in more than one folder the list of those folders
+    (:attr:`LibraryItem.folder` then tells the rows apart)."""
+    where: dict[tuple[str, str], list[Path]] = {}
+    for item in items:
+        folders = where.setdefault((item.story_id, item.variant), [])
+        if item.path.parent not in folders:
+            folders.append(item.path.parent)
+    for item in items:
+        folders = where[(item.story_id, item.variant)]
+        if len(folders) > 1:
+            item.folders = tuple(folders)
+
+
+def restat(items: list[LibraryItem]) -> list[LibraryItem]:
+    """The items with ``audit`` set from the disk now (a stat per file; the same objects
+    when nothing changed, so a re-check of what is shown costs no rebuild)."""
+    out = []
+    for item in items:
+        state = disk_state(item)
+        out.append(item if state == item.audit else _with(item, audit=state))
+    return out
 
 
 def _with(item: LibraryItem, **changes: Any) -> LibraryItem:

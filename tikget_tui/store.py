@@ -187,6 +187,22 @@ class ArchiveEntry:
 
 
 @dataclass(frozen=True)
+class CopyCheck:
+    """The latest check of a saved copy (``v`` in the app, ``tikget audit``): ``status`` is
+    ``ok``, ``warn``, ``fail``, ``missing``, ``changed``, ``unverified`` or ``failing``;
+    ``detail`` says what was found (both values when it changed). It never replaces what
+    was recorded when the copy was saved."""
+
+    path: Path
+    story_id: str
+    variant: str
+    status: str
+    detail: str = ""
+    checked_at: datetime = field(default_factory=_now)
+    report: dict[str, Any] | None = None  # the fresh verification report (v), if one ran
+
+
+@dataclass(frozen=True)
 class WatchEntry:
     username: str
     added_at: datetime
@@ -354,6 +370,19 @@ MIGRATIONS: tuple[str, ...] = (
         download_failed INTEGER NOT NULL DEFAULT 0,
         status          INTEGER,
         outcome         TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    # 6: the latest check of each saved copy (v, tikget audit): what was found on disk,
+    # kept apart from what was recorded when it was saved (the archive row, the sidecar)
+    """
+    CREATE TABLE checks (
+        path       TEXT PRIMARY KEY,
+        story_id   TEXT NOT NULL,
+        variant    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '',
+        report     TEXT,
+        checked_at REAL NOT NULL
     );
     """,
 )
@@ -555,8 +584,9 @@ class Store:
 
     def archive_put(self, entry: ArchiveEntry) -> None:
         """Record one saved copy; a copy at the same path replaces the old record, copies
-        elsewhere stay."""
+        elsewhere stay. A save starts afresh: an earlier check of that path is dropped."""
         with self._tx() as c:
+            c.execute("DELETE FROM checks WHERE path = ?", (str(entry.path),))
             c.execute(
                 "INSERT OR REPLACE INTO archive (story_id, variant, path, files_json, sha256, size,"
                 " verdict, saved_at, creator, job_id, note, copied_from)"
@@ -592,8 +622,8 @@ class Store:
     def library_rows(self) -> list[dict[str, Any]]:
         """Every saved copy, newest first, with the story it saved (the JSON of its job, or
         of the newest job of the same story; caption, kind, posted date and nickname read
-        out of it by SQLite) and its audit mark: one query for the library pane, however
-        large the archive (no sidecar is read)."""
+        out of it by SQLite), its audit mark and its latest check: one query for the library
+        pane, however large the archive (no sidecar is read)."""
         return self._query(
             "SELECT x.*, json_extract(x.story_json, '$.caption') AS caption,"
             " json_extract(x.story_json, '$.kind') AS kind,"
@@ -603,9 +633,11 @@ class Store:
             "  a.saved_at, a.creator, a.job_id, a.note, a.sha256,"
             "  COALESCE(j.story_json, (SELECT j2.story_json FROM jobs j2"
             "   WHERE j2.story_id = a.story_id ORDER BY j2.id DESC LIMIT 1)) AS story_json,"
-            "  m.status AS audit"
+            "  m.status AS audit, k.status AS checked, k.detail AS checked_detail,"
+            "  a.copied_from"
             "  FROM archive a LEFT JOIN jobs j ON j.id = a.job_id"
-            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant) x"
+            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant"
+            "  LEFT JOIN checks k ON k.path = a.path) x"
             " ORDER BY x.saved_at DESC, x.path"
         )
 
@@ -613,10 +645,13 @@ class Store:
         """Forget the copy at ``path`` (or, without it, every copy of the story's variant)."""
         with self._tx() as c:
             if path is None:
+                c.execute("DELETE FROM checks WHERE story_id = ? AND variant = ?",
+                          (story_id, variant))
                 cur = c.execute(
                     "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
                 )
             else:
+                c.execute("DELETE FROM checks WHERE path = ?", (str(path),))
                 cur = c.execute(
                     "DELETE FROM archive WHERE story_id = ? AND variant = ? AND path = ?",
                     (story_id, variant, str(path)),
@@ -648,6 +683,43 @@ class Store:
         except ValueError:
             return None  # a row over the bounds (or not JSON) is no report: verify again
         return data if isinstance(data, dict) else None
+
+    # -- checks of saved copies (v, tikget audit) ---------------------------------------------
+
+    def check_put(self, check: CopyCheck) -> None:
+        """Record the latest check of a saved copy (replaces the one before)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO checks (path, story_id, variant, status, detail,"
+                " report, checked_at) VALUES (?,?,?,?,?,?,?)",
+                (str(check.path), check.story_id, check.variant, check.status, check.detail,
+                 json.dumps(check.report) if check.report is not None else None,
+                 check.checked_at.timestamp()),
+            )
+
+    def check_get(self, path: Path) -> CopyCheck | None:
+        rows = self._query("SELECT * FROM checks WHERE path = ?", (str(path),))
+        if not rows:
+            return None
+        r = rows[0]
+        return CopyCheck(path=Path(r["path"]), story_id=r["story_id"], variant=r["variant"],
+                         status=r["status"], detail=r["detail"],
+                         checked_at=datetime.fromtimestamp(r["checked_at"], UTC),
+                         report=_bounded_report(r["report"]))
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection (e.g.
+        ``tikget audit`` in another terminal) commits; this connection's own writes leave
+        it alone."""
+        return int(self._query("PRAGMA data_version")[0]["data_version"])
+
+    def latest_report(self, path: Path) -> dict[str, Any] | None:
+        """The newest verification report of a file: the one of its latest check (``v``)
+        when there is one, else the one recorded when it was saved."""
+        check = self.check_get(path)
+        if check is not None and check.report is not None:
+            return check.report
+        return self.get_report(path)
 
     # -- audit marks (tikget audit --requeue) ------------------------------------------------
 
@@ -819,6 +891,18 @@ def _column_limit() -> int:
     """JSON columns hold what we wrote from answers bounded by max_page_bytes, so they get
     more room than a file beside the media (four times ``max_json_bytes``)."""
     return 4 * jsonfile.max_bytes()
+
+
+def _bounded_report(text: str | None) -> dict[str, Any] | None:
+    """A ``report`` column (bounded: :mod:`tikget_tui.jsonfile`); None when absent or
+    unreadable (the copy is then verified again)."""
+    if not text:
+        return None
+    try:
+        data = jsonfile.loads(text, limit=_column_limit())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _readable_jobs(rows: Iterable[Any]) -> list[Job]:

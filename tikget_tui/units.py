@@ -1,4 +1,4 @@
-"""Sizes for people, one way everywhere (the app, the CLI and the verifier's report)."""
+"""Sizes and folders for people, one way everywhere (the app, the CLI and the verifier)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,14 @@ def format_size(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+def folder_for_people(path: object) -> str:
+    """A folder as people write it: the home folder as ``~`` ('~/Downloads/TikGet')."""
+    import os
+
+    text = os.fspath(path)  # type: ignore[call-overload]
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return str(text)

@@ -68,6 +68,7 @@ def test_saving_into_a_second_folder_copies_verified_and_export_lists_both(
         # under the human name, not "-ID-2": the second folder had nothing in it
         assert copy.name == originals[story_id].name
         assert "copied from" in item["reason"] and "sha256 verified" in item["reason"]
+        assert item["outcome"] == "copied"
         assert sha256_file(copy) == sha256_file(originals[story_id])
         side = _sidecar(copy)
         assert side["file"] == copy.name and side["files"][0]["name"] == copy.name
@@ -103,14 +104,18 @@ def test_saving_into_a_second_folder_copies_verified_and_export_lists_both(
         assert item["path"] == str(originals[item["story_id"]])
         assert item["reason"].startswith("already saved")
         assert "note was added" in item["reason"]
+        assert item["outcome"] == "already saved"
     assert _sidecar(originals[STORY_B])["note"] == "trip log; second look"
     with Store.open(load().state_db) as store:
         notes = {(e.story_id, e.path.parent.name): e.note for e in store.archive_list()}
     assert notes[(STORY_B, "first")] == "trip log; second look"
     assert notes[(STORY_B, "second")] == "trip log; for the zine"
-    # the same note twice is not added twice
-    run_cli("save", "@" + DEMO_CREATOR, "--dir", str(first_dir), "--note", "second look")
+    # the same note twice is not added twice; the summary says nothing was saved this time
+    fourth = run_cli("save", "@" + DEMO_CREATOR, "--dir", str(first_dir), "--note",
+                     "second look")
     assert _sidecar(originals[STORY_B])["note"] == "trip log; second look"
+    assert fourth.rc == 0 and fourth.out.rstrip().endswith("\n2 already saved"), fourth.out
+    assert "saved and verified" not in fourth.out
 
 
 def test_again_into_an_empty_folder_keeps_the_originals_and_human_names(

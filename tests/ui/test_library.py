@@ -164,14 +164,16 @@ async def test_sort_keys_and_every_row_action(
         await pilot.press("r")
         assert "nothing to download again" in notifications(app)[-1]
 
-        # v: verify again; the damaged file fails and the list says so
+        # v: verify again; the damaged file is `changed` (both sizes) and the list says so
         data = item.path.read_bytes()
         item.path.write_bytes(data[: len(data) // 3])
         await pilot.press("v")
-        await wait_until(pilot, lambda: "again: fail" in notifications(app)[-1], "re-verify")
-        await wait_until(pilot, lambda: any(i.verdict == "fail" for i in table.items),
-                         "the failing row")
-        pane.filter.value = "fail"
+        await wait_until(pilot, lambda: "again: changed since it was saved" in
+                         notifications(app)[-1], "re-verify")
+        assert f"{len(data) // 3} bytes, {len(data)} were saved" in notifications(app)[-1]
+        await wait_until(pilot, lambda: any(i.audit == "changed" for i in table.items),
+                         "the changed row")
+        pane.filter.value = "changed"
         await pilot.pause()
         [failing] = table.items
         assert failing.key == item.key
@@ -189,6 +191,10 @@ async def test_sort_keys_and_every_row_action(
         pane.filter.value = ""
         await wait_until(pilot, lambda: any(i.story_id == item.story_id and i.verdict == "ok"
                                             for i in pane.all_items), "the good copy listed")
+        # under its own name, in place of the changed file (the same row, now fine)
+        assert [(i.path, i.audit) for i in pane.all_items if i.story_id == item.story_id] \
+            == [(item.path, "")]
+        assert item.path.stat().st_size > len(data) // 3  # (retagged with the new note)
 
         # Delete: asks, naming the files; n keeps them, y deletes files and entry
         await pilot.press("home")
@@ -233,3 +239,165 @@ async def test_nothing_saved_yet_and_keys_on_an_empty_list_say_so(
         await pilot.press("down", "enter", "v", "delete")
         assert "nothing saved here yet" in notifications(app)[-1]
         assert app.screen is screen
+
+
+def run_audit(settings: Settings) -> tuple[int, str]:
+    """``tikget audit`` as from another terminal while the app runs."""
+    import argparse
+    import io
+
+    from tikget_tui.commands import audit as audit_command
+
+    out = io.StringIO()
+    rc = audit_command.run(argparse.Namespace(json=False, requeue=False), settings, out=out,
+                           err=io.StringIO())
+    return rc, out.getvalue()
+
+
+async def back_to_library(pilot: Any, screen: MainScreen) -> None:
+    """Leave the library for the queue and come back (it re-checks what it shows)."""
+    screen.action_pane("queue")
+    await pilot.pause()
+    loads = screen.library.loads
+    screen.action_pane("library")
+    await wait_until(pilot, lambda: screen.library.loads > loads, "the library re-checked")
+    await pilot.pause()
+
+
+async def test_v_keeps_the_evidence_the_audit_and_the_library_agree(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+) -> None:
+    """Issue 25's scenario: save @mika.travels, append 8 bytes to an .mp4, tikget audit,
+    v in the library. After v the row, the message, the report pane and the queue say
+    `changed` with both sizes; the sidecar is byte for byte what the save wrote and the
+    audit still says `changed`. Then the file is deleted while the pane is open: coming
+    back shows it missing, and v says missing everywhere (never the stored ✓ ok)."""
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await save_all(pilot, app, DEMO_CREATOR)
+        screen = await open_library(pilot, app)
+        pane, table = screen.library, screen.library.table
+        item = next(i for i in table.items if i.path.suffix == ".mp4")
+        side = item.path.with_name(item.path.stem + ".info.json")
+        side_bytes = side.read_bytes()
+        size = item.path.stat().st_size
+        rc, out = run_audit(app.settings)
+        assert rc == 0 and out.strip().endswith("ok"), out
+        with item.path.open("ab") as f:
+            f.write(b"\0" * 8)
+
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and f"{size + 8} bytes, {size} were saved" in out, out
+        await back_to_library(pilot, screen)
+        row = next(i for i in table.items if i.key == item.key)
+        assert row.audit == "changed"
+        pane.filter.value = "changed"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [item.key]
+
+        table.focus()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "again: changed since it was saved" in
+                         notifications(app)[-1], "verify again")
+        assert f"{size + 8} bytes, {size} were saved" in notifications(app)[-1]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = screen.report.text
+        assert "verdict ✗ fail: changed:" in report, report
+        assert f"{size + 8} bytes, {size} were saved" in report
+        assert app.manager is not None
+        assert item.job_id is not None
+        job = app.manager.job(item.job_id)
+        assert job is not None and str(job.state) == "failed"
+        assert str(screen.queue.get_cell(str(job.id), "progress")) == "changed"
+        assert side.read_bytes() == side_bytes  # byte for byte what the save wrote
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and f"{size + 8} bytes, {size} were saved" in out, out
+        assert "1 changed" in out
+
+        # deleted while the pane is open: missing once the pane is shown again
+        item.path.unlink()
+        pane.filter.value = ""
+        await back_to_library(pilot, screen)
+        pane.filter.value = "missing"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [item.key]
+        table.focus()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "again: missing: " in notifications(app)[-1],
+                         "verify again (missing)")
+        assert f"{item.path.name} is gone from {item.path.parent}" in notifications(app)[-1]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "verdict ✗ fail: missing:" in screen.report.text, screen.report.text
+        assert "✓ ok" not in screen.report.text.splitlines()[1]
+        assert str(screen.queue.get_cell(str(job.id), "progress")) == "missing"
+        assert side.read_bytes() == side_bytes
+
+        # edited in place (same size: no stat can tell): what the audit found is shown
+        other = next(i for i in pane.all_items if i.path.suffix == ".mp4" and i is not item
+                     and i.key != item.key)
+        data = bytearray(other.path.read_bytes())
+        data[-100:-90] = bytes(b ^ 0xFF for b in data[-100:-90])
+        other.path.write_bytes(bytes(data))
+        await back_to_library(pilot, screen)
+        assert next(i for i in pane.all_items if i.key == other.key).audit == ""
+        rc, out = run_audit(app.settings)
+        assert rc == 1 and "no longer matches its saved sha256" in out, out
+        await back_to_library(pilot, screen)
+        pane.filter.value = "changed"
+        await pilot.pause()
+        assert [i.key for i in table.items] == [other.key]
+        assert "changed" in table.render_line(1).text
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_copies_in_two_folders_are_told_apart(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock, tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    """One story saved into two folders: two rows that say which folder (a column in the
+    wide layout; at 80x24 a ⧉ before the caption), and the report lists both folders."""
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.manager is not None, "the download manager")
+        manager = app.manager
+        assert manager is not None
+        listing = await (await app.ready_client()).lookup_stories(DEMO_CREATOR)
+        story = listing.stories[0]
+        other = tmp_path / "zine"
+        other.mkdir()
+        for folder in (None, other):
+            await manager.enqueue(story, directory=folder)
+            await manager.wait_idle()
+        single = listing.stories[1]
+        await manager.enqueue(single)
+        await manager.wait_idle()
+        screen = await open_library(pilot, app)
+        table = screen.library.table
+        copies = [i for i in table.items if i.story_id == story.id]
+        assert len(copies) == 2 and len(table.items) == 3
+        assert {i.folder for i in copies} == {str(app.settings.download_dir), str(other)}
+        assert next(i for i in table.items if i.story_id == single.id).folder == ""
+        header = table.render_line(0).text
+        lines = {table.items[y - 1].key: table.render_line(y).text for y in (1, 2, 3)}
+        if size == (120, 40):
+            assert "folder" in header
+            assert "zine" in lines[next(i.key for i in copies if i.path.parent == other)]
+            assert app.settings.download_dir.name[:11] in \
+                lines[next(i.key for i in copies if i.path.parent != other)]
+            assert "⧉" not in "".join(lines.values())
+        else:
+            assert "folder" not in header
+            assert all("⧉" in lines[i.key] for i in copies)
+            assert "⧉" not in lines[next(i.key for i in table.items if i.story_id == single.id)]
+        # Enter on the copy in the second folder: the report names both folders
+        table.cursor = table.items.index(next(i for i in copies if i.path.parent == other))
+        table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "copies" in screen.report.text, "the report")
+        report = screen.report.text
+        assert "copies    2 folders:" in report
+        assert f"{other} (this copy)" in report
+        assert f"{app.settings.download_dir}\n" in report or \
+            report.rstrip().endswith(str(app.settings.download_dir))

@@ -373,10 +373,11 @@ async def test_v_verifies_the_file_again_and_reports_the_new_verdict(
         data = job.final_path.read_bytes()
         job.final_path.write_bytes(data[: len(data) // 3])
         await pilot.press("v")
-        await wait_until(pilot, lambda: "again: fail" in notifications(app)[-1],
-                         "the new verdict")
+        await wait_until(pilot, lambda: "again: changed since it was saved" in
+                         notifications(app)[-1], "the new verdict")
+        assert f"{len(data) // 3} bytes, {len(data)} were saved" in notifications(app)[-1]
         assert not any("saved and verified" in m for m in notifications(app)[-2:])
-        assert "verdict ✗ fail" in screen.report.text
+        assert "verdict ✗ fail: changed:" in screen.report.text
         assert "size" in screen.report.text and "MiB" not in screen.report.text
 
 
@@ -591,3 +592,59 @@ async def test_home_and_end_go_to_the_first_and_last_row(
         assert table.scroll_y == table.max_scroll_y > 0
         await pilot.press("home")
         assert table.cursor_row == 0 and table.scroll_y == 0
+
+
+async def test_a_mixed_batch_counts_each_outcome_apart(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock, tmp_path: Path,
+) -> None:
+    """d on four stories: one saved in another folder (copied, said so with the folder and
+    how), one already saved here, one whose only rendition has no sound (its verification
+    fails) and one that saves fine. The enqueue line and the batch summary count each
+    outcome apart; nothing failed is counted as saved."""
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, app)
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
+        ids = screen.stories.groups[DEMO_CREATOR].story_ids
+        elsewhere, here, silent, fine = ids[0], ids[1], ids[2], ids[3]
+        manager = app.manager
+        assert manager is not None
+        first_folder = app.settings.download_dir
+        # one story saved in the first folder, then the folder changes; one saved there
+        for sid, folder in ((elsewhere, first_folder), (here, tmp_path / "second")):
+            if folder != first_folder:
+                folder.mkdir()
+                app.settings = app.settings.with_download_dir(folder)
+                manager.set_download_dir(folder)
+            job = await manager.enqueue(screen.stories.stories[sid])
+            await manager.wait_idle()
+            assert str(manager.job(job.id).state) == "done"  # type: ignore[union-attr]
+        await pilot.pause()
+        broken = demo_server.scenario.story(silent)
+        broken.media, broken.gears = "hevc_silent", []
+        await look_up(pilot, app, "@" + DEMO_CREATOR)  # fresh links for the changed story
+        await pilot.press("tab")
+        for sid in (elsewhere, here, silent, fine):
+            screen.stories.move_to(sid)
+            await pilot.press("space")
+        seen = len(notifications(app))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: any(m.startswith("queued 2 downloads")
+                                            for m in notifications(app)[seen:]),
+                         "the enqueue line")
+        [line] = [m for m in notifications(app)[seen:] if m.startswith("queued 2 downloads")]
+        assert f"; 1 copied from {first_folder} (hard link, sha256 verified);" in line, line
+        assert line.endswith(")") and "; 1 already saved (" in line, line
+        await wait_until(pilot, lambda: any("failed" in m and "saved and verified" in m
+                                            for m in notifications(app)[seen:]),
+                         "the batch summary")
+        [summary] = [m for m in notifications(app)[seen:] if "saved and verified" in m]
+        assert summary == "1 saved and verified, 1 failed: see the queue (3)", summary
+        copied = [j for j in manager.jobs() if j.story.id == elsewhere
+                  and j.reason.startswith("copied from")]
+        assert len(copied) == 1 and copied[0].files[0].parent == tmp_path / "second"
+        # the row of the copy: its report pane says what happened
+        screen.queue.move_cursor(row=screen.queue.get_row_index(str(copied[0].id)))
+        await pilot.press("3")
+        await pilot.pause()
+        assert f"result    copied from {first_folder} (hard link" in screen.report.text

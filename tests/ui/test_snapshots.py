@@ -168,7 +168,7 @@ def _library(settings: Settings, clock: FakeClock) -> None:
                 f"{creator.unique_id}-{sid}.{'jpg' if kind == Kind.PHOTO else 'mp4'}"
             if not gone:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(b"\0" * 64)
+                path.write_bytes(b"\0" * size)  # the size saved: the library stats it
             job = store.add_job(story, variant=variant, audio=False, state=JobState.DONE)
             # the job's path is what the report shows: never the temp folder on screen
             shown = Path("/home/you/Downloads") / path.name

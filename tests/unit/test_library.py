@@ -147,3 +147,34 @@ def test_sound_lines() -> None:
     data = sidecar.music_rights(Story(id="1", creator=Creator("a"), created_at=NOW,
                                       expires_at=None, music=Music("Song", "Band", "", False)))
     assert data is not None and data["reminder"] == library.MUSIC_REMINDER
+
+
+def test_rows_show_the_disk_and_the_latest_check(archive: Store, tmp_path: Path) -> None:
+    """A stat each: a file gone is `missing`, another size `changed`; a same-size edit is
+    `changed` once a check (v, tikget audit) found it; a missing file that came back is
+    no longer missing; a new save at that path forgets the old check."""
+    from tikget_tui.store import CopyCheck
+
+    items = {i.story_id: i for i in library.load(archive)}
+    assert items["1"].audit == "" and items["3"].audit == "missing"
+    tram = items["1"].path
+    tram.write_bytes(b"y" * 301)
+    assert library.restat(list(items.values()))[0].audit == "changed"
+    tram.write_bytes(b"y" * 300)  # the same size again, other bytes
+    assert {i.story_id: i.audit for i in library.load(archive)}["1"] == ""
+    archive.check_put(CopyCheck(path=tram, story_id="1", variant="video", status="changed",
+                                detail="tram.mp4 no longer matches its saved sha256"))
+    items = {i.story_id: i for i in library.load(archive)}
+    assert items["1"].audit == "changed" and items["1"].checked == "changed"
+    assert [i.story_id for i in library.view(list(items.values()), "changed", "saved", NOW)
+            ] == ["1"]
+    archive.check_put(CopyCheck(path=items["3"].path, story_id="3", variant="video",
+                                status="missing"))
+    items["3"].path.parent.mkdir(parents=True, exist_ok=True)
+    items["3"].path.write_bytes(b"z" * 50)  # put back
+    assert {i.story_id: i.audit for i in library.load(archive)}["3"] == ""
+    entry = archive.archive_get("1", "video")
+    assert entry is not None
+    archive.archive_put(entry)  # saved again at that path: the old check is gone
+    assert archive.check_get(tram) is None
+    assert {i.story_id: i.audit for i in library.load(archive)}["1"] == ""

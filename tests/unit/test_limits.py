@@ -132,3 +132,51 @@ def test_rate_floor_lets_a_fast_body_and_a_zero_floor_through() -> None:
     off = RateFloor(min_rate=0, grace=0.01)
     time.sleep(0.05)
     off.add(1)
+
+
+@pytest.mark.parametrize("chunk", [64, 4096, 1 << 30])
+def test_gzip_inside_gzip_whose_inner_layer_is_over_the_limit_is_too_large(chunk: int) -> None:
+    """Each layer is bounded on its own: the inner layer's output alone is over the
+    limit, so the page is refused as too large, never cut short and returned (the rest
+    left behind in the decoder), whatever the chunking on the wire."""
+    import random
+
+    limit = 64 * 1024
+    noise = random.Random(25).randbytes(3 * limit)  # incompressible: the inner gzip stream
+    for inner_size in (limit + 1, limit + 5000, 3 * limit):  # is itself over the limit
+        for body in ((b"caption " * (inner_size // 8 + 1))[:inner_size], noise[:inner_size]):
+            wire = gzip.compress(gzip.compress(body))
+            with pytest.raises(TooLarge):
+                asyncio.run(read_capped(chunks(wire, chunk), "gzip, gzip", limit, "a page"))
+    # the same at exactly the limit is a page like any other
+    exact = (b"caption " * (limit // 8 + 1))[:limit]
+    wire = gzip.compress(gzip.compress(exact))
+    assert asyncio.run(read_capped(chunks(wire, chunk), "gzip, gzip", limit, "a page")) == exact
+
+
+def test_each_layer_is_bounded_while_it_inflates() -> None:
+    """The outer layer of a gzip-in-gzip bomb is bounded too: no decompress call of any
+    layer is asked for more than the limit (plus one byte to see it is over)."""
+    limit = 256 * 1024
+    wire = double_gzip(64 * MiB)
+    decoder = BoundedDecoder("gzip, gzip", limit, "a page")
+    asked: list[int] = []
+    for i, inner in enumerate(decoder._decoders):
+
+        class Spy:
+            def __init__(self, real: object) -> None:
+                self.real = real
+
+            def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+                asked.append(max_length)
+                return self.real.decompress(data, max_length)  # type: ignore[attr-defined]
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(self.real, name)
+
+        decoder._decoders[i] = Spy(inner)  # type: ignore[assignment]
+    with pytest.raises(TooLarge):
+        for start in range(0, len(wire), 4096):
+            decoder.feed(wire[start:start + 4096])
+        decoder.flush()
+    assert asked and all(0 < n <= limit + 1 for n in asked), asked[:20]

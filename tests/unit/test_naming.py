@@ -131,3 +131,26 @@ def test_property_any_text_gives_a_safe_name(caption: str, username: str, nickna
     for ext in (".mp4", ".info.json", "-01.webp"):
         assert_safe_name(stem + ext)
     assert len((stem + "-7300000000000000001-99.mp4.part").encode()) < 255
+
+
+def test_a_storys_audio_and_video_share_a_name_another_story_gets_the_id(
+    tmp_path: Path,
+) -> None:
+    from tikget_tui.downloads import sidecar
+
+    def owners(stem: str) -> set[str]:
+        return sidecar.owners(tmp_path, stem)
+
+    stem = "alice-hi-2026-11-25"
+    (tmp_path / f"{stem}.mp3").write_bytes(b"x")
+    (tmp_path / f"{stem}.mp3.info.json").write_text('{"story_id": "7", "variant": "audio"}')
+    # the same story's video: the same name, told apart by the extension
+    assert choose_stem(tmp_path, stem, "7", variant="video", owners=owners) == stem
+    # its audio again, or another story's video: the documented fresh name
+    assert choose_stem(tmp_path, stem, "7", variant="audio", owners=owners) == f"{stem}-7"
+    assert choose_stem(tmp_path, stem, "8", variant="video", owners=owners) == f"{stem}-8"
+    # a media file nobody's sidecar describes: never shared
+    (tmp_path / "bob-x.mp4").write_bytes(b"x")
+    assert choose_stem(tmp_path, "bob-x", "7", variant="audio", owners=owners) == "bob-x-7"
+    # without the variant (as before): any file under the stem takes it
+    assert choose_stem(tmp_path, stem, "7") == f"{stem}-7"

@@ -136,3 +136,30 @@ def test_a_claim_held_too_long_is_one_line_not_a_hang(tmp_path: Path) -> None:
         holder.release()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("planted", ["link", "dangling", "hardlink"])
+def test_a_link_planted_at_a_new_files_name_is_never_written_through(
+    tmp_path: Path, planted: str,
+) -> None:
+    """New files are made with O_CREAT|O_EXCL|O_NOFOLLOW: a link someone planted at the
+    name (after any check we made) is refused, never opened, and what it points at is
+    neither truncated nor created."""
+    from tikget_tui.downloads.transfer import open_part
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    nowhere = tmp_path / "nowhere"
+    part = tmp_path / "story.mp4.part"
+    if planted == "link":
+        part.symlink_to(victim)
+    elif planted == "dangling":
+        part.symlink_to(nowhere)
+    else:
+        os.link(victim, part)
+    with pytest.raises(FileExistsError):
+        os.close(safefile.create_new(part))
+    with pytest.raises(ForeignFile):
+        open_part(part, 0).close()
+    assert victim.read_bytes() == b"precious" and not nowhere.exists()
+    assert part.is_symlink() == (planted != "hardlink")

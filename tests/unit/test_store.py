@@ -197,10 +197,12 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
         assert (watched.last_found, watched.last_new, watched.last_saved,
                 watched.last_error) == (None, None, None, "")
         assert s.watch_runs() == []
+        # schema 6: no check of a saved copy yet (v, tikget audit)
+        assert s.check_get(Path("/d/x.mp4")) is None
         assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
         assert s.update_job(job.id, part_source="sound").part_source == "sound"
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     conn.close()
     with Store.open(path) as s:  # opening again migrates nothing and loses nothing
         assert s.get_job(job.id).part_source == "sound"

@@ -1,6 +1,7 @@
 """``tikget audit [--json] [--requeue]``: the archive vs the files on disk vs their sidecars.
 
-Without ``--requeue`` it only reads (no lock; fine while the app runs). With
+Without ``--requeue`` it changes no record (no lock; fine while the app runs): it only
+keeps what it found as each copy's latest check, which the app's library shows. With
 ``--requeue`` it takes the instance lock, re-queues what can still be saved,
 drives those downloads, and marks the rest unrecoverable with the reason.
 
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
-from tikget_tui.audit import Finding, audit, requeue, resolved
+from tikget_tui.audit import Finding, audit, record, requeue, resolved
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_C
         else:
             with Store.open(settings.state_db) as store:
                 findings = audit(store)
+                record(store, findings, clock.now())  # the library shows what it found
     except StoreError as exc:
         _fail(err, str(exc))
         return EXIT_FAIL
@@ -76,6 +78,7 @@ async def _requeue(settings: Settings, clock: Clock) -> list[Finding] | str:
             return str(exc)
         try:
             findings = audit(manager.store)
+            record(manager.store, findings, clock.now())
             with CliProgress() as progress:
                 progress.attach(manager)
                 return await requeue(findings, manager, client, clock=clock)

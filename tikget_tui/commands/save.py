@@ -148,9 +148,30 @@ def render_table(results: Sequence[ItemResult]) -> str:
     lines = ["  ".join(pad(c, w) for c, w in zip(head, widths, strict=True)).rstrip()]
     for row in rows:
         lines.append("  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
-    saved = sum(r.ok and r.state != "none" for r in results)
-    problems = sum(not r.ok for r in results)
     lines.append("")
-    lines.append(f"{saved} saved and verified, {problems} not saved"
-                 + ("" if not problems else " (see the reasons above)"))
+    lines.append(summary_line(results))
     return "\n".join(lines)
+
+
+def summary_line(results: Sequence[ItemResult]) -> str:
+    """What happened, each outcome counted apart: '2 saved and verified, 1 copied from
+    another folder, 4 already saved, 1 failed, 2 not saved (see the reasons above)'."""
+    from collections import Counter
+
+    counts = Counter(r.outcome for r in results)
+    parts = []
+    if counts["saved"] or not (counts["copied"] or counts["already saved"]):
+        parts.append(f"{counts['saved']} saved and verified")
+    if counts["copied"]:
+        parts.append(f"{counts['copied']} copied from another folder")
+    if counts["already saved"]:
+        parts.append(f"{counts['already saved']} already saved")
+    if counts["failed"]:
+        parts.append(f"{counts['failed']} failed")
+    if counts["not saved"] or not (counts["failed"] or counts["already saved"]
+                                   or counts["copied"]):
+        parts.append(f"{counts['not saved']} not saved")
+    line = ", ".join(parts)
+    if counts["failed"] or counts["not saved"]:
+        line += " (see the reasons above)"
+    return line

@@ -26,7 +26,14 @@ from typing import Any
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.downloads import convert, copies, naming, safefile, sidecar
-from tikget_tui.downloads.events import Event, JobChanged, Progress
+from tikget_tui.downloads.events import (
+    CHANGED_REASON,
+    MISSING_REASON,
+    Enqueued,
+    Event,
+    JobChanged,
+    Progress,
+)
 from tikget_tui.downloads.transfer import (
     EXTENSIONS,
     SOUND_IDENTITY,
@@ -56,6 +63,7 @@ from tikget_tui.store import (
     Store,
     same_folder,
 )
+from tikget_tui.units import folder_for_people
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +181,9 @@ class DownloadManager:
         self._renditions: dict[int, _Renditions] = {}
         self._stamps: dict[str, safefile.Stamp] = {}  # .part path -> the file we wrote there
         self._adopted: set[int] = set()  # jobs that took over another tikget's saved file
+        self._enqueued: dict[int, Enqueued] = {}  # what the last enqueue of a job did
+        # job id -> {final path: (device, inode)} of failing files it may replace (replace=True)
+        self._replacing: dict[int, dict[Path, safefile.Stamp]] = {}
         self._subscribers: list[Callback] = []
         self._queues: list[asyncio.Queue[Event]] = []
         self._wake = asyncio.Event()
@@ -308,7 +319,7 @@ class DownloadManager:
 
     async def enqueue(
         self, story: Story, *, audio: bool = False, note: str = "", again: bool = False,
-        directory: Path | None = None,
+        directory: Path | None = None, replace: bool = False,
     ) -> Job:
         """Queue ``story`` for saving into ``directory`` (default: the download folder).
 
@@ -316,13 +327,66 @@ class DownloadManager:
         is not downloaded again (a ``note`` is added to its sidecar and archive entry); one
         saved only in *another* folder gets a verified copy there (hard link or copy, no
         network); ``again`` downloads anyway. Every saved copy stays in the archive.
+        ``replace`` (the library's r on a failing or changed copy): download it again under
+        that copy's own name, replacing exactly the files that are there now (by inode);
+        the sidecar keeps the earlier save in its history.
         """
+        if replace:
+            return await self._enqueue_replacing(story, audio=audio, note=note,
+                                                 directory=directory)
+        job, how = await self._enqueue(story, audio=audio, note=note, again=again,
+                                       directory=directory)
+        self._enqueued[job.id] = how
+        return job
+
+    async def _enqueue_replacing(self, story: Story, *, audio: bool, note: str,
+                                 directory: Path | None) -> Job:
         self._require_started()
         variant = _variant(story, audio)
         target = self._folder(directory)
         active = self._active_job(story.id, variant, target)
         if active is not None:
+            self._enqueued[active.id] = Enqueued.ACTIVE
             return active
+        here = [e for e in self.store.archive_locations(story.id, variant)
+                if same_folder(e.directory, target)]
+        stamps: dict[Path, safefile.Stamp] = {}
+        stem = None
+        if here:
+            entry = here[-1]
+            old = self.store.get_job(entry.job_id) if entry.job_id is not None else None
+            stem = copies.old_stem(entry, old.stem if old else None)
+            for path in entry.all_files:
+                st = safefile.lstat_or_none(path)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    stamps[path] = safefile.stamp_of(st)
+        reason = (f"downloading {here[-1].path.name} again to replace the failing file"
+                  if here else "")
+        job = self.store.add_job(story, variant=variant, audio=audio,
+                                 note=note or self.settings.default_note, reason=reason,
+                                 directory=target)
+        if stem is not None:
+            job = self.store.update_job(job.id, stem=stem)
+            self._replacing[job.id] = stamps
+        self._jobs[job.id] = job
+        self._enqueued[job.id] = Enqueued.QUEUED
+        self._emit(JobChanged(job))
+        self._wake.set()
+        return job
+
+    def enqueued_as(self, job_id: int) -> Enqueued | None:
+        """What the latest ``enqueue`` that returned this job did (None: never enqueued in
+        this run): a new download, one already queued, already saved, or a copy."""
+        return self._enqueued.get(job_id)
+
+    async def _enqueue(self, story: Story, *, audio: bool, note: str, again: bool,
+                       directory: Path | None) -> tuple[Job, Enqueued]:
+        self._require_started()
+        variant = _variant(story, audio)
+        target = self._folder(directory)
+        active = self._active_job(story.id, variant, target)
+        if active is not None:
+            return active, Enqueued.ACTIVE
         reason = ""
         if not again:
             earlier = [j for j in self.store.list_jobs([JobState.FAILED, JobState.CANCELLED])
@@ -330,19 +394,21 @@ class DownloadManager:
                        and same_folder(self._dir_of(j), target)]
             if earlier:  # a failed (or cancelled) attempt: the same job again, never a 2nd row
                 self._set(earlier[-1].id, story=story)
-                return await self.retry(earlier[-1].id)
+                return await self.retry(earlier[-1].id), Enqueued.QUEUED
             locations = self.store.archive_locations(story.id, variant)
             here = [e for e in locations if same_folder(e.directory, target)]
             intact_here = [e for e in here if not e.missing_files()]
             if intact_here:
-                return await self._already_saved(story, variant, audio, note, intact_here[-1])
+                return (await self._already_saved(story, variant, audio, note, intact_here[-1]),
+                        Enqueued.ALREADY_SAVED)
             for entry in here:  # every file of these is gone: what follows replaces them
                 self.store.archive_delete(story.id, variant, entry.path)
                 reason = f"{entry.missing_files()[0].name} was deleted from disk; saving it again"
             elsewhere = [e for e in locations if e not in here and not e.missing_files()]
             for entry in reversed(elsewhere):  # the newest intact copy first
                 try:
-                    return await self._copy_saved(story, variant, audio, note, entry, target)
+                    return (await self._copy_saved(story, variant, audio, note, entry, target),
+                            Enqueued.COPIED)
                 except copies.CopyError as exc:
                     log.warning("not copying %s: %s; downloading it again", entry.path.name, exc)
                     reason = f"{exc}; downloading it again"
@@ -354,7 +420,7 @@ class DownloadManager:
         self._jobs[job.id] = job
         self._emit(JobChanged(job))
         self._wake.set()
-        return job
+        return job, Enqueued.QUEUED
 
     def _folder(self, directory: Path | None) -> Path:
         return Path(os.path.abspath(directory or self.settings.download_dir))
@@ -432,7 +498,8 @@ class DownloadManager:
         # (its old sidecar, describing the same story, is rewritten), as for a download
         gone = sorted((j for j in self._jobs.values()
                        if j.stem and j.story_id == story.id and j.variant == variant
-                       and j.state == JobState.DONE and same_folder(self._dir_of(j), directory)
+                       and j.state in (JobState.DONE, JobState.FAILED)
+                       and same_folder(self._dir_of(j), directory)
                        and j.files and not any(p.exists() for p in j.files)),
                       key=lambda j: j.id)
         claimed = {j.stem for j in self._jobs.values()
@@ -441,7 +508,10 @@ class DownloadManager:
             stem = gone[-1].stem
         else:
             stem = naming.build_stem(story, self.settings.filename_template, kind=variant)
-            stem = naming.choose_stem(directory, stem, story.id, taken=self._stems_in(directory))
+            stem = naming.choose_stem(
+                directory, stem, story.id, variant=variant,
+                taken=self._stems_in(directory, sharing=(story.id, variant)),
+                owners=functools.partial(sidecar.owners, directory))
         side = await asyncio.to_thread(sidecar.read, sidecar_for(entry, old_job))
         placed = await asyncio.to_thread(
             copies.place_copy, entry, old_job.stem if old_job else None, directory, stem, side)
@@ -456,12 +526,17 @@ class DownloadManager:
                               for i, p in enumerate(placed.files)],
                 note=combined, saved_at=entry.saved_at, variant=variant, verification=report)
         data.update(note=combined, copied_from=str(entry.path), copied_at=now.isoformat())
-        await asyncio.to_thread(sidecar.write, sidecar.sidecar_path(directory, stem), data)
+        side_path = sidecar.sidecar_path(directory, stem, variant)
+        replaced = sidecar.history_of(await asyncio.to_thread(sidecar.read, side_path), data)
+        if replaced:  # a copy put back where an earlier one was deleted: keep that one's save
+            data["history"] = replaced
+        await asyncio.to_thread(sidecar.write, side_path, data)
         for src, dest in zip(entry.all_files, placed.files, strict=True):
             report = self.store.get_report(src)
             if report is not None:
                 self.store.save_report(dest, {**report, "file": str(dest)}, story_id=story.id)
-        reason = f"copied from {entry.directory} ({placed.how}, sha256 verified)"
+        where = folder_for_people(entry.directory)
+        reason = f"copied from {where} ({placed.how}, sha256 verified)"
         job = self.store.add_job(story, variant=variant, audio=audio, note=combined,
                                  state=JobState.DONE, reason=reason, directory=directory)
         job = self.store.update_job(job.id, final_path=placed.files[0], files=placed.files,
@@ -476,10 +551,15 @@ class DownloadManager:
         self._emit(JobChanged(job))
         return job
 
-    def _stems_in(self, directory: Path, *, besides: int | None = None) -> set[str]:
-        """Stems of live jobs saving into ``directory`` (names reserved before files exist)."""
+    def _stems_in(self, directory: Path, *, besides: int | None = None,
+                  sharing: tuple[str, str] | None = None) -> set[str]:
+        """Stems of live jobs saving into ``directory`` (names reserved before files exist);
+        ``sharing=(story_id, variant)``: not those of the story's other variants (its audio
+        and video share a stem, told apart by the extension)."""
         return {j.stem for j in self._jobs.values()
-                if j.stem and j.id != besides and same_folder(self._dir_of(j), directory)}
+                if j.stem and j.id != besides and same_folder(self._dir_of(j), directory)
+                and not (sharing is not None and j.story_id == sharing[0]
+                         and j.variant != sharing[1])}
 
     async def pause(self, job_id: int) -> Job:
         job = self._get(job_id)
@@ -512,17 +592,31 @@ class DownloadManager:
         job = self._get(job_id)
         if job.state not in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED):
             return job
+        if job.files:  # saved once, then failed (verification, or v found it changed):
+            # downloaded again under its name, replacing exactly these files, never
+            # finished by recording what is on disk now as if it were the save
+            stamps = {}
+            for path in job.files:
+                st = safefile.lstat_or_none(path)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    stamps[path] = safefile.stamp_of(st)
+            self._replacing[job_id] = stamps
+            job = self._set(job_id, files=(), final_path=None)
         job = self._set(job_id, state=JobState.QUEUED, reason="", retries=job.retries + 1)
         self._wake.set()
         return job
 
     async def reverify(self, job_id: int) -> Job:
+        """Verify a saved job's files again and compare them with what was recorded when
+        they were saved: the job, its report and the copy's check get the fresh result
+        (``missing``, ``changed`` with both values, or the verdict); the archive record, the
+        sidecar and the save-time report are never rewritten (only a save writes them)."""
         job = self._get(job_id)
         if job.state not in (JobState.DONE, JobState.FAILED) or not job.files:
             return job
         if job_id in self._tasks:
             return job
-        task = asyncio.create_task(self._guard(job_id, self._verify_and_finish(job_id)))
+        task = asyncio.create_task(self._guard(job_id, self._check_again(job_id)))
         self._tasks[job_id] = task
         task.add_done_callback(self._done_callback(job_id))
         await task
@@ -692,20 +786,23 @@ class DownloadManager:
             # (the old sidecar, describing the same story, is rewritten)
             self._set(job.id, stem=restored)
             return directory, restored
-        taken = self._stems_in(directory, besides=job.id)
+        taken = self._stems_in(directory, besides=job.id, sharing=(job.story.id, job.variant))
         stem = naming.build_stem(job.story, self.settings.filename_template, kind=job.variant)
-        stem = naming.choose_stem(directory, stem, job.story.id, taken=taken)
-        naming.inside(directory, stem + ".info.json")
+        stem = naming.choose_stem(directory, stem, job.story.id, taken=taken,
+                                  variant=job.variant,
+                                  owners=functools.partial(sidecar.owners, directory))
+        naming.inside(directory, sidecar.sidecar_path(directory, stem, job.variant).name)
         self._set(job.id, stem=stem)
         return directory, stem
 
     def _restorable_stem(self, job: Job) -> str | None:
         """The stem of an earlier finished job for the same story and variant whose files
         are all gone from disk (and not claimed by another live job), else None."""
-        earlier = sorted(
+        earlier = sorted(  # done, or failed after its file was saved (e.g. v: missing)
             (j for j in self._jobs.values()
              if j.id != job.id and j.stem and j.story_id == job.story_id
-             and j.variant == job.variant and j.state == JobState.DONE
+             and j.variant == job.variant
+             and (j.state == JobState.DONE or (j.state == JobState.FAILED and j.files))
              and same_folder(self._dir_of(j), self._dir_of(job))),
             key=lambda j: j.id, reverse=True)
         for prior in earlier:
@@ -769,7 +866,8 @@ class DownloadManager:
         if self.store.archive_get(job.story.id, job.variant) is not None:
             return False
         try:
-            side = naming.inside(directory, stem + sidecar.SUFFIX)
+            side = naming.inside(directory, sidecar.sidecar_path(directory, stem,
+                                                                 job.variant).name)
         except naming.UnsafePath:
             return False
         st = safefile.lstat_or_none(side)
@@ -808,6 +906,8 @@ class DownloadManager:
                 await make(final)
                 return final
             except FileExistsError:
+                if await self._replace_failing(job_id, final):
+                    continue  # the failing file it replaces is gone: the same name again
                 taken = {j.stem for j in self._jobs.values() if j.stem}
                 fresh = naming.choose_stem(directory, stem, self._jobs[job_id].story.id,
                                            taken=taken)
@@ -821,6 +921,23 @@ class DownloadManager:
                 self._set(job_id, stem=fresh, reason=seen.note)
         raise DownloadError("every name tried for this story was taken in the folder meanwhile; "
                             "retry later")
+
+    def _replaces(self, job_id: int, final: Path) -> bool:
+        """Whether ``final`` is a failing file this job was asked to replace."""
+        return final in self._replacing.get(job_id, {})
+
+    async def _replace_failing(self, job_id: int, final: Path) -> bool:
+        """Remove ``final`` when it is the very file (same inode) this job was asked to
+        replace (enqueue(replace=True)); anything else there is left alone."""
+        expected = self._replacing.get(job_id, {}).pop(final, None)
+        if expected is None:
+            return False
+        st = safefile.lstat_or_none(final)
+        if st is None or not stat.S_ISREG(st.st_mode) or safefile.stamp_of(st) != expected:
+            return False
+        await asyncio.to_thread(final.unlink)
+        log.info("job %s: replaced the failing %s", job_id, final.name)
+        return True
 
     def _ranked_video(self, story: Story) -> list[MediaSource]:
         sources = list(story.sources)
@@ -844,7 +961,8 @@ class DownloadManager:
         final = naming.inside(directory, stem + ".mp4")
         part = naming.inside(directory, stem + ".mp4.part")
         seen = self._renditions.setdefault(job_id, _Renditions())
-        if not (_own(final) and not part.exists()):
+        done_before = _own(final) and not part.exists() and not self._replaces(job_id, final)
+        if not done_before:  # (else a run before this one saved it; not a file to replace)
             self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final,
                       reason=seen.note)
             while True:
@@ -905,7 +1023,7 @@ class DownloadManager:
         directory, stem = self._names(job)
         final = naming.inside(directory, stem + ".mp3")
         part = naming.inside(directory, stem + ".mp3.src.part")
-        if _own(final) and not part.exists():
+        if _own(final) and not part.exists() and not self._replaces(job_id, final):
             self._set(job_id, state=JobState.CONVERTING, files=(final,), final_path=final)
             return
         self._set(job_id, state=JobState.DOWNLOADING, part_path=part, final_path=final, reason="")
@@ -1196,8 +1314,10 @@ class DownloadManager:
                           else {"verdict": worst, "reports": reports}),
         )
         assert job.stem is not None
-        side = sidecar.sidecar_path(directory, job.stem)
+        side = sidecar.sidecar_path(directory, job.stem, job.variant)
         if not (job_id in self._adopted and _regular(side)):  # the other tikget wrote it
+            earlier = await asyncio.to_thread(sidecar.read, side)
+            data["history"] = sidecar.history_of(earlier, data)
             await asyncio.to_thread(sidecar.write, side, data)
         main = entries[0]
         prior = next((e for e in self.store.archive_locations(job.story.id, job.variant)
@@ -1227,6 +1347,88 @@ class DownloadManager:
                 reason += f"; {seen.note}"
             self._set(job_id, state=JobState.DONE, verdict=worst, sha256=main["sha256"],
                       reason=reason)
+
+    async def _check_again(self, job_id: int) -> None:
+        """``v``: the verifier on each file, plus the check ``recorded`` against the sha256,
+        size and duration recorded at save time; the result goes to the job (state, verdict,
+        reason) and to the copy's check (with the fresh report), nothing else."""
+        from tikget_tui.audit import change_of, read_sidecar, recorded_of, sidecar_for
+        from tikget_tui.store import CopyCheck
+        from tikget_tui.verify import verify
+        from tikget_tui.verify.frames import frames_dir
+        from tikget_tui.verify.report import Check, Verdict
+
+        before = self._jobs[job_id]
+        job = self._set(job_id, state=JobState.VERIFYING)
+        main_path = job.files[0]
+        entry = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+                      if e.path == main_path), None)
+        if entry is None:  # no archive row (e.g. forgotten): what the job recorded
+            entry = ArchiveEntry(story_id=job.story.id, variant=job.variant, path=main_path,
+                                 files=job.files, sha256=job.sha256)
+        side_path = sidecar_for(entry, job)
+        side = await asyncio.to_thread(read_sidecar, side_path)
+        recorded = recorded_of(self.store, entry, job, side)
+        when = ""
+        saved = next((r.saved_at for r in recorded.values() if r.saved_at), "")
+        if saved:
+            when = f" (saved {saved[:16].replace('T', ' ')} UTC)"
+        tools = self._tools_or_find()
+        missing: list[Path] = []
+        changed: list[str] = []
+        reports = []
+        for path in job.files:
+            if not path.is_file():
+                missing.append(path)
+            report = await verify(path, self._expected(job, path), tools=tools,
+                                  frames_dir=frames_dir(self.settings.cache_dir, path)
+                                  if path.is_file() else None)
+            rec = recorded.get(path.name)
+            if path in missing:
+                check = Check("recorded", Verdict.FAIL,
+                              f"missing: {path.name} is gone from {path.parent}{when}")
+            else:
+                change = change_of(path.name, rec, size=report.size, sha256=report.sha256,
+                                   duration=report.duration)
+                if change:
+                    changed.append(change)
+                    check = Check("recorded", Verdict.FAIL, f"changed: {change}{when}")
+                elif rec is None:
+                    check = Check("recorded", Verdict.WARN,
+                                  f"nothing was recorded for {path.name} when it was saved "
+                                  f"({side_path.name} is missing or does not list it)")
+                else:
+                    what = "sha256" if rec.sha256 else "size"
+                    check = Check("recorded", Verdict.OK,
+                                  f"the same file as saved ({what} matches){when}")
+            report.checks.insert(0, check)
+            report.verdict = Verdict.worst([report.verdict, check.status])
+            reports.append(report)
+        order = {"ok": 0, "warn": 1, "fail": 2}
+        worst = max((str(r.verdict) for r in reports), key=lambda v: order.get(v, 2))
+        shown = next((r for r in reports if str(r.verdict) == worst), reports[0])
+        if missing:
+            status = "missing"
+            detail = (f"{missing[0].name} is gone from {missing[0].parent}"
+                      + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            reason = f"{MISSING_REASON}{detail}; t downloads it again while the story is active"
+        elif changed:
+            status = "changed"
+            detail = changed[0]
+            reason = f"{CHANGED_REASON}{detail}; the record of the save is kept as it was"
+        else:
+            status = worst
+            detail = shown.summary
+            reason = ("verified again: " + detail if worst != "fail" else
+                      f"verified again: verification failed ({detail}); the file is kept")
+        self.store.check_put(CopyCheck(
+            path=main_path, story_id=job.story.id, variant=job.variant, status=status,
+            detail=detail, checked_at=self.clock.now(), report=shown.to_dict()))
+        log.info("job %s verified again: %s (%s)", job_id, status, detail)
+        good = status in ("ok", "warn")
+        self._set(job_id, state=JobState.DONE if good else JobState.FAILED,
+                  verdict=worst, reason=reason,
+                  sha256=before.sha256)  # the job keeps the hash recorded at save time
 
     def _remove_parts(self, job: Job) -> None:
         """Remove this job's partial files: STEM.mp4.part, STEM.mp3.src.part, STEM-NN.part."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tikget_tui.config import DEFAULT_TEMPLATE, TEMPLATE_FIELDS
@@ -134,18 +134,45 @@ def build_stem(story: Story, template: str = DEFAULT_TEMPLATE, *, kind: str | No
     return stem or values["id"]
 
 
-def _is_taken(stem: str, names: set[str], taken: set[str]) -> bool:
+def variant_names(stem: str, variant: str) -> re.Pattern[str]:
+    """The names a variant of a story writes under ``stem``: a video ``stem.mp4`` (and its
+    ``.part``, ``stem.info.json``), photos ``stem-NN.*`` and ``stem.info.json``, the MP3
+    ``stem.mp3``, ``stem.mp3.src.part``, ``stem.mp3.info.json``."""
+    s = re.escape(stem)
+    if variant == "audio":
+        return re.compile(s + r"\.mp3(?:\..*)?")
+    if variant == "photo":
+        return re.compile(s + r"(?:-[0-9]{2}\..*|\.info\.json)")
+    return re.compile(s + r"\.(?:mp4(?:\..*)?|info\.json)")
+
+
+def _is_taken(stem: str, names: set[str], taken: set[str], variant: str | None = None,
+              owners: Callable[[str], set[str]] | None = None, story_id: str = "") -> bool:
     if stem in taken:
         return True
     numbered = re.compile(re.escape(stem) + r"(?:-[0-9]{2})?\.")
-    return any(numbered.match(n) for n in names)
+    used = [n for n in names if numbered.match(n)]
+    if not used:
+        return False
+    if variant is None or owners is None:
+        return True
+    # the story's other variant may share the stem (told apart by the extension): only
+    # when none of this variant's names is there and every sidecar under it is this story's
+    mine = variant_names(stem, variant)
+    if any(mine.fullmatch(n) for n in used):
+        return True
+    return owners(stem) != {story_id}
 
 
 def choose_stem(
-    directory: Path, stem: str, story_id: str, *, taken: Iterable[str] = ()
+    directory: Path, stem: str, story_id: str, *, taken: Iterable[str] = (),
+    variant: str | None = None, owners: Callable[[str], set[str]] | None = None,
 ) -> str:
     """A stem no file in ``directory`` uses yet (``stem.*``, ``stem-NN.*``), nor ``taken``.
 
+    With ``variant`` and ``owners`` (``owners(stem)``: the story ids the sidecars under
+    ``stem`` describe, with a ``None``-free set only when every file there has one), the
+    same story's audio and video share a stem, told apart by their extensions.
     Uniqueness appends the story id, then a counter.
     """
     try:
@@ -153,13 +180,13 @@ def choose_stem(
     except FileNotFoundError:
         names = set()
     reserved = set(taken)
-    if not _is_taken(stem, names, reserved):
+    if not _is_taken(stem, names, reserved, variant, owners, story_id):
         return stem
     sid = sanitize(story_id, 40) or "0"
     base = truncate_bytes(stem, STEM_MAX_BYTES - len(sid.encode()) - 5).rstrip(" .-")
     candidate = f"{base}-{sid}" if not stem.endswith(sid) else stem
     n = 2
-    while _is_taken(candidate, names, reserved):
+    while _is_taken(candidate, names, reserved, variant, owners, story_id):
         candidate = f"{base}-{sid}-{n}"
         n += 1
     return candidate

@@ -22,8 +22,31 @@ SCHEMA = 1
 SUFFIX = ".info.json"
 
 
-def sidecar_path(directory: Path, stem: str) -> Path:
-    return directory / (stem + SUFFIX)
+def sidecar_path(directory: Path, stem: str, variant: str | None = None) -> Path:
+    """``STEM.info.json``; an MP3's is ``STEM.mp3.info.json``, so a story's video and its
+    audio can share a name, told apart by the extension."""
+    return directory / (stem + (".mp3" if variant == "audio" else "") + SUFFIX)
+
+
+def owners(directory: Path, stem: str) -> set[str]:
+    """The story ids the sidecars under ``stem`` describe (a name's owners; an empty set or
+    one with '' when a file there is nobody's we can tell). Small regular files only."""
+    import os
+    import stat as stat_mod
+
+    found: set[str] = set()
+    for name in (stem + SUFFIX, stem + ".mp3" + SUFFIX):
+        path = directory / name
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
+            found.add("")
+            continue
+        data = read(path) or {}
+        found.add(str(data.get("story_id") or ""))
+    return found
 
 
 def build(
@@ -59,6 +82,24 @@ def build(
         "verification": verification,
         "saved_by": f"tikget {__version__}",
     }
+
+
+def history_of(earlier: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``history`` a sidecar written over an earlier one of the same story and variant
+    keeps: the earlier saves, oldest first (when, which files with their sha256 and size,
+    the verdict), so saving a story again never erases when and what it was first."""
+    if not earlier or (earlier.get("story_id"), earlier.get("variant")) != (
+            new.get("story_id"), new.get("variant")):
+        return []
+    past = [h for h in earlier.get("history") or [] if isinstance(h, dict)]
+    verification = earlier.get("verification")
+    past.append({
+        "saved_at": earlier.get("saved_at"),
+        "files": earlier.get("files") or [],
+        "verdict": verification.get("verdict") if isinstance(verification, dict) else None,
+        "saved_by": earlier.get("saved_by"),
+    })
+    return past[-50:]  # bounded: a story saved again and again keeps its last 50 saves
 
 
 def music_rights(story: Story) -> dict[str, Any] | None:

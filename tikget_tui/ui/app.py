@@ -318,9 +318,9 @@ class TikGetApp(App[int]):
         path = job.final_path or (job.files[0] if job.files else None)
         if store is None or path is None:
             return None
-        data = store.get_report(path)
+        data = store.latest_report(path)
         if data is None and job.files:
-            data = store.get_report(job.files[0])
+            data = store.latest_report(job.files[0])
         return Report.from_dict(data) if data else None
 
     # -- stop ----------------------------------------------------------------------

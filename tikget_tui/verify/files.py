@@ -150,10 +150,11 @@ def _read_json(path: Path) -> dict[str, Any] | str | None:
 
 
 def sidecar_of(media: Path) -> SidecarRecord | None:
-    """The sidecar beside ``media`` that lists it (``NAME.info.json``; for photo stories
-    ``NAME-01.jpg`` → ``NAME.info.json``), or None."""
+    """The sidecar beside ``media`` that lists it (``NAME.info.json``, for an MP3 also
+    ``NAME.mp3.info.json``; for photo stories ``NAME-01.jpg`` → ``NAME.info.json``), or
+    None."""
     stem = media.name[: -len(media.suffix)] if media.suffix else media.name
-    candidates = [stem]
+    candidates = [media.name, stem]  # an MP3's NAME.mp3.info.json, then NAME.info.json
     if _PHOTO_NUMBER.search(stem):
         candidates.append(_PHOTO_NUMBER.sub("", stem))
     unreadable: SidecarRecord | None = None
@@ -205,14 +206,17 @@ def compare(report: Report, record: SidecarRecord | None) -> bool:
         return False  # nothing to compare (the other checks say why the file is unreadable)
     when = f" ({record.saved_at[:19].replace('T', ' ')} UTC)" if record.saved_at else ""
     name = record.path.name
+    sizes = ""
+    if record.size is not None and report.size != record.size:
+        sizes = f"{report.size} bytes, {name} recorded {record.size}"
     if record.sha256 and report.sha256 and report.sha256 != record.sha256:
+        both = f"{report.sha256[:12]}…, {name} recorded {record.sha256[:12]}…"
         report.add("sidecar", Verdict.FAIL,
                    f"changed: its sha256 differs from the one {name} recorded when it was "
-                   f"saved{when}")
+                   f"saved{when} ({both}{'; ' + sizes if sizes else ''})")
         return True
-    if record.size is not None and report.size and report.size != record.size:
-        report.add("sidecar", Verdict.FAIL,
-                   f"changed: {report.size} bytes, {name} recorded {record.size}{when}")
+    if sizes and report.size:
+        report.add("sidecar", Verdict.FAIL, f"changed: {sizes}{when}")
         return True
     what = "sha256" if record.sha256 and report.sha256 else "size"
     report.add("sidecar", Verdict.OK, f"matches {name} ({what}){when}")

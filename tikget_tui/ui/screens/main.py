@@ -458,11 +458,11 @@ class MainScreen(Screen[None]):
         notes = dict(message.notes)
 
         async def enqueue() -> None:
-            from tikget_tui.store import ACTIVE_STATES, JobState
+            from tikget_tui.downloads.events import Enqueued
 
-            before = {job.id: job.state for job in manager.jobs()}
             new = queued_before = 0
             saved: list[str] = []
+            copied: list[str] = []
             silent: list[str] = []
             for story in stories:
                 if audio and not has_sound_to_save(story):
@@ -471,15 +471,17 @@ class MainScreen(Screen[None]):
                 job = await manager.enqueue(story, audio=audio,
                                             note=notes.get(story.id, default_note))
                 self.queue.job_changed(job, [j.id for j in manager.jobs()])
-                was = before.get(job.id)
-                if job.state == JobState.DONE:
+                how = manager.enqueued_as(job.id)
+                if how == Enqueued.COPIED:
+                    copied.append(job.reason)
+                elif how == Enqueued.ALREADY_SAVED:
                     saved.append(job.final_path.name if job.final_path else story.id)
-                elif was is not None and (was in ACTIVE_STATES or was == JobState.PAUSED):
+                elif how == Enqueued.ACTIVE:
                     queued_before += 1
                 else:
                     new += 1
                     self._batch[job.id] = None
-            self.notify(enqueue_summary(new, queued_before, saved, silent, audio),
+            self.notify(enqueue_summary(new, queued_before, saved, silent, audio, copied),
                         severity="warning" if silent and not new else "information",
                         markup=False)
 
@@ -708,9 +710,8 @@ class MainScreen(Screen[None]):
         if job.id in self._reverifying:
             if state in FINISHED:
                 self._reverifying.discard(job.id)
-                report = self.tikget.load_report(job)
-                verdict = report.summary if report is not None else (job.verdict or state)
-                self.notify(f"verified {job_name(job)} again: {safe_line(verdict, 200)}",
+                result = job.reason.removeprefix("verified again: ") or job.verdict or state
+                self.notify(f"verified {job_name(job)} again: {safe_line(result, 300)}",
                             severity="information" if state == "done" else "error",
                             markup=False)
             return
@@ -766,14 +767,20 @@ def has_sound_to_save(story: Story) -> bool:
 
 
 def enqueue_summary(new: int, queued_before: int, saved: list[str], silent: list[str],
-                    audio: bool) -> str:
-    """One line for what pressing d/a did: new downloads, already queued or saved, skipped."""
+                    audio: bool, copied: Sequence[str] = ()) -> str:
+    """One line for what pressing d/a did: new downloads, already queued, copied from
+    another folder (``copied``: each copy's reason, 'copied from DIR (hard link, …)'),
+    already saved, skipped."""
     parts = []
     if new:
         parts.append(f"queued {new} {'download' if new == 1 else 'downloads'}"
                      + (" as MP3" if audio else ""))
     if queued_before:
         parts.append(f"{queued_before} already in the queue")
+    if copied:
+        reasons = {safe_line(r, 200) for r in copied}
+        how = reasons.pop() if len(reasons) == 1 else "copied from other folders"
+        parts.append(f"{len(copied)} {how}")
     if saved:
         names = ", ".join(safe_line(n, 60) for n in saved[:2])
         more = f" and {len(saved) - 2} more" if len(saved) > 2 else ""

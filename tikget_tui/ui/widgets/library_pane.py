@@ -46,6 +46,7 @@ class LibraryPane(Vertical):
         """How many times the archive was loaded (tests wait on it)."""
         self._composed = False
         self._focus_when_composed = False
+        self._version = -1  # the store's data_version when last loaded
 
     # The main screen makes this pane on first use (not for the first frame): until its
     # children are composed, focus and loading wait for on_mount.
@@ -136,6 +137,7 @@ class LibraryPane(Vertical):
             self.set_status("the archive opens with the download queue…")
             return
         self.stale = False
+        self._version = store.data_version()
         self.run_worker(self._load(store), group="library", name="list the library",
                         exclusive=True, exit_on_error=False)
 
@@ -157,8 +159,29 @@ class LibraryPane(Vertical):
             self.reload()
 
     def shown(self) -> None:
-        if self.stale:
+        """The pane is opened or returned to: what it shows is checked again against the
+        disk (a stat per file, in a thread) and, when the archive changed (here, or in
+        another process such as ``tikget audit``: SQLite's data_version), loaded again. The
+        sha256 is only computed by ``v``."""
+        store = self.store
+        if self.stale or store is None or not self._composed \
+                or store.data_version() != self._version:
             self.reload()
+            return
+        self.run_worker(self._restat(), group="library", name="check the library's files",
+                        exclusive=True, exit_on_error=False)
+
+    async def _restat(self) -> None:
+        import asyncio
+
+        from tikget_tui.library import restat
+
+        before = self.all_items
+        items = await asyncio.to_thread(restat, before)
+        self.loads += 1
+        if any(a is not b for a, b in zip(items, before, strict=True)):
+            self.all_items = items
+            self.apply_view()
 
     def apply_view(self) -> None:
         from tikget_tui.library import view
@@ -195,7 +218,7 @@ class LibraryPane(Vertical):
                              "checks it", severity="warning")
             return
         store = self.store
-        data = store.get_report(item.path) if store is not None else None
+        data = store.latest_report(item.path) if store is not None else None
         from tikget_tui.verify.report import Report
 
         report = Report.from_dict(data) if data else self._app.load_report(job)
@@ -286,10 +309,17 @@ class LibraryPane(Vertical):
 
         async def enqueue() -> None:
             job = await manager.enqueue(item.story, audio=item.variant == "audio",
-                                        note=item.note, again=failing and not missing)
+                                        note=item.note, directory=item.path.parent,
+                                        replace=failing and not missing)
             self.screen.queue.job_changed(job, [j.id for j in manager.jobs()])  # type: ignore[attr-defined]
-            self._app.notify(f"downloading {safe_line(item.caption, 40) or item.story_id} "
-                             "again (see the queue, 3)")
+            name = safe_line(item.caption, 40) or item.story_id
+            if missing:
+                self._app.notify(f"downloading {name} again under its own name "
+                                 "(see the queue, 3)")
+            else:  # its record is kept in the .info.json's history
+                self._app.notify(f"downloading {name} again (see the queue, 3): it replaces "
+                                 f"{item.path.name} under the same name; the earlier save "
+                                 "stays in its .info.json's history")
 
         self.run_worker(enqueue(), group="enqueue", name="download again",
                         exit_on_error=False)

@@ -31,16 +31,31 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 )
 MIN_CAPTION = 10
 VERDICT_TEXT = {"ok": "✓ ok", "warn": "! warn", "fail": "✗ fail"}
+FOLDER_WIDTH = 12
+COPIES_MARK = "⧉ "  # narrow: before the caption of a story saved in several folders
+HEADER = {"creator": "@creator"}
 
 
 def short_date(when: datetime | None) -> str:
     return when.astimezone().strftime("%b %d") if when is not None else "—"
 
 
-def column_widths(width: int) -> list[int]:
-    fixed = sum(w for _, w in COLUMNS) + len(COLUMNS) - 1
+def columns_for(width: int, folder: bool = False) -> list[tuple[str, int]]:
+    """The columns shown: with ``folder`` (the wide layout, and a story in the list has
+    copies in several folders) a folder column after the caption; when that leaves the
+    caption too little room, the saved date gives way (the report has it)."""
+    cols = list(COLUMNS)
+    if folder:
+        cols.insert(2, ("folder", FOLDER_WIDTH))
+        if width - sum(w for _, w in cols) - len(cols) + 1 < 2 * MIN_CAPTION:
+            cols = [c for c in cols if c[0] != "saved"]
+    return cols
+
+
+def column_widths(width: int, cols: Sequence[tuple[str, int]] = COLUMNS) -> list[int]:
+    fixed = sum(w for _, w in cols) + len(cols) - 1
     caption = max(MIN_CAPTION, width - fixed)
-    return [caption if w == 0 else w for _, w in COLUMNS]
+    return [caption if w == 0 else w for _, w in cols]
 
 
 def fit(text: str, width: int) -> str:
@@ -51,15 +66,35 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
-def row_cells(item: Any) -> list[str]:
-    """The text of each column for one item (the audit's mark replaces a good verdict)."""
+def row_cells(item: Any, names: Sequence[str] | None = None) -> list[str]:
+    """The text of each column for one item (what is wrong now, e.g. ``missing`` or
+    ``changed``, replaces the verdict). Without a folder column, a story with copies in
+    several folders has its caption marked (⧉); the report lists the folders."""
     kind = item.kind + ("♪" if item.sound.startswith("track:") else "")
     verdict = VERDICT_TEXT.get(item.verdict, item.verdict or "—")
     if item.audit:
         verdict = item.audit
-    return [f"@{item.creator}" if item.creator else item.story_id, item.caption or "—",
-            kind, short_date(item.posted_at), short_date(item.saved_at),
-            format_size(item.size) if item.size else "—", verdict]
+    names = names or [n for n, _ in COLUMNS]
+    folder = getattr(item, "folder", "")
+    caption = item.caption or "—"
+    if folder and "folder" not in names:
+        caption = COPIES_MARK + caption
+    cells = {
+        "creator": f"@{item.creator}" if item.creator else item.story_id,
+        "caption": caption, "kind": kind, "posted": short_date(item.posted_at),
+        "saved": short_date(item.saved_at),
+        "size": format_size(item.size) if item.size else "—", "verdict": verdict,
+        "folder": folder_cell(folder, item),
+    }
+    return [cells[n] for n in names]
+
+
+def folder_cell(folder: str, item: Any) -> str:
+    """The folder's own name (the report has the whole path); '' for a single copy."""
+    if not folder:
+        return ""
+    name = item.path.parent.name or folder
+    return name if cell_len(name) <= FOLDER_WIDTH else "…" + name[-(FOLDER_WIDTH - 1):]
 
 
 class LibraryTable(ScrollView, can_focus=True):
@@ -115,6 +150,7 @@ class LibraryTable(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items: list[Any] = []
+        self._copies = False  # a listed story has copies in several folders
 
     # -- data ----------------------------------------------------------------------
 
@@ -122,6 +158,7 @@ class LibraryTable(ScrollView, can_focus=True):
         """Show ``items`` (already filtered and sorted); the cursor stays on its item."""
         current = self.current
         self.items = list(items)
+        self._copies = any(getattr(i, "folder", "") for i in self.items)
         self.virtual_size = Size(self.size.width, len(self.items) + 1)
         index = 0
         if current is not None:
@@ -142,10 +179,11 @@ class LibraryTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        cols = self.columns(width)
+        names = [n for n, _ in cols]
         if y == 0:  # the header stays on top
-            return self._strip(["@creator", "caption", "kind", "posted", "saved", "size",
-                                "verdict"], width, self.get_component_rich_style(
-                                    "library--header"))
+            return self._strip([HEADER.get(n, n) for n in names], width,
+                               self.get_component_rich_style("library--header"), cols=cols)
         index = self.scroll_offset.y + y - 1
         if index >= len(self.items):
             return Strip.blank(width, self.rich_style)
@@ -156,11 +194,19 @@ class LibraryTable(ScrollView, can_focus=True):
         verdict = "fail" if item.audit else item.verdict
         accent = (self.get_component_rich_style(f"library--{verdict}", partial=True)
                   if verdict in ("ok", "warn", "fail") else Style())
-        return self._strip(row_cells(item), width, base, accent)
+        return self._strip(row_cells(item, names), width, base, accent, cols=cols)
+
+    def columns(self, width: int) -> list[tuple[str, int]]:
+        """The columns at this width: a folder column in the wide layout when a listed
+        story has copies in several folders (at 80x24 the caption is marked instead)."""
+        screen = self.screen
+        wide = screen.has_class("-wide") and screen.has_class("-tall")
+        return columns_for(width, wide and self._copies)
 
     def _strip(self, cells: list[str], width: int, style: Style,
-               last: Style | None = None) -> Strip:
-        widths = column_widths(width)
+               last: Style | None = None, *,
+               cols: Sequence[tuple[str, int]] = COLUMNS) -> Strip:
+        widths = column_widths(width, cols)
         segments: list[Segment] = []
         for i, (text, w) in enumerate(zip(cells, widths, strict=True)):
             if i:

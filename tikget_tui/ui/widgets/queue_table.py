@@ -135,6 +135,10 @@ class QueueTable(DataTable[Any]):
         state = str(job.state)
         if state == "done":
             return progress_bar(1, 1)
+        if state == "failed" and job.files:  # saved once; verifying it again found this
+            from tikget_tui.downloads.events import checked_word  # (loads the store)
+
+            return checked_word(job) or "✗ verify"
         done, total = job.bytes_done or 0, job.bytes_total
         if state in STEP_WORDS and not (state == "queued" and done):
             return STEP_WORDS[state]

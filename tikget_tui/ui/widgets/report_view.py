@@ -157,6 +157,8 @@ class ReportView(VerticalScroll):
             (f"{STATUS_MARK.get(verdict, '?')} {safe_line(report.summary, 200)}",
              f"bold {STATUS_STYLE.get(verdict, '')}"),
         ))
+        if job.reason:  # what happened: copied from…, verified again…, changed since…
+            lines.append(self._row("result", safe_line(job.reason, 300)))
         lines.append(self._row("file", safe_line(str(report.path))))
         lines.append(self._row("size", f"{format_size(report.size)} ({report.size:,} bytes)"))
         lines.append(self._row("sha256", report.sha256 or "—"))
@@ -214,4 +216,13 @@ class ReportView(VerticalScroll):
             out.append(self._row("saved as", "MP3 (audio only)"))
         if job.final_path is not None:
             out.append(self._row("saved to", safe_line(str(job.final_path))))
+        folders = getattr(self.item, "folders", ()) if self.item is not None else ()
+        if len(folders) > 1:  # the same story in several folders: which copy this is
+            from tikget_tui.units import folder_for_people
+
+            here = self.item.path.parent  # type: ignore[union-attr]
+            out.append(self._row("copies", f"{len(folders)} folders:"))
+            for folder in folders:
+                mark = " (this copy)" if folder == here else ""
+                out.append(Content(f"          {safe_line(folder_for_people(folder))}{mark}"))
         return out
