@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass
 import hashlib
 import json
 import os
@@ -132,9 +131,11 @@ class Host:
 
     @classmethod
     def current(cls) -> Host:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
+        try:  # the account's name (for `loginctl enable-linger NAME`), from the system
+            import pwd
+
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except (ImportError, KeyError, OSError):
             user = str(os.getuid())
         return cls(system=platform.system(), home=Path.home(), user=user, uid=os.getuid(),
                    env=dict(os.environ), python=sys.executable)
