@@ -131,12 +131,17 @@ class Host:
 
     @classmethod
     def current(cls) -> Host:
-        try:  # the account's name (for `loginctl enable-linger NAME`), from the system
-            import pwd
+        # the account's name (for `loginctl enable-linger NAME`): the login's, as the
+        # environment gives it, else the system's
+        user = next((os.environ[v] for v in ("LOGNAME", "USER", "LNAME", "USERNAME")
+                     if os.environ.get(v)), "")
+        if not user:
+            try:
+                import pwd
 
-            user = pwd.getpwuid(os.getuid()).pw_name
-        except (ImportError, KeyError, OSError):
-            user = str(os.getuid())
+                user = pwd.getpwuid(os.getuid()).pw_name
+            except (ImportError, KeyError, OSError):
+                user = str(os.getuid())
         return cls(system=platform.system(), home=Path.home(), user=user, uid=os.getuid(),
                    env=dict(os.environ), python=sys.executable)
 
