@@ -9,6 +9,7 @@ from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
 from tikget_tui.ui.app import TikGetApp
+from tikget_tui.ui.screens.help import HelpScreen
 
 
 def option_texts(palette: CommandPalette) -> list[str]:
@@ -37,3 +38,27 @@ async def test_palette_ranks_a_name_match_first_and_shows_keys(
         assert "  p" in texts[0].splitlines()[0], texts[0]
         watch = next(t for t in texts if t.startswith("Watch"))
         assert "  w" in watch.splitlines()[0]
+
+
+def screen_text(app: TikGetApp) -> str:
+    return "\n".join(line.text for line in app.screen._compositor.render_strips())
+
+
+async def test_help_scrolls_to_its_last_line_and_says_how_to_close(
+    demo_settings: Settings
+) -> None:
+    for size in ((80, 24), (120, 40)):
+        app = TikGetApp(demo_settings, clock=FakeClock())
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            assert "Esc closes" in screen_text(app)
+            assert "e.g. download" not in screen_text(app)  # the list is longer than the screen
+            await pilot.press("end")
+            await pilot.pause()
+            # the last line of the list is on screen, and so is how to close the screen
+            assert "e.g. download" in screen_text(app), screen_text(app)
+            assert "Esc closes" in screen_text(app)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
