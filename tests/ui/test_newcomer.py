@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from textual.command import CommandList, CommandPalette
 
-from tests.plugins.ui import wait_until
+from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
+from tikget_tui.demo.scenario import DEMO_CREATOR
+from tikget_tui.store import JobState, Store
+from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui.app import TikGetApp
 from tikget_tui.ui.screens.help import HelpScreen
 
@@ -62,3 +65,66 @@ async def test_help_scrolls_to_its_last_line_and_says_how_to_close(
             assert "Esc closes" in screen_text(app)
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)
+
+
+# -- 4. the queue: clear finished rows, drop earlier runs' at start, cancelled has no %, widths
+
+
+async def restore_jobs_in_every_state(settings: Settings, clock: FakeClock) -> dict[str, int]:
+    """A queue left by an earlier run: one job per state a person meets; state -> job id."""
+    async with TikTokClient(settings, clock=clock) as client:
+        stories = (await client.lookup_stories(DEMO_CREATOR)).stories
+    states = [JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.PAUSED,
+              JobState.EXPIRED]
+    ids: dict[str, int] = {}
+    with Store.open(settings.state_db) as store:
+        for story, state in zip(stories, states, strict=False):
+            job = store.add_job(story, variant="video")
+            store.update_job(job.id, state=state, bytes_done=1_100_000, bytes_total=10_000_000)
+            ids[str(state)] = job.id
+    return ids
+
+
+async def test_queue_clear_key_and_cancelled_rows(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    settings = demo_settings.replace(drop_finished_at_start=False)
+    ids = await restore_jobs_in_every_state(settings, demo_clock)
+    app = TikGetApp(settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        await wait_until(pilot, lambda: len(screen.queue.jobs) == 5, "the restored queue")
+        queue = screen.queue
+        # a cancelled row shows no progress (its partial file is gone); a paused one does
+        assert queue.get_cell(str(ids["cancelled"]), "progress").plain == ""
+        assert "11%" in queue.get_cell(str(ids["paused"]), "progress").plain
+        # at 120x40 nothing downloads: speed and ETA give their width to the name
+        assert queue._name_width >= 28, queue._name_width
+        await pilot.press("tab", "tab", "c")
+        await pilot.pause()
+        assert set(queue.jobs) == {ids["failed"], ids["paused"]}
+        assert queue.row_count == 2
+        assert "cleared 3 finished row(s)" in notifications(app)[-1]
+        assert app.manager is not None and app.manager.job(ids["done"]) is not None
+        await pilot.press("c")
+        await pilot.pause()
+        assert "no done, cancelled or expired row" in notifications(app)[-1]
+    # the store keeps the rows (the library reads a saved story's caption from its job)
+    with Store.open(settings.state_db) as store:
+        assert len(store.list_jobs()) == 5
+
+
+async def test_queue_drops_earlier_runs_finished_rows_at_start(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    ids = await restore_jobs_in_every_state(demo_settings, demo_clock)
+    assert demo_settings.drop_finished_at_start  # the default
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.manager is not None, "the queue to start")
+        screen = app.main_screen
+        assert screen is not None
+        await pilot.pause()
+        assert set(screen.queue.jobs) == {ids["failed"], ids["paused"]}
+

@@ -518,6 +518,21 @@ class MainScreen(Screen[None]):
         message.stop()
         self.run_job_action(message.action, message.job_id)
 
+    @on(QueueTable.ClearFinished)
+    def _clear_finished(self, message: QueueTable.ClearFinished) -> None:
+        message.stop()
+        manager = self.tikget.manager
+        if manager is None:
+            self.notify("the download queue is still starting; try again in a moment",
+                        severity="warning", markup=False)
+            return
+        gone = manager.clear_finished()
+        for job_id in gone:
+            self._job_states.pop(job_id, None)
+        self.queue.set_jobs(manager.jobs())
+        self.notify(f"cleared {len(gone)} finished row(s) from the queue" if gone else
+                    "no done, cancelled or expired row to clear", markup=False)
+
     def run_job_action(self, action: str, job_id: int) -> None:
         """Pause, resume, cancel, retry or verify again (the queue's keys; the library's v)."""
         manager = self.tikget.manager
