@@ -128,3 +128,37 @@ async def test_queue_drops_earlier_runs_finished_rows_at_start(
         await pilot.pause()
         assert set(screen.queue.jobs) == {ids["failed"], ids["paused"]}
 
+# -- 6. the note dialog names the story (creator, caption, posted)
+
+
+async def test_note_dialog_names_the_stories(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    from tikget_tui.ui.screens.note import NoteScreen
+
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        screen.input_pane.input.focus()
+        await pilot.press(*("@" + DEMO_CREATOR), "enter")
+        await wait_until(pilot, lambda: DEMO_CREATOR in screen.stories.groups, "the stories")
+        await app.workers.wait_for_complete()
+        await pilot.press("tab")
+        ids = screen.stories.groups[DEMO_CREATOR].story_ids
+        story = screen.stories.stories[ids[1]]
+        screen.stories.move_to(ids[1])
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteScreen), "the note dialog")
+        named = str(app.screen.query_one("#note-stories").visual)
+        assert "@" + DEMO_CREATOR in named
+        assert story.caption[:20] in named
+        assert "posted " + story.created_at.strftime("%Y-%m-%d %H:%M") in named
+        await pilot.press("escape")
+        # several selected: each named (up to three), the rest counted
+        screen.stories.move_to("@" + DEMO_CREATOR)
+        await pilot.press("space", "n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteScreen), "the note dialog")
+        named = str(app.screen.query_one("#note-stories").visual)
+        assert named.count("@" + DEMO_CREATOR) == 3
+        assert f"and {len(ids) - 3} more" in named

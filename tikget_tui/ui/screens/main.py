@@ -502,9 +502,11 @@ class MainScreen(Screen[None]):
                         f"note kept for {len(ids)} {'story' if len(ids) == 1 else 'stories'}",
                         markup=False)
 
-        from tikget_tui.ui.screens.note import NoteScreen
+        from tikget_tui.ui.screens.note import NoteScreen, story_line
 
-        self.app.push_screen(NoteScreen(len(ids), current), done)
+        named = [story_line(s.creator.handle, s.caption, s.created_at)
+                 for s in (self.stories.stories.get(i) for i in ids) if s is not None]
+        self.app.push_screen(NoteScreen(len(ids), current, named), done)
 
     @on(StoriesTable.StoryExpired)
     def _expired(self, message: StoriesTable.StoryExpired) -> None:

@@ -238,7 +238,7 @@ class LibraryPane(Vertical):
         self._app.notify(f"opened {path.name} with the system viewer")
 
     def do_edit_note(self, item: Any) -> None:
-        from tikget_tui.ui.screens.note import NoteScreen
+        from tikget_tui.ui.screens.note import NoteScreen, story_line
 
         store = self.store
         if store is None:
@@ -250,7 +250,9 @@ class LibraryPane(Vertical):
             self.run_worker(self._set_note(store, item, note), group="library-note",
                             name="change the note", exit_on_error=False)
 
-        self._app.push_screen(NoteScreen(1, item.note), done)
+        self._app.push_screen(NoteScreen(1, item.note, [
+            story_line(f"@{item.creator}" if item.creator else "", item.caption,
+                       item.posted_at)]), done)
 
     async def _set_note(self, store: Any, item: Any, note: str) -> None:
         import asyncio
