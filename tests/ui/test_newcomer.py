@@ -128,6 +128,42 @@ async def test_queue_drops_earlier_runs_finished_rows_at_start(
         await pilot.pause()
         assert set(screen.queue.jobs) == {ids["failed"], ids["paused"]}
 
+
+# -- 5. the library's cursor after Delete stays on the same position: the next row
+
+
+async def test_library_cursor_after_delete_is_on_the_next_row(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    from tests.ui.test_library import open_library, save_all
+
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await save_all(pilot, app, DEMO_CREATOR)
+        screen = await open_library(pilot, app)
+        table = screen.library.table
+        table.focus()
+        await pilot.press("home", "down", "down")
+        assert table.cursor == 2
+        # the note dialog (e) names the saved story
+        item = table.current
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "NoteScreen", "the note")
+        named = str(app.screen.query_one("#note-stories").visual)
+        assert "@" + DEMO_CREATOR in named and item.caption[:20] in named, named
+        await pilot.press("escape")
+        following = table.items[3].key
+        count = len(table.items)
+        await pilot.press("delete", "y")
+        await wait_until(pilot, lambda: len(table.items) == count - 1, "the entry gone")
+        assert table.cursor == 2 and table.current.key == following
+        # the last row deleted: the cursor stays on the new last row
+        await pilot.press("end")
+        await pilot.press("delete", "y")
+        await wait_until(pilot, lambda: len(table.items) == count - 2, "the last entry gone")
+        assert table.cursor == len(table.items) - 1
+
+
 # -- 6. the note dialog names the story (creator, caption, posted)
 
 
