@@ -8,7 +8,7 @@ from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
-from tikget_tui.demo.scenario import DEMO_CREATOR
+from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_EMPTY_CREATOR, DEMO_PRIVATE_CREATOR
 from tikget_tui.store import JobState, Store
 from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui.app import TikGetApp
@@ -198,3 +198,41 @@ async def test_note_dialog_names_the_stories(
         named = str(app.screen.query_one("#note-stories").visual)
         assert named.count("@" + DEMO_CREATOR) == 3
         assert f"and {len(ids) - 3} more" in named
+
+
+# -- 7. d on a row that cannot be downloaded says why
+
+
+async def test_download_on_a_row_without_stories_says_why(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        await pilot.press("tab", "d")  # nothing looked up yet
+        assert "look up a @user first" in notifications(app)[-1]
+        screen.input_pane.input.focus()
+        await pilot.press(*f"@{DEMO_PRIVATE_CREATOR} @no.such.person @{DEMO_EMPTY_CREATOR}",
+                          "enter")
+        table = screen.stories
+        await wait_until(pilot, lambda: all(
+            g in table.groups and (table.groups[g].refused or table.groups[g].creator)
+            for g in (DEMO_PRIVATE_CREATOR, "no.such.person", DEMO_EMPTY_CREATOR)),
+            "the three look-ups")
+        await app.workers.wait_for_complete()
+        await pilot.press("tab")
+        said = {}
+        for name in (DEMO_PRIVATE_CREATOR, "no.such.person", DEMO_EMPTY_CREATOR):
+            table.move_to("@" + name)
+            for key in ("d", "a", "space"):
+                await pilot.press(key)
+                await pilot.pause()
+                message = notifications(app)[-1]
+                assert "look up a @user first" not in message, (name, key, message)
+                assert f"@{name}" in message, (name, key, message)
+                said[(name, key)] = message
+        assert "private" in said[(DEMO_PRIVATE_CREATOR, "d")], said
+        assert "no active story" in said[(DEMO_EMPTY_CREATOR, "d")], said
+        assert said[("no.such.person", "d")].startswith(
+            "nothing to download from @no.such.person: ")

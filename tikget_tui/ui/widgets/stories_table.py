@@ -589,6 +589,20 @@ class StoriesTable(DataTable[Any]):
         group = self._row_group(key)
         return [self.stories[sid] for sid in group.story_ids] if group else []
 
+    def nothing_here(self, verb: str) -> str:
+        """Why the row under the cursor has nothing to ``verb`` (download, select...)."""
+        key = self._cursor_key()
+        group = self._row_group(key) if key else None
+        if group is None:
+            return f"nothing to {verb} here: look up a @user first, then pick a story"
+        name = "@" + safe_line(group.key, 60)
+        if group.refused:
+            why = safe_line(group.reason, 200) or "TikTok refused the look-up"
+            return f"nothing to {verb} from {name}: {why}"
+        if group.creator is None:
+            return f"{name} is still being looked up; press again once it is listed"
+        return f"nothing to {verb} from {name}: no active story right now"
+
     def _warn(self, text: str, severity: str = "warning") -> None:
         self.app.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
@@ -610,6 +624,7 @@ class StoriesTable(DataTable[Any]):
             return
         group = self._row_group(key)
         if group is None or not group.story_ids:
+            self._warn(self.nothing_here("select"))
             return
         live = [sid for sid in group.story_ids if not self._is_expired(self.stories[sid])]
         if live and all(sid in self.selected for sid in live):
@@ -621,7 +636,7 @@ class StoriesTable(DataTable[Any]):
 
     def _request_download(self, stories: list[Story]) -> None:
         if not stories:
-            self._warn("nothing to download here: look up a @user first, then pick a story")
+            self._warn(self.nothing_here("download"))
             return
         live = [s for s in stories if not self._is_expired(s)]
         gone = len(stories) - len(live)
@@ -645,14 +660,16 @@ class StoriesTable(DataTable[Any]):
         key = self._cursor_key()
         group = self._row_group(key) if key else None
         if group is None or not group.story_ids:
-            self._warn("no stories listed for this creator")
+            self._warn(self.nothing_here("download"))
             return
         self._request_download([self.stories[sid] for sid in group.story_ids])
 
     def action_note(self) -> None:
         targets = [s.id for s in self._target_stories()]
         if not targets:
-            self._warn("pick a story (or select some with space) to add a note to")
+            key = self._cursor_key()
+            self._warn(self.nothing_here("add a note to") if key and self._row_group(key)
+                       else "pick a story (or select some with space) to add a note to")
             return
         self.post_message(self.NoteRequested(targets))
 
