@@ -8,7 +8,12 @@ from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
-from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_EMPTY_CREATOR, DEMO_PRIVATE_CREATOR
+from tikget_tui.demo.scenario import (
+    DEMO_CREATOR,
+    DEMO_EMPTY_CREATOR,
+    DEMO_PHOTO_CREATOR,
+    DEMO_PRIVATE_CREATOR,
+)
 from tikget_tui.store import JobState, Store
 from tikget_tui.tiktok import TikTokClient
 from tikget_tui.ui.app import TikGetApp
@@ -236,3 +241,33 @@ async def test_download_on_a_row_without_stories_says_why(
         assert "no active story" in said[(DEMO_EMPTY_CREATOR, "d")], said
         assert said[("no.such.person", "d")].startswith(
             "nothing to download from @no.such.person: ")
+
+
+# -- 8. several look-ups at once: one summary
+
+
+async def test_several_lookups_end_with_one_summary(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        await wait_until(pilot, lambda: app.manager is not None, "the queue")
+        names = (DEMO_CREATOR, DEMO_PRIVATE_CREATOR, "no.such.person", DEMO_EMPTY_CREATOR,
+                 DEMO_PHOTO_CREATOR)
+        screen.input_pane.input.focus()
+        await pilot.press(*" ".join("@" + n for n in names), "enter")
+        await wait_until(pilot, lambda: screen.input_pane.status_text.startswith("5 looked up"),
+                         "the summary")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        groups = screen.stories.groups
+        stories = len(groups[DEMO_CREATOR].story_ids) + len(groups[DEMO_PHOTO_CREATOR].story_ids)
+        assert screen.input_pane.status_text == (
+            f"5 looked up: 2 with {stories} stories, 1 with none, 1 private, 1 unknown")
+        # one look-up alone still says its own result
+        screen.input_pane.input.focus()
+        await pilot.press(*("@" + DEMO_CREATOR), "enter")
+        await wait_until(pilot, lambda: "7 active stories" in screen.input_pane.status_text,
+                         "the single result")

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # links, models, the library and the dialogs load after the f
     from tikget_tui.models import Story
     from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
+    from tikget_tui.ui.lookup_tally import LookupTally
     from tikget_tui.ui.widgets.library_pane import LibraryPane
     from tikget_tui.ui.widgets.pane_tabs import PaneTabs
 
@@ -344,21 +345,28 @@ class MainScreen(Screen[None]):
             self.notify(f"{status} {'; '.join(notes)}", severity="warning", markup=False)
         else:
             self.input_pane.set_status(status)
+        from tikget_tui.ui.lookup_tally import LookupTally
+
+        # several at once: one summary when the last one ends (each result alone would
+        # leave only the last on the message line)
+        tally = LookupTally(len(targets)) if len(targets) > 1 else None
         for target in targets:
-            self._start_lookup(target, target.display, reveal=True)
+            self._start_lookup(target, target.display, reveal=True, tally=tally)
         if self.active_pane == "input":
             self.shown_pane = "stories"
 
-    def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False) -> None:
+    def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False,
+                      tally: LookupTally | None = None) -> None:
         from tikget_tui import links
 
         self.lookups_started += 1
         if isinstance(target, links.UserTarget) and target.username:
             self.stories.expect(target.username)
-        self.run_worker(self._lookup(target, query, reveal), group="lookup",
+        self.run_worker(self._lookup(target, query, reveal, tally), group="lookup",
                         name=f"look up {query}", exit_on_error=False)
 
-    async def _lookup(self, target: links.Target, query: str, reveal: bool) -> None:
+    async def _lookup(self, target: links.Target, query: str, reveal: bool,
+                      tally: LookupTally | None = None) -> None:
         from tikget_tui import links
         from tikget_tui.tiktok.errors import (
             LoginRequired,
@@ -371,17 +379,36 @@ class MainScreen(Screen[None]):
 
         refusals = (PrivateAccount, UserNotFound, PostUnavailable, PrivatePost, RegionLocked,
                     LoginRequired)
-        client = await self.tikget.ready_client()
+        kinds = {PrivateAccount: "private", PrivatePost: "private", UserNotFound: "unknown",
+                 PostUnavailable: "unavailable"}
+        outcome: tuple[str, int] = ("failed", 0)
+        error = ""
         try:
+            client = await self.tikget.ready_client()
             if isinstance(target, links.UserTarget):
                 listed = await client.lookup_stories(target)
+                n = len(listed.stories)
+                outcome = ("stories", n) if n else ("none", 0)
                 self.post_message(StoriesListed(listed, query, reveal=reveal))
             else:
                 self.post_message(StoryResolved(await client.resolve(target), query))
+                outcome = ("found", 1)
         except refusals as exc:
+            outcome = (kinds.get(type(exc), "refused"), 0)
             name = (target.username or target.user_id or query) if isinstance(
                 target, links.UserTarget) else (getattr(target, "username", None) or query)
             self.post_message(LookupRefused(name or query, exc.reason))
+        except Exception as exc:
+            error = error_line(exc)
+            raise
+        finally:
+            if tally is not None:
+                tally.add(*outcome, error=error)
+                if tally.complete:  # after the messages posted above: the last word
+                    self.call_later(self._show_tally, tally)
+
+    def _show_tally(self, tally: LookupTally) -> None:
+        self.input_pane.set_status(tally.summary(), error=tally.any_problem)
 
     @on(StoriesListed)
     def _listed(self, message: StoriesListed) -> None:
