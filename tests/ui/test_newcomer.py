@@ -271,3 +271,47 @@ async def test_several_lookups_end_with_one_summary(
         await pilot.press(*("@" + DEMO_CREATOR), "enter")
         await wait_until(pilot, lambda: "7 active stories" in screen.input_pane.status_text,
                          "the single result")
+
+
+# -- 9. after a restart a watched creator shows its last known stories at once
+
+
+async def test_watched_creator_shows_its_last_known_stories_at_start(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock,
+    utc_local_time: None,
+) -> None:
+    from datetime import timedelta
+
+    from tests.ui.test_watch_pane import make_app
+
+    async with TikTokClient(demo_settings, clock=demo_clock) as client:
+        stories = (await client.lookup_stories(DEMO_PHOTO_CREATOR)).stories
+    assert stories
+    now = demo_clock.now()
+    with Store.open(demo_settings.state_db) as store:
+        for story in stories:  # what the last run's polls queued and saved
+            job = store.add_job(story, variant="video")
+            store.update_job(job.id, state=JobState.DONE)
+        store.watch_add("@" + DEMO_PHOTO_CREATOR)
+        store.watch_update(DEMO_PHOTO_CREATOR, last_poll_at=now - timedelta(hours=3),
+                           next_poll_at=now + timedelta(hours=1),
+                           last_result=f"{len(stories)} active stories, 0 new queued")
+    app = make_app(demo_settings, demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.main_screen
+        assert screen is not None
+        table = screen.stories
+        await wait_until(pilot, lambda: DEMO_PHOTO_CREATOR in table.watching, "the watch list")
+        await pilot.pause()
+        group = table.groups[DEMO_PHOTO_CREATOR]
+        assert group.story_ids == [s.id for s in stories]  # before any poll
+        header = table.header_text(DEMO_PHOTO_CREATOR)
+        n = len(stories)
+        assert f"{n} {'story' if n == 1 else 'stories'} as listed 09:00, before this start" \
+            in header, header
+        assert table.row_text(stories[0].id)  # a real row, with its countdown
+        # the next poll lists them afresh: the mark goes
+        assert app.watcher is not None
+        await app.watcher.poll(DEMO_PHOTO_CREATOR)
+        await wait_until(pilot, lambda: "before this start" not in
+                         table.header_text(DEMO_PHOTO_CREATOR), "the fresh listing")

@@ -269,6 +269,18 @@ class DownloadManager:
     def job(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
 
+    def known_stories(self, username: str) -> list[Story]:
+        """The stories of ``username`` its jobs hold (cleared ones too), each once (the
+        newest job's copy), in the order they were first queued: what a watched creator
+        last showed, before its next poll lists it afresh."""
+        name = username.lstrip("@").lower()
+        by_id: dict[str, Story] = {}
+        for job_id in sorted(self._jobs):
+            story = self._jobs[job_id].story
+            if story.creator.unique_id.lower() == name:
+                by_id[story.id] = story
+        return list(by_id.values())
+
     def clear_finished(self) -> list[int]:
         """Take the done, cancelled and expired jobs out of the queue; their ids.
 

@@ -641,8 +641,27 @@ class MainScreen(Screen[None]):
         self.library.changed()
         app = self.tikget
         if app.watcher is not None:
-            self.stories.set_watching(manager.store.watch_list())
+            watched = manager.store.watch_list()
+            self.stories.set_watching(watched)
+            self._show_known_stories(manager, watched)
             app.start_watching()
+
+    def _show_known_stories(self, manager: Any, watched: Sequence[Any]) -> None:
+        """Watched creators show their last known stories at once (from the queue's jobs,
+        marked with when they were listed), not only a header until the next poll."""
+        from tikget_tui.models import StoryList
+        from tikget_tui.ui.widgets.stories_table import group_key
+
+        now = self.tikget.clock.now()
+        for entry in watched:
+            group = self.stories.groups.get(group_key(entry.username))
+            if group is None or group.creator is not None or group.refused:
+                continue  # already listed in this run, or refused
+            known = [s for s in manager.known_stories(entry.username) if not s.is_expired(now)]
+            if known:
+                self.stories.show_known(StoryList(creator=known[-1].creator,
+                                                  stories=tuple(known)), entry.last_poll_at)
+                self._mark_archived(known)
 
     # -- the watch list --------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class CreatorGroup:
     story_ids: list[str] = field(default_factory=list)
     reason: str = ""
     refused: bool = False  # TikTok refused the look-up (private, unknown...): ``reason`` says why
+    listed_at: datetime | None = None  # stories known from an earlier run: when last listed
 
 
 def group_key(name: str) -> str:
@@ -235,6 +236,16 @@ class StoriesTable(DataTable[Any]):
         self.selected &= kept
         self._rebuild()
 
+    def show_known(self, story_list: StoryList, listed_at: datetime | None) -> None:
+        """A watched creator's last known stories (from an earlier run), marked with when
+        they were listed, until a poll or a look-up lists them afresh."""
+        self.show_list(story_list)
+        creator = story_list.creator
+        group = self.groups.get(group_key(creator.unique_id or creator.user_id))
+        if group is not None:
+            group.listed_at = listed_at
+            self._rebuild()
+
     def show_refusal(self, name: str, reason: str) -> None:
         """A lookup TikTok refused (private, unknown...): say why, in place."""
         key = group_key(name)
@@ -403,6 +414,9 @@ class StoriesTable(DataTable[Any]):
             if group.story_ids:
                 n = len(group.story_ids)
                 text.append(f" · {n} {'story' if n == 1 else 'stories'}", style="dim")
+                if group.listed_at is not None:
+                    when = format_posted(group.listed_at, self.clock.now())
+                    text.append(f" as listed {when}, before this start", style="dim")
         else:
             text.append("@" + safe_line(group.key, 60), style="bold")
         entry = self.watching.get(group.key)
