@@ -315,3 +315,49 @@ async def test_watched_creator_shows_its_last_known_stories_at_start(
         await app.watcher.poll(DEMO_PHOTO_CREATOR)
         await wait_until(pilot, lambda: "before this start" not in
                          table.header_text(DEMO_PHOTO_CREATOR), "the fresh listing")
+
+
+# -- 10. the library filter matches without accents and case
+
+
+async def test_library_filter_ignores_accents_and_case(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from tests.ui.test_library import open_library
+    from tikget_tui.models import Creator, Story
+    from tikget_tui.store import ArchiveEntry
+
+    now = demo_clock.now()
+    captions = {"7440000000000000101": "Temple walk in Kyōto",
+                "7440000000000000102": "Kaffee in der Hauptstraße",
+                "7440000000000000103": "Tram 28 again"}
+    with Store.open(demo_settings.state_db) as store:
+        for i, (sid, caption) in enumerate(captions.items()):
+            story = Story(id=sid, creator=Creator("élodie.voyage", "Élodie"),
+                          created_at=now - timedelta(hours=5), caption=caption,
+                          expires_at=now + timedelta(hours=19))
+            path = demo_settings.download_dir / f"{sid}.mp4"
+            job = store.add_job(story, variant="video", state=JobState.DONE)
+            store.archive_put(ArchiveEntry(story_id=sid, variant="video", path=path, size=1,
+                                           verdict="ok", saved_at=now - timedelta(hours=i),
+                                           creator="élodie.voyage", job_id=job.id))
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.manager is not None, "the queue")
+        screen = await open_library(pilot, app)
+        pane = screen.library
+
+        async def shown(text: str) -> set[str]:
+            pane.filter.value = ""
+            pane.filter.focus()
+            await pilot.press(*text)
+            await pilot.pause()
+            return {item.story_id for item in pane.table.items}
+
+        assert await shown("kyoto") == {"7440000000000000101"}
+        assert await shown("KYOTO") == {"7440000000000000101"}
+        assert await shown("strasse") == {"7440000000000000102"}
+        assert await shown("@elodie") == set(captions)
+        assert await shown("kyōto") == {"7440000000000000101"}
