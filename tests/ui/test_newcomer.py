@@ -361,3 +361,28 @@ async def test_library_filter_ignores_accents_and_case(
         assert await shown("strasse") == {"7440000000000000102"}
         assert await shown("@elodie") == set(captions)
         assert await shown("kyōto") == {"7440000000000000101"}
+
+
+# -- 11. wide characters in a creator header: no blank cell inside a word
+
+
+async def test_creator_header_keeps_wide_characters_together(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    for size in ((80, 24), (120, 40)):
+        app = TikGetApp(demo_settings, clock=demo_clock)
+        async with app.run_test(size=size) as pilot:
+            screen = app.main_screen
+            assert screen is not None
+            screen.input_pane.input.focus()
+            await pilot.press(*("@" + DEMO_CREATOR), "enter")
+            await wait_until(pilot, lambda s=screen: bool(  # type: ignore[misc]
+                s.stories.groups.get(DEMO_CREATOR) and s.stories.groups[DEMO_CREATOR].creator),
+                "the listing")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            nickname = screen.stories.groups[DEMO_CREATOR].creator.nickname
+            assert "旅行日記" in nickname
+            shown = screen_text(app)
+            header = next(line for line in shown.splitlines() if "Mika" in line)
+            assert "旅行日記" in header, (size, header)

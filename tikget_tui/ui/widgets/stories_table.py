@@ -81,6 +81,38 @@ def next_poll_text(next_poll_at: datetime | None, now: datetime) -> str:
     return f"next poll {local} (in {format_wait((next_poll_at - now).total_seconds())})"
 
 
+def _ease_wide(line: Text, widths: list[int]) -> Text:
+    """``line`` with a space doubled wherever that keeps a wide character off a column
+    boundary: the blank a straddling character needs then sits beside a space instead of
+    inside a word ("旅 行日記"). Where no space precedes it in that column, unchanged."""
+    boundaries: list[int] = []
+    total = 0
+    for width in widths[:-1]:
+        total += width
+        boundaries.append(total)
+    inserts: list[int] = []
+    pos, last_space, column_start = 0, -1, 0
+    for index, ch in enumerate(line.plain):
+        w = cell_len(ch)
+        crossed = next((b for b in boundaries if pos < b < pos + w), None)
+        if crossed is not None and last_space >= column_start:
+            inserts.append(last_space)
+            pos += 1  # everything from that space on moves one cell: the character fits
+            last_space = -1
+        if crossed is not None or pos in boundaries:  # this character starts a column
+            column_start = index
+        if ch == " ":
+            last_space = index
+        pos += w
+    if not inserts:
+        return line
+    pieces = line.divide(inserts)
+    eased = pieces[0]
+    for piece in pieces[1:]:
+        eased = eased + Text(" ") + piece
+    return eased
+
+
 def _cut(line: Text, widths: list[int]) -> list[Text]:
     """Cut one line at the column boundaries (in cells; a wide character never straddles
     one: it moves to the next column and the cell before it is padded)."""
@@ -120,7 +152,10 @@ def span_cells(text: Text, widths: list[int], *, max_lines: int | None = 1) -> l
     columns: list[list[Text]] = [[] for _ in widths]
     for line in lines:
         line.rstrip()
-        for i, piece in enumerate(_cut(line, widths)):
+        eased = _ease_wide(line, widths)
+        if eased is not line:  # one cell longer per doubled space: fit the row again
+            eased.truncate(total, overflow="ellipsis")
+        for i, piece in enumerate(_cut(eased, widths)):
             columns[i].append(piece)
     cells = []
     for parts in columns:
