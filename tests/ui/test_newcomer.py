@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from textual.command import CommandList, CommandPalette
 
 from tests.plugins.ui import notifications, wait_until
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
-from tikget_tui.demo import DemoServer
+from tikget_tui.demo import DemoServer, MediaCatalog
 from tikget_tui.demo.scenario import (
     DEMO_CREATOR,
     DEMO_EMPTY_CREATOR,
@@ -386,3 +389,57 @@ async def test_creator_header_keeps_wide_characters_together(
             shown = screen_text(app)
             header = next(line for line in shown.splitlines() if "Mika" in line)
             assert "旅行日記" in header, (size, header)
+
+
+# -- 13. a demo creator with large stories served slowly
+
+
+async def test_demo_has_large_slow_stories_named_in_the_hint(
+    demo_media: MediaCatalog, demo_clock: FakeClock, tmp_path: Path
+) -> None:
+    from tikget_tui.config import load
+    from tikget_tui.demo.media import LARGE_BY_NAME
+    from tikget_tui.demo.scenario import DEMO_BIG_CREATOR, people_scenario
+    from tikget_tui.verify import Expected, verify
+
+    # the tests' own media never includes the large file: it is made only for a scenario
+    # that lists it, here in a copy of the tests' catalog folder
+    assert not set(LARGE_BY_NAME) & set(demo_media)
+    scenario = people_scenario()
+    creator = scenario.creator(DEMO_BIG_CREATOR)
+    assert creator is not None and len(creator.stories) >= 3
+    rates = {s.media_faults.bytes_per_second for s in creator.stories if s.media_faults}
+    assert len(rates) == 1 and 1e6 <= rates.pop() <= 10e6  # a few MB/s per download
+    folder = tmp_path / "media"
+    folder.mkdir()
+    for media in demo_media.values():
+        (folder / media.path.name).symlink_to(media.path)
+    catalog = MediaCatalog(folder, {n: dataclasses.replace(m, path=folder / m.path.name)
+                                    for n, m in demo_media.items()})
+    server = DemoServer(scenario, clock=demo_clock, media=catalog)
+    await server.start()
+    try:
+        settings = load().replace(service_origin=server.origin,
+                                  download_dir=tmp_path / "downloads", api_min_interval=0.0)
+        async with TikTokClient(settings, clock=demo_clock) as client:
+            listing = await client.lookup_stories(DEMO_BIG_CREATOR)
+        sizes = [s.sources[0].data_size or 0 for s in listing.stories]
+        assert len(sizes) == 3 and min(sizes) >= 64 * 2**20
+        assert 200 * 2**20 <= sum(sizes) <= 600 * 2**20  # a few hundred MB in all
+        # the large file is a valid, verifiable MP4 (a clip and a trailing free box)
+        assert server.media is not None
+        large = server.media[creator.stories[0].media]
+        assert large.path.stat().st_size == sizes[0]
+        report = await verify(large.path, Expected(kind="video", duration=large.duration))
+        assert str(report.verdict) == "ok", report.summary
+
+        # the app's demo hint names it
+        app = TikGetApp(settings, clock=demo_clock, demo_origin=server.origin)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.main_screen is not None
+            assert "@" + DEMO_BIG_CREATOR in app.main_screen.input_pane.status_text
+    finally:
+        await server.stop()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"`@{DEMO_BIG_CREATOR}`" in readme

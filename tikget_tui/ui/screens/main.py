@@ -149,7 +149,8 @@ class MainScreen(Screen[None]):
         if self.tikget.demo_origin:
             self.input_pane.set_status(
                 "demo service: try @mika.travels, @studio.photos, @quiet.creator, "
-                "@secret.garden, @weird.names or @nobody")
+                "@secret.garden, @weird.names or @nobody; @big.files has large stories "
+                "that download slowly (try p, u and x in the queue)")
 
     @property
     def input_pane(self) -> InputPane:
