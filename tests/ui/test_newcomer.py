@@ -443,3 +443,41 @@ async def test_demo_has_large_slow_stories_named_in_the_hint(
         await server.stop()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"`@{DEMO_BIG_CREATOR}`" in readme
+
+
+# -- 3 (hints only): a hint names keys that work where it is read
+
+
+async def test_library_hint_names_keys_that_work_from_the_filter(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from tests.ui.test_library import open_library
+    from tikget_tui.models import Creator, Story
+    from tikget_tui.store import ArchiveEntry
+
+    now = demo_clock.now()
+    with Store.open(demo_settings.state_db) as store:
+        story = Story(id="7440000000000000201", creator=Creator("ana", "Ana"),
+                      created_at=now - timedelta(hours=2), expires_at=now + timedelta(hours=2),
+                      caption="one saved story")
+        job = store.add_job(story, variant="video", state=JobState.DONE)
+        store.archive_put(ArchiveEntry(story_id=story.id, variant="video",
+                                       path=demo_settings.download_dir / "a.mp4", size=1,
+                                       verdict="ok", saved_at=now, creator="ana",
+                                       job_id=job.id))
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.manager is not None, "the queue")
+        screen = await open_library(pilot, app)
+        pane = screen.library
+        pane.filter.focus()
+        await pilot.pause()
+        hint = pane.status_text
+        assert "? lists" not in hint  # ? is text in the filter
+        assert "F1 lists the keys" in hint and "(s in the list)" in hint
+        await pilot.press("f1")  # from inside the filter
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert pane.filter.value == ""

@@ -422,7 +422,7 @@ class MainScreen(Screen[None]):
         if n:
             self.input_pane.set_status(
                 f"{who}: {n} active {'story' if n == 1 else 'stories'} "
-                "(space selects, d downloads, a takes all)")
+                "(in pane 2: space selects, d downloads, a takes all)")
         else:
             reason = safe_line(story_list.reason) or "no active story right now"
             # the reason often names the creator already ('@x has no active story right now')

@@ -174,8 +174,9 @@ class LibraryPane(Vertical):
                             "the archive opens with the download queue…")
             return
         what = f"{len(shown)} of {total}" if text.strip() else f"{total}"
-        self.set_status(f"{what} saved · sorted by {self.sort_key} (s) · Enter: report · "
-                        "? lists the keys")
+        # keys that work where this is read: typed in the filter, ? and s are text; F1 is not
+        self.set_status(f"{what} saved · sorted by {self.sort_key} (s in the list) · "
+                        "Enter: report · F1 lists the keys")
 
     # -- row actions -----------------------------------------------------------------
 
