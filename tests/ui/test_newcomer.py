@@ -481,3 +481,29 @@ async def test_library_hint_names_keys_that_work_from_the_filter(
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert pane.filter.value == ""
+
+
+async def test_a_cleared_story_asked_for_again_is_back_in_the_queue_as_done(
+    demo_server: DemoServer, demo_settings: Settings, demo_clock: FakeClock
+) -> None:
+    from tests.ui.test_library import save_all
+
+    app = TikGetApp(demo_settings, clock=demo_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await save_all(pilot, app, DEMO_PHOTO_CREATOR)
+        assert app.manager is not None
+        saved = {j.id for j in app.manager.jobs() if str(j.state) == "done"}
+        assert saved
+        screen.action_pane("queue")
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.queue.jobs == {} and app.manager.jobs() == []
+        screen.action_pane("stories")
+        first = screen.stories.groups[DEMO_PHOTO_CREATOR].story_ids[0]
+        screen.stories.move_to(first)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: "already saved" in notifications(app)[-1],
+                         "the already-saved answer")
+        [job] = app.manager.jobs()
+        assert job.id in saved and str(job.state) == "done"
+        assert set(screen.queue.order) == {job.id} and set(screen.queue.jobs) == {job.id}

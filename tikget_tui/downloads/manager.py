@@ -422,6 +422,7 @@ class DownloadManager:
                 log.info("note added to the saved copy %s", entry.path)
         job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         if job is not None and job.state == JobState.DONE and not added:
+            self._cleared.discard(job.id)  # asked for again: back in the queue, as done
             return self._jobs.get(job.id, job)
         if job is not None and job.state == JobState.DONE:
             noted = job.note if "could not" in added else copies.combine_notes(job.note, note)
