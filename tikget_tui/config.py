@@ -67,6 +67,9 @@ class Settings:
     default_note: str = ""
     confirm_quit: bool = True
     """Quitting the app with downloads running or queued asks first (y/Enter quits)."""
+    drop_finished_at_start: bool = True
+    """At start the queue leaves out the done, cancelled and expired jobs of earlier runs
+    (the store keeps them: the library and the archive still read their story)."""
     download_dir_chosen: bool = False
     """The user named ``download_dir`` (config file, ``TIKGET_DOWNLOAD_DIR``, ``--dir`` or the
     app): it must exist or have a parent that does. The default folder is simply created."""
@@ -159,6 +162,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "concurrency": ("TIKGET_CONCURRENCY", int),
     "prefer_h264": ("TIKGET_PREFER_H264", bool),
     "audio_mp3": ("TIKGET_AUDIO_MP3", bool),
+    "drop_finished_at_start": ("TIKGET_DROP_FINISHED_AT_START", bool),
     "ffprobe_path": ("TIKGET_FFPROBE", str),
     "ffmpeg_path": ("TIKGET_FFMPEG", str),
     "service_origin": ("TIKGET_SERVICE", str),
@@ -233,7 +237,7 @@ def _field_types() -> dict[str, type]:
         "service_origin": str, "poll_interval": float, "per_host_concurrency": int,
         "api_min_interval": float, "max_retries": int, "request_timeout": float,
         "theme": str, "keymap": dict, "default_note": str, "impersonate": str,
-        "confirm_quit": bool,
+        "confirm_quit": bool, "drop_finished_at_start": bool,
         "max_page_bytes": int, "max_media_bytes": int, "media_size_margin": float,
         "request_deadline": float, "min_media_rate": int, "min_rate_grace": float,
         "max_json_bytes": int, "max_picture_pixels": int, "child_memory_bytes": int,

@@ -14,11 +14,14 @@ A filter is words, all of which must match an item:
   ``tikget audit``);
 - ``#tag``: a hashtag in the caption; ``@name``: the creator;
 - anything else: a piece of the creator, caption, note, kind or file name.
+
+Matching ignores case and accents (``kyoto`` finds "Kyōto", ``strasse`` "Straße").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -136,6 +139,14 @@ def _dt(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
+def fold(text: str) -> str:
+    """``text`` for matching: case folded, accents dropped ('Kyōto' -> 'kyoto')."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def item_from_row(row: dict[str, Any]) -> LibraryItem:
     raw_files = row.get("files_json") or "[]"
     try:
@@ -156,8 +167,8 @@ def item_from_row(row: dict[str, Any]) -> LibraryItem:
             posted = datetime.fromisoformat(row["posted_at"])
         except (TypeError, ValueError):
             posted = None
-    search = " ".join((f"@{creator}", row.get("nickname") or "", caption, note, kind,
-                       path.name, path.parent.name, row["story_id"])).lower()
+    search = fold(" ".join((f"@{creator}", row.get("nickname") or "", caption, note, kind,
+                            path.name, path.parent.name, row["story_id"])))
     mark = row.get("audit") or ""
     checked = row.get("checked") or ""
     copied = row.get("copied_from")
@@ -265,7 +276,7 @@ def _day_test(days: set[date] | None, month_day: tuple[int, int] | None) -> Test
 
 def compile_filter(text: str, now: datetime) -> list[Test]:
     """The tests a filter text stands for (each must pass)."""
-    words = text.lower().split()
+    words = fold(text).split()
     tests: list[Test] = []
     today = now.astimezone().date()
     i = 0

@@ -84,3 +84,19 @@ def test_the_declared_duration_is_checked(run_cli, saved: Path) -> None:
     result = run_cli("verify", str(video))
     assert result.rc == 1
     assert "the source said 30.00 s" in result.out
+
+
+def test_r_says_why_it_skipped_a_cache_folder(run_cli, saved: Path) -> None:
+    """The preview frames' cache (tagged CACHEDIR.TAG) is skipped by -r: said as such, never
+    as '-r looks inside' to someone who gave -r (issue 26)."""
+    cache = saved / "frames"
+    cache.mkdir()
+    (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    (cache / "first.jpg").write_bytes(b"\xff\xd8 not a real picture")
+    deep = run_cli("verify", "-r", str(saved))
+    assert deep.rc == 0, deep
+    assert "-r looks inside" not in deep.out + deep.err
+    assert "1 cache folder (a CACHEDIR.TAG marks it" in deep.out
+    assert "first.jpg" not in deep.out
+    shallow = run_cli("verify", str(saved))
+    assert "1 sub-folder (-r looks inside)" in shallow.out

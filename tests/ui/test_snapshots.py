@@ -91,7 +91,8 @@ def test_watched_creator_80x24(snap_compare: Any, thread_settings: Settings,
 
 
 def _queue_in_every_state(settings: Settings, clock: FakeClock) -> None:
-    """Jobs restored in the states a person meets (none running: speeds would vary)."""
+    """Jobs restored in the states a person meets (none running: speeds would vary); the
+    settings keep earlier runs' finished rows (``drop_finished_at_start`` false)."""
     import asyncio
 
     from tikget_tui.store import JobState
@@ -118,6 +119,7 @@ def _queue_in_every_state(settings: Settings, clock: FakeClock) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_queue_in_every_state(snap_compare: Any, thread_settings: Settings,
                               demo_clock: FakeClock, size: tuple[int, int]) -> None:
+    thread_settings = thread_settings.replace(drop_finished_at_start=False)
     _queue_in_every_state(thread_settings, demo_clock)
 
     async def run_before(pilot: Pilot[Any]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import subprocess
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ class MediaSpec:
     source: str = "testsrc2"  # lavfi video source
     tone: int = 440  # sine frequency (Hz)
     fps: int = 24
+    pad_to: int = 0  # large files: the clip, then an MP4 ``free`` box up to this many bytes
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,19 @@ def _ffmpeg_args(ffmpeg: str, spec: MediaSpec, out: Path) -> list[str]:
             "-c:a", "libmp3lame", "-b:a", "96k", "-ac", "2", "-f", "mp3", str(out)]
 
 
+def _pad(path: Path, size: int) -> None:
+    """Grow an MP4 to ``size`` bytes with a trailing top-level ``free`` box: players and
+    ffprobe skip it, so the file stays a valid, verifiable MP4. Its body is a hole (sparse
+    where the file system can), so a few hundred MB cost no time and little disk."""
+    have = path.stat().st_size
+    if size <= have + 8 or size - have >= 1 << 32:
+        raise MediaGenerationError(f"cannot pad demo file {path.name} to {size} bytes")
+    with open(path, "r+b") as fh:
+        fh.seek(have)
+        fh.write(struct.pack(">I", size - have) + b"free")
+        fh.truncate(size)
+
+
 def _generate(ffmpeg: str, spec: MediaSpec, folder: Path) -> None:
     final = folder / spec.filename
     if final.is_file() and final.stat().st_size > 0:
@@ -170,6 +185,8 @@ def _generate(ffmpeg: str, spec: MediaSpec, folder: Path) -> None:
                 f"ffmpeg could not make demo file {spec.filename}: "
                 f"{detail[-1] if detail else f'exit status {proc.returncode}'}"
             )
+        if spec.pad_to:
+            _pad(tmp, spec.pad_to)
         os.replace(tmp, final)
     except subprocess.TimeoutExpired:
         raise MediaGenerationError(
@@ -212,9 +229,9 @@ class MediaCatalog(Mapping[str, MediaFile]):
         return len(self._files)
 
 
-def _catalog(folder: Path) -> MediaCatalog | None:
+def _catalog(folder: Path, specs: tuple[MediaSpec, ...] = SPECS) -> MediaCatalog | None:
     files: dict[str, MediaFile] = {}
-    for spec in SPECS:
+    for spec in specs:
         path = folder / spec.filename
         try:
             size = path.stat().st_size
@@ -252,3 +269,38 @@ def ensure_media(media_dir: Path, tools: MediaTools | None = None) -> MediaCatal
     if done is None:  # pragma: no cover - only if files vanish under us
         raise MediaGenerationError(f"demo media in {folder} disappeared while being made")
     return done
+
+
+# -- large files, made only for a scenario that lists them ------------------------------
+# The built-in demo's @big.files (scenario.add_big_files_creator): stories large enough,
+# served slowly enough, to watch their progress and try pause, resume and cancel. A short
+# low-complexity clip (well under a second of ffmpeg) padded to its size, never part of
+# SPECS: the tests' media stays as quick to make as before.
+
+MIB = 1024 * 1024
+LARGE_SPECS: tuple[MediaSpec, ...] = (
+    MediaSpec(name="large_a", filename="large_a.mp4", kind="video", width=360, height=640,
+              duration=20.0, codec="h264", has_audio=True, source="smptehdbars", tone=494,
+              fps=15, pad_to=96 * MIB),
+)
+LARGE_BY_NAME: dict[str, MediaSpec] = {s.name: s for s in LARGE_SPECS}
+
+
+def with_large_media(catalog: MediaCatalog, names: set[str],
+                     tools: MediaTools | None = None) -> MediaCatalog:
+    """``catalog`` plus the large files ``names`` asks for (:data:`LARGE_SPECS`), made in
+    its folder when missing."""
+    specs = tuple(LARGE_BY_NAME[n] for n in sorted(names) if n in LARGE_BY_NAME)
+    if not specs:
+        return catalog
+    folder = catalog.folder
+    made = _catalog(folder, specs)
+    if made is None:
+        ffmpeg = (tools or MediaTools.find()).ffmpeg
+        with _locked(folder):
+            for spec in specs:
+                _generate(ffmpeg, spec, folder)
+        made = _catalog(folder, specs)
+        if made is None:  # pragma: no cover - only if files vanish under us
+            raise MediaGenerationError(f"demo media in {folder} disappeared while being made")
+    return MediaCatalog(folder, {**dict(catalog.items()), **dict(made.items())})

@@ -234,10 +234,12 @@ def _sec_uid(n: int) -> str:
 def people_scenario() -> Scenario:
     """What a person meets in ``tikget --demo`` and ``tikget demo-server``: the default
     scenario, plus TikTok's proof-of-work page on a client's first visit (as the real
-    site does), so the demo walks the same path as the real thing."""
+    site does), so the demo walks the same path as the real thing; and @big.files, whose
+    large stories arrive slowly enough to try the queue's keys."""
     scenario = default_scenario()
     scenario.faults.challenge = ChallengeMode.FIRST_VISIT
     scenario.faults.challenge_max = 200_000
+    add_big_files_creator(scenario)
     return scenario
 
 
@@ -341,3 +343,28 @@ def default_scenario() -> Scenario:
         DEMO_SHORT_PHOTO: DEMO_PHOTO_STORY,
     }
     return scenario
+
+
+# -- @big.files: large stories served slowly (issue 26) ----------------------------------
+# Only in people_scenario (tikget --demo, tikget demo-server), not in the tests' default
+# scenario: three stories of 96 MiB each (288 MiB in all) at 3 MB/s per download, so a
+# newcomer sees progress, speed and ETA and can try pause (p), resume (u) and cancel (x).
+# The media is one padded clip (media.LARGE_SPECS), made when a server first needs it.
+
+DEMO_BIG_CREATOR = "big.files"
+DEMO_BIG_RATE = 3_000_000.0  # bytes per second, per download
+DEMO_BIG_STORIES = ("7440000000000000061", "7440000000000000062", "7440000000000000063")
+
+
+def add_big_files_creator(scenario: Scenario) -> DemoCreator:
+    slow = MediaFaults(bytes_per_second=DEMO_BIG_RATE)
+    captions = ("Harbour timelapse, full quality 🐢", "Night train, uncut 🚆",
+                "Rooftop rain, one long take 🌧️")
+    return scenario.add_creator(DemoCreator(
+        username=DEMO_BIG_CREATOR, nickname="Big Files · served slowly", user_id=_uid(61),
+        sec_uid=_sec_uid(61), signature="Large stories on a slow line: try p, u and x.",
+        stories=[DemoStory(sid, "large_a", caption, created=-(8 - 2 * i) * HOUR,
+                           media_faults=slow)
+                 for i, (sid, caption) in enumerate(zip(DEMO_BIG_STORIES, captions,
+                                                        strict=True))],
+    ))

@@ -38,7 +38,13 @@ from tikget_tui.demo.challenge import (
     check_solution,
     new_challenge,
 )
-from tikget_tui.demo.media import MediaCatalog, MediaFile, ensure_media
+from tikget_tui.demo.media import (
+    LARGE_BY_NAME,
+    MediaCatalog,
+    MediaFile,
+    ensure_media,
+    with_large_media,
+)
 from tikget_tui.demo.scenario import (
     ChallengeMode,
     DemoCreator,
@@ -322,6 +328,10 @@ class DemoServer:
             return self.origin
         if self.media is None:
             self.media = await asyncio.to_thread(ensure_media, self.media_dir, self.tools)
+        large = {s.media for c in self.scenario.creators.values() for s in c.stories
+                 if s.media in LARGE_BY_NAME} - set(self.media)
+        if large:  # made only for a scenario that lists them (the demo's @big.files)
+            self.media = await asyncio.to_thread(with_large_media, self.media, large, self.tools)
         if self.scenario.epoch is None:
             self.scenario.epoch = self.clock.time()
         if self.strict and self._wall is None:

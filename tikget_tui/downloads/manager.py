@@ -137,6 +137,11 @@ async def _to_thread_finalize(part: Path, final: Path) -> None:
     await asyncio.to_thread(finalize, part, final)
 
 
+# what the queue's clear key (and, at start, drop_finished_at_start) takes out of the queue:
+# final states but failed, which can be tried again
+FINISHED_STATES = FINAL_STATES - {JobState.FAILED}
+
+
 def _variant(story: Story, audio: bool) -> str:
     if audio:
         return "audio"
@@ -176,6 +181,9 @@ class DownloadManager:
         (computed during the transfer): verification takes it instead of reading them."""
         self._progress_rate = progress_per_second
         self._jobs: dict[int, Job] = {}
+        self._cleared: set[int] = set()
+        """Finished jobs taken out of the queue (:meth:`clear_finished`): ``jobs()`` leaves
+        them out, ``job()`` still knows them; a change to one brings it back."""
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._intent: dict[int, str] = {}
         self._renditions: dict[int, _Renditions] = {}
@@ -230,6 +238,8 @@ class DownloadManager:
                 job = self.store.update_job(
                     job.id, state=JobState.QUEUED, reason="resuming after a restart"
                 )
+            elif job.state in FINISHED_STATES and self.settings.drop_finished_at_start:
+                self._cleared.add(job.id)  # an earlier run's finished row: not in the queue
             self._jobs[job.id] = job
         if self.settings.download_dir.is_dir():
             convert.cleanup_temp(self.settings.download_dir)
@@ -265,11 +275,36 @@ class DownloadManager:
     # -- queries -----------------------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
-        """Every job, in the order they were added."""
-        return [self._jobs[k] for k in sorted(self._jobs)]
+        """Every job of the queue, in the order they were added (not the cleared ones)."""
+        return [self._jobs[k] for k in sorted(self._jobs) if k not in self._cleared]
 
     def job(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
+
+    def known_stories(self, username: str) -> list[Story]:
+        """The stories of ``username`` its jobs hold (cleared ones too), each once (the
+        newest job's copy), in the order they were first queued: what a watched creator
+        last showed, before its next poll lists it afresh."""
+        name = username.lstrip("@").lower()
+        by_id: dict[str, Story] = {}
+        for job_id in sorted(self._jobs):
+            story = self._jobs[job_id].story
+            if story.creator.unique_id.lower() == name:
+                by_id[story.id] = story
+        return list(by_id.values())
+
+    def clear_finished(self) -> list[int]:
+        """Take the done, cancelled and expired jobs out of the queue; their ids.
+
+        They stay known (``job()``, the archive's already-saved answers) and in the store
+        (the library reads a saved story's caption and dates from its job); a job that
+        changes again (a new note, a retry) comes back. With
+        ``settings.drop_finished_at_start`` the next start leaves them out too."""
+        gone = [jid for jid, job in sorted(self._jobs.items())
+                if job.state in FINISHED_STATES and jid not in self._tasks
+                and jid not in self._cleared]
+        self._cleared.update(gone)
+        return gone
 
     async def wait_idle(self) -> None:
         """Return when no job is queued or running (paused ones do not count)."""
@@ -312,6 +347,7 @@ class DownloadManager:
     def _set(self, job_id: int, **changes: Any) -> Job:
         job = self.store.update_job(job_id, **changes)
         self._jobs[job_id] = job
+        self._cleared.discard(job_id)  # changed again: back in the queue
         self._emit(JobChanged(job))
         return job
 
@@ -453,6 +489,7 @@ class DownloadManager:
                 log.info("note added to the saved copy %s", entry.path)
         job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         if job is not None and job.state == JobState.DONE and not added:
+            self._cleared.discard(job.id)  # asked for again: back in the queue, as done
             return self._jobs.get(job.id, job)
         if job is not None and job.state == JobState.DONE:
             noted = job.note if "could not" in added else copies.combine_notes(job.note, note)

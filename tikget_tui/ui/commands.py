@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from tikget_tui.ui import keymap
 
 
 class ActionCommands(Provider):
-    """Every action of :data:`tikget_tui.ui.keymap.ACTIONS`, by its description."""
+    """Every action of :data:`tikget_tui.ui.keymap.ACTIONS`, by its description.
+
+    A command whose name matches the query ranks above every command that matches
+    only by its description ("pause" is Pause, not Watch whose help mentions a paused
+    account). Each command shows its current key(s) beside its name.
+    """
 
     def _commands(self) -> list[tuple[str, keymap.ActionSpec]]:
         return [(f"{spec.description}: {spec.help}", spec) for spec in keymap.ACTIONS]
+
+    def key_label(self, spec: keymap.ActionSpec) -> str:
+        """The key(s) of ``spec`` after the user's keymap, as the footer shows them."""
+        user_keymap: dict[str, str] = getattr(self.app, "user_keymap", {})
+        return " / ".join(self.app.get_key_display(Binding(key, ""))
+                          for key in keymap.keys_for(spec, user_keymap))
+
+    def _display(self, spec: keymap.ActionSpec, name: Content) -> Content:
+        return Content.assemble(name, "  ", (self.key_label(spec), "$text-muted"))
 
     async def _run(self, spec: keymap.ActionSpec) -> None:
         run = getattr(self.screen, "run_spec", None)
@@ -22,12 +38,21 @@ class ActionCommands(Provider):
 
     async def discover(self) -> Hits:
         for _title, spec in self._commands():
-            yield DiscoveryHit(spec.description, partial(self._run, spec), help=spec.help)
+            yield DiscoveryHit(self._display(spec, Content(spec.description)),
+                               partial(self._run, spec), text=spec.description, help=spec.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, spec in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(spec.description), partial(self._run, spec),
-                          help=spec.help)
+        for _title, spec in self._commands():
+            by_name = matcher.match(spec.description)
+            if by_name > 0:  # (0.5, 1]: above any match by the description alone
+                score = 0.5 + by_name / 2
+                name = matcher.highlight(spec.description)
+            else:
+                by_help = matcher.match(spec.help)
+                if by_help <= 0:
+                    continue
+                score = by_help / 2  # (0, 0.5]
+                name = Content(spec.description)
+            yield Hit(score, self._display(spec, name), partial(self._run, spec),
+                      text=spec.description, help=spec.help)

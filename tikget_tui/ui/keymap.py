@@ -107,6 +107,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "queue"),
     ActionSpec("verify", "v", "verify", "Verify",
                "Run the verification of the finished file again", "queue"),
+    ActionSpec("clear", "c", "clear_finished", "Clear",
+               "Clear the done, cancelled and expired rows from the queue (saved files stay "
+               "in the library)", "queue"),
     ActionSpec("library_report", "enter", "report", "Report",
                "Show the full report of the saved item (with its first and last frames)",
                "library"),

@@ -38,6 +38,7 @@ class Collected:
     partial: int = 0  # .part / .tmp skipped
     other: int = 0  # files in a folder that are not media
     folders: int = 0  # sub-folders not searched (no -r)
+    caches: int = 0  # sub-folders not searched: tagged caches (our preview frames), even with -r
 
     def skipped_line(self) -> str:
         """'skipped 7 sidecars (.info.json), 1 partial download (.part)' or ''."""
@@ -54,6 +55,9 @@ class Collected:
         if self.folders:
             parts.append(f"{self.folders} sub-folder{'s' if self.folders != 1 else ''} "
                          "(-r looks inside)")
+        if self.caches:
+            parts.append(f"{self.caches} cache folder{'s' if self.caches != 1 else ''} "
+                         "(a CACHEDIR.TAG marks it: e.g. the app's preview frames, not media)")
         return ("skipped " + ", ".join(parts)) if parts else ""
 
 
@@ -89,10 +93,14 @@ def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
         for entry in entries:
             path = Path(entry.path)
             if entry.is_dir():
-                if recursive and not (path / CACHEDIR_TAG).is_file():
-                    walk(path)  # a tagged cache (our preview frames) is not media to check
+                tagged = recursive and (path / CACHEDIR_TAG).is_file()
+                if recursive and not tagged:
+                    walk(path)
                 elif not entry.name.startswith("."):
-                    out.folders += 1
+                    if tagged:
+                        out.caches += 1  # a tagged cache (our preview frames) is not media
+                    else:
+                        out.folders += 1
                 continue
             if entry.name.startswith("."):
                 continue  # hidden files (.DS_Store...) are nobody's media

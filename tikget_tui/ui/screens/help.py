@@ -6,12 +6,14 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from tikget_tui.ui import keymap
 from tikget_tui.ui.screens.dialog import Dialog
+
+CLOSE_HINT = "Esc closes · ↑ ↓ PgUp PgDn End scroll"
 
 
 class HelpScreen(Dialog[None]):
@@ -57,12 +59,13 @@ class HelpScreen(Dialog[None]):
             "e.g. download = \"ctrl+d\".",
             "$text-muted",
         ))
-        with Vertical(id="help-box"):
-            yield Static(Content.styled("TikGet keys", "bold"), id="help-title")
-            with VerticalScroll(id="help-scroll"):
-                yield Static(Content("\n").join(lines), id="help-body", markup=False)
-            yield Static(Content.styled("Esc or ? closes this screen", "$text-muted"),
-                         id="help-hint")
+        # One scrolling box: its title and its hint sit in its border, so the last line of
+        # the list can always be scrolled into view and the hint is never pushed off screen.
+        box = VerticalScroll(id="help-box")
+        box.border_title = "TikGet keys"
+        box.border_subtitle = CLOSE_HINT
+        with box:
+            yield Static(Content("\n").join(lines), id="help-body", markup=False)
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)

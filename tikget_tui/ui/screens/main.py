@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # links, models, the library and the dialogs load after the f
     from tikget_tui.models import Story
     from tikget_tui.store import Job
     from tikget_tui.ui.app import TikGetApp
+    from tikget_tui.ui.lookup_tally import LookupTally
     from tikget_tui.ui.widgets.library_pane import LibraryPane
     from tikget_tui.ui.widgets.pane_tabs import PaneTabs
 
@@ -149,7 +150,8 @@ class MainScreen(Screen[None]):
         if self.tikget.demo_origin:
             self.input_pane.set_status(
                 "demo service: try @mika.travels, @studio.photos, @quiet.creator, "
-                "@secret.garden, @weird.names or @nobody")
+                "@secret.garden, @weird.names or @nobody; @big.files has large stories "
+                "that download slowly (try p, u and x in the queue)")
 
     @property
     def input_pane(self) -> InputPane:
@@ -347,36 +349,75 @@ class MainScreen(Screen[None]):
             self.notify(f"{status} {'; '.join(notes)}", severity="warning", markup=False)
         else:
             self.input_pane.set_status(status)
+        from tikget_tui.ui.lookup_tally import LookupTally
+
+        # several at once: one summary when the last one ends (each result alone would
+        # leave only the last on the message line)
+        tally = LookupTally(len(targets)) if len(targets) > 1 else None
         for target in targets:
-            self._start_lookup(target, target.display, reveal=True)
+            self._start_lookup(target, target.display, reveal=True, tally=tally)
         if self.active_pane == "input":
             self.shown_pane = "stories"
 
-    def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False) -> None:
+    def _start_lookup(self, target: links.Target, query: str, *, reveal: bool = False,
+                      tally: LookupTally | None = None) -> None:
         from tikget_tui import links
 
         self.lookups_started += 1
         if isinstance(target, links.UserTarget) and target.username:
             self.stories.expect(target.username)
-        self.run_worker(self._lookup(target, query, reveal), group="lookup",
+        self.run_worker(self._lookup(target, query, reveal, tally), group="lookup",
                         name=f"look up {query}", exit_on_error=False)
 
-    async def _lookup(self, target: links.Target, query: str, reveal: bool) -> None:
+    async def _lookup(self, target: links.Target, query: str, reveal: bool,
+                      tally: LookupTally | None = None) -> None:
         from tikget_tui import links
-        from tikget_tui.tiktok.errors import TikTokError
+        from tikget_tui.tiktok.errors import (
+            LoginRequired,
+            PostUnavailable,
+            PrivateAccount,
+            PrivatePost,
+            RegionLocked,
+            TikTokError,
+            UserNotFound,
+        )
 
-        client = await self.tikget.ready_client()
+        refusals = (PrivateAccount, UserNotFound, PostUnavailable, PrivatePost, RegionLocked,
+                    LoginRequired)
+        kinds = {PrivateAccount: "private", PrivatePost: "private", UserNotFound: "unknown",
+                 PostUnavailable: "unavailable"}
+        outcome: tuple[str, int] = ("failed", 0)
+        error = ""
         try:
+            client = await self.tikget.ready_client()
             if isinstance(target, links.UserTarget):
                 listed = await client.lookup_stories(target)
+                n = len(listed.stories)
+                outcome = ("stories", n) if n else ("none", 0)
                 self.post_message(StoriesListed(listed, query, reveal=reveal))
             else:
                 self.post_message(StoryResolved(await client.resolve(target), query))
+                outcome = ("found", 1)
         except TikTokError as exc:  # refused (private, gone, bot wall) or failed: its line
             # goes where the look-up was shown, not only to the message line
+            if isinstance(exc, refusals):
+                outcome = (kinds.get(type(exc), "refused"), 0)
+            else:
+                error = exc.reason
             name = (target.username or target.user_id or query) if isinstance(
                 target, links.UserTarget) else (getattr(target, "username", None) or query)
             self.post_message(LookupRefused(name or query, exc.reason))
+        except Exception as exc:
+            error = error_line(exc)
+            raise
+        finally:
+            if tally is not None:
+                tally.add(*outcome, error=error)
+                if tally.complete:  # after the messages posted above: the last word
+                    self.call_later(self._show_tally, tally)
+
+    def _show_tally(self, tally: LookupTally) -> None:
+        self.input_pane.set_status(tally.summary(), error=tally.any_problem)
 
     @on(StoriesListed)
     def _listed(self, message: StoriesListed) -> None:
@@ -392,7 +433,7 @@ class MainScreen(Screen[None]):
         elif n:
             self.input_pane.set_status(
                 f"{who}: {n} active {'story' if n == 1 else 'stories'} "
-                "(space selects, d downloads, a takes all)")
+                "(in pane 2: space selects, d downloads, a takes all)")
         else:
             reason = safe_line(story_list.reason) or "no active story right now"
             # the reason often names the creator already ('@x has no active story right now')
@@ -502,9 +543,11 @@ class MainScreen(Screen[None]):
                         f"note kept for {len(ids)} {'story' if len(ids) == 1 else 'stories'}",
                         markup=False)
 
-        from tikget_tui.ui.screens.note import NoteScreen
+        from tikget_tui.ui.screens.note import NoteScreen, story_line
 
-        self.app.push_screen(NoteScreen(len(ids), current), done)
+        named = [story_line(s.creator.handle, s.caption, s.created_at)
+                 for s in (self.stories.stories.get(i) for i in ids) if s is not None]
+        self.app.push_screen(NoteScreen(len(ids), current, named), done)
 
     @on(StoriesTable.StoryExpired)
     def _expired(self, message: StoriesTable.StoryExpired) -> None:
@@ -517,6 +560,21 @@ class MainScreen(Screen[None]):
     def _job_action(self, message: QueueTable.JobAction) -> None:
         message.stop()
         self.run_job_action(message.action, message.job_id)
+
+    @on(QueueTable.ClearFinished)
+    def _clear_finished(self, message: QueueTable.ClearFinished) -> None:
+        message.stop()
+        manager = self.tikget.manager
+        if manager is None:
+            self.notify("the download queue is still starting; try again in a moment",
+                        severity="warning", markup=False)
+            return
+        gone = manager.clear_finished()
+        for job_id in gone:
+            self._job_states.pop(job_id, None)
+        self.queue.set_jobs(manager.jobs())
+        self.notify(f"cleared {len(gone)} finished row(s) from the queue" if gone else
+                    "no done, cancelled or expired row to clear", markup=False)
 
     def run_job_action(self, action: str, job_id: int) -> None:
         """Pause, resume, cancel, retry or verify again (the queue's keys; the library's v)."""
@@ -597,7 +655,9 @@ class MainScreen(Screen[None]):
         self.library.changed()
         app = self.tikget
         if app.watcher is not None:
-            self.stories.set_watching(manager.store.watch_list())
+            watched = manager.store.watch_list()
+            self.stories.set_watching(watched)
+            self._show_known_stories(manager, watched)
             app.start_watching()
         self.show_timer_line()
         self.set_interval(60, self.show_timer_line)
@@ -616,6 +676,23 @@ class MainScreen(Screen[None]):
         except StoreError:
             return
         self._show_audio()
+
+    def _show_known_stories(self, manager: Any, watched: Sequence[Any]) -> None:
+        """Watched creators show their last known stories at once (from the queue's jobs,
+        marked with when they were listed), not only a header until the next poll."""
+        from tikget_tui.models import StoryList
+        from tikget_tui.ui.widgets.stories_table import group_key
+
+        now = self.tikget.clock.now()
+        for entry in watched:
+            group = self.stories.groups.get(group_key(entry.username))
+            if group is None or group.creator is not None or group.refused:
+                continue  # already listed in this run, or refused
+            known = [s for s in manager.known_stories(entry.username) if not s.is_expired(now)]
+            if known:
+                self.stories.show_known(StoryList(creator=known[-1].creator,
+                                                  stories=tuple(known)), entry.last_poll_at)
+                self._mark_archived(known)
 
     # -- the watch list --------------------------------------------------------------
 

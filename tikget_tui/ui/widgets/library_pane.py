@@ -197,8 +197,9 @@ class LibraryPane(Vertical):
                             "the archive opens with the download queue…")
             return
         what = f"{len(shown)} of {total}" if text.strip() else f"{total}"
-        self.set_status(f"{what} saved · sorted by {self.sort_key} (s) · Enter: report · "
-                        "? lists the keys")
+        # keys that work where this is read: typed in the filter, ? and s are text; F1 is not
+        self.set_status(f"{what} saved · sorted by {self.sort_key} (s in the list) · "
+                        "Enter: report · F1 lists the keys")
 
     # -- row actions -----------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class LibraryPane(Vertical):
         self._app.notify(f"opened {path.name} with the system viewer")
 
     def do_edit_note(self, item: Any) -> None:
-        from tikget_tui.ui.screens.note import NoteScreen
+        from tikget_tui.ui.screens.note import NoteScreen, story_line
 
         store = self.store
         if store is None:
@@ -273,7 +274,9 @@ class LibraryPane(Vertical):
             self.run_worker(self._set_note(store, item, note), group="library-note",
                             name="change the note", exit_on_error=False)
 
-        self._app.push_screen(NoteScreen(1, item.note), done)
+        self._app.push_screen(NoteScreen(1, item.note, [
+            story_line(f"@{item.creator}" if item.creator else "", item.caption,
+                       item.posted_at)]), done)
 
     async def _set_note(self, store: Any, item: Any, note: str) -> None:
         import asyncio

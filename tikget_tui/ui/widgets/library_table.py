@@ -155,12 +155,13 @@ class LibraryTable(ScrollView, can_focus=True):
     # -- data ----------------------------------------------------------------------
 
     def set_items(self, items: Sequence[Any]) -> None:
-        """Show ``items`` (already filtered and sorted); the cursor stays on its item."""
+        """Show ``items`` (already filtered and sorted); the cursor stays on its item, and
+        where that item is gone (deleted) on the same position: the row that followed it."""
         current = self.current
         self.items = list(items)
         self._copies = any(getattr(i, "folder", "") for i in self.items)
         self.virtual_size = Size(self.size.width, len(self.items) + 1)
-        index = 0
+        index = self.cursor if current is not None else 0
         if current is not None:
             for i, item in enumerate(self.items):
                 if item.key == current.key:

@@ -23,6 +23,10 @@ from tikget_tui.ui.theme import state_style
 FIXED_COLUMNS = (("state", "state", 11), ("progress", "progress", 15), ("speed", "speed", 9),
                  ("eta", "ETA", 7), ("retries", "↻", 2))
 MIN_NAME = 12
+# speed and ETA say something only while a job downloads: when the name column would be
+# narrower than this, they are left out until a download runs, and the name gets their width
+ROOMY_NAME = 30
+LIVE_COLUMNS = frozenset({"speed", "eta"})
 
 # what the progress column says in the states where no bytes are moving
 STEP_WORDS = {"converting": "converting…", "verifying": "verifying…", "queued": "waiting"}
@@ -41,6 +45,9 @@ class QueueTable(DataTable[Any]):
             self.action = action
             self.job_id = job_id
 
+    class ClearFinished(Message):
+        """Take the done, cancelled and expired rows out of the queue."""
+
     class JobHighlighted(Message):
         """The cursor moved to a job (the report pane follows it)."""
 
@@ -54,22 +61,39 @@ class QueueTable(DataTable[Any]):
         self.order: list[int] = []
         self._shown: dict[tuple[int, str], str] = {}
         self._name_width = 30
+        self._width = 0  # the table's width at the last resize
+        self._live_columns = True  # speed and ETA shown
 
     def on_mount(self) -> None:
         self._add_columns()
+
+    def _fixed_columns(self) -> list[tuple[str, str, int]]:
+        return [c for c in FIXED_COLUMNS if self._live_columns or c[0] not in LIVE_COLUMNS]
 
     def _add_columns(self) -> None:
         # Text labels: a str label is parsed as markup, which loads rich's emoji table
         # (a few ms of the first frame) for plain words
         self.add_column(Text("name"), key="name", width=self._name_width)
-        for key, label, width in FIXED_COLUMNS:
+        for key, label, width in self._fixed_columns():
             self.add_column(Text(label), key=key, width=width)
 
+    def _fit_columns(self) -> bool:
+        """Size the name column (and show speed/ETA or not); True when that changed."""
+        def name_room(columns: Any) -> int:
+            fixed = sum(width + 2 * self.cell_padding for _, _, width in columns)
+            return self._width - fixed - 2 * self.cell_padding - 1
+
+        downloading = any(str(job.state) == "downloading" for job in self.jobs.values())
+        live = downloading or name_room(FIXED_COLUMNS) >= ROOMY_NAME
+        self._live_columns, was_live = live, self._live_columns
+        width = max(MIN_NAME, name_room(self._fixed_columns()))
+        changed = width != self._name_width or live != was_live
+        self._name_width = width
+        return changed
+
     def on_resize(self, event: Resize) -> None:
-        fixed = sum(width + 2 * self.cell_padding for _, _, width in FIXED_COLUMNS)
-        width = max(MIN_NAME, event.size.width - fixed - 2 * self.cell_padding - 1)
-        if width != self._name_width:
-            self._name_width = width
+        self._width = event.size.width
+        if self._fit_columns():
             self._rebuild()
 
     # -- data ----------------------------------------------------------------------
@@ -78,6 +102,7 @@ class QueueTable(DataTable[Any]):
         """The whole queue, in the manager's order."""
         self.jobs = {job.id: job for job in jobs}
         self.order = [job.id for job in jobs]
+        self._fit_columns()
         self._rebuild()
 
     def job_changed(self, job: Any, order: list[int] | None = None) -> None:
@@ -87,7 +112,7 @@ class QueueTable(DataTable[Any]):
         new_order = order if order is not None else (
             self.order if known else [*self.order, job.id])
         new_order = [jid for jid in new_order if jid in self.jobs]
-        if new_order != self.order or not known:
+        if self._fit_columns() or new_order != self.order or not known:
             self.order = new_order
             self._rebuild()
             return
@@ -135,6 +160,8 @@ class QueueTable(DataTable[Any]):
         state = str(job.state)
         if state == "done":
             return progress_bar(1, 1)
+        if state == "cancelled":
+            return ""  # its partial file is gone: no progress to show
         if state == "failed" and job.files:  # saved once; verifying it again found this
             from tikget_tui.downloads.events import checked_word  # (loads the store)
 
@@ -186,6 +213,9 @@ class QueueTable(DataTable[Any]):
             for jid in self.order:
                 job = self.jobs[jid]
                 cells = self._job_cells(job)
+                if not self._live_columns:
+                    for column in LIVE_COLUMNS:
+                        del cells[column]
                 for column, value in cells.items():
                     self._shown[(jid, column)] = (
                         value.plain if isinstance(value, Text) else value)
@@ -224,3 +254,6 @@ class QueueTable(DataTable[Any]):
 
     def action_verify(self) -> None:
         self._job_act("reverify")
+
+    def action_clear_finished(self) -> None:
+        self.post_message(self.ClearFinished())

@@ -58,6 +58,7 @@ class CreatorGroup:
     story_ids: list[str] = field(default_factory=list)
     reason: str = ""
     refused: bool = False  # TikTok refused the look-up (private, unknown...): ``reason`` says why
+    listed_at: datetime | None = None  # stories known from an earlier run: when last listed
 
 
 def group_key(name: str) -> str:
@@ -78,6 +79,38 @@ def next_poll_text(next_poll_at: datetime | None, now: datetime) -> str:
         return "next poll now"
     local = next_poll_at.astimezone().strftime("%H:%M")
     return f"next poll {local} (in {format_wait((next_poll_at - now).total_seconds())})"
+
+
+def _ease_wide(line: Text, widths: list[int]) -> Text:
+    """``line`` with a space doubled wherever that keeps a wide character off a column
+    boundary: the blank a straddling character needs then sits beside a space instead of
+    inside a word ("旅 行日記"). Where no space precedes it in that column, unchanged."""
+    boundaries: list[int] = []
+    total = 0
+    for width in widths[:-1]:
+        total += width
+        boundaries.append(total)
+    inserts: list[int] = []
+    pos, last_space, column_start = 0, -1, 0
+    for index, ch in enumerate(line.plain):
+        w = cell_len(ch)
+        crossed = next((b for b in boundaries if pos < b < pos + w), None)
+        if crossed is not None and last_space >= column_start:
+            inserts.append(last_space)
+            pos += 1  # everything from that space on moves one cell: the character fits
+            last_space = -1
+        if crossed is not None or pos in boundaries:  # this character starts a column
+            column_start = index
+        if ch == " ":
+            last_space = index
+        pos += w
+    if not inserts:
+        return line
+    pieces = line.divide(inserts)
+    eased = pieces[0]
+    for piece in pieces[1:]:
+        eased = eased + Text(" ") + piece
+    return eased
 
 
 def _cut(line: Text, widths: list[int]) -> list[Text]:
@@ -119,7 +152,10 @@ def span_cells(text: Text, widths: list[int], *, max_lines: int | None = 1) -> l
     columns: list[list[Text]] = [[] for _ in widths]
     for line in lines:
         line.rstrip()
-        for i, piece in enumerate(_cut(line, widths)):
+        eased = _ease_wide(line, widths)
+        if eased is not line:  # one cell longer per doubled space: fit the row again
+            eased.truncate(total, overflow="ellipsis")
+        for i, piece in enumerate(_cut(eased, widths)):
             columns[i].append(piece)
     cells = []
     for parts in columns:
@@ -236,6 +272,16 @@ class StoriesTable(DataTable[Any]):
         kept = set(self.stories)
         self.selected &= kept
         self._rebuild()
+
+    def show_known(self, story_list: StoryList, listed_at: datetime | None) -> None:
+        """A watched creator's last known stories (from an earlier run), marked with when
+        they were listed, until a poll or a look-up lists them afresh."""
+        self.show_list(story_list)
+        creator = story_list.creator
+        group = self.groups.get(group_key(creator.unique_id or creator.user_id))
+        if group is not None:
+            group.listed_at = listed_at
+            self._rebuild()
 
     def show_refusal(self, name: str, reason: str) -> None:
         """A lookup TikTok refused (private, unknown...): say why, in place."""
@@ -406,6 +452,9 @@ class StoriesTable(DataTable[Any]):
             if group.story_ids:
                 n = len(group.story_ids)
                 text.append(f" · {n} {'story' if n == 1 else 'stories'}", style="dim")
+                if group.listed_at is not None:
+                    when = format_posted(group.listed_at, self.clock.now())
+                    text.append(f" as listed {when}, before this start", style="dim")
         else:
             text.append("@" + safe_line(group.key, 60), style="bold")
         entry = self.watching.get(group.key)
@@ -596,6 +645,20 @@ class StoriesTable(DataTable[Any]):
         group = self._row_group(key)
         return [self.stories[sid] for sid in group.story_ids] if group else []
 
+    def nothing_here(self, verb: str) -> str:
+        """Why the row under the cursor has nothing to ``verb`` (download, select...)."""
+        key = self._cursor_key()
+        group = self._row_group(key) if key else None
+        if group is None:
+            return f"nothing to {verb} here: look up a @user first, then pick a story"
+        name = "@" + safe_line(group.key, 60)
+        if group.refused:
+            why = safe_line(group.reason, 200) or "TikTok refused the look-up"
+            return f"nothing to {verb} from {name}: {why}"
+        if group.creator is None:
+            return f"{name} is still being looked up; press again once it is listed"
+        return f"nothing to {verb} from {name}: no active story right now"
+
     def _warn(self, text: str, severity: str = "warning") -> None:
         self.app.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
@@ -617,6 +680,7 @@ class StoriesTable(DataTable[Any]):
             return
         group = self._row_group(key)
         if group is None or not group.story_ids:
+            self._warn(self.nothing_here("select"))
             return
         live = [sid for sid in group.story_ids if not self._is_expired(self.stories[sid])]
         if live and all(sid in self.selected for sid in live):
@@ -628,7 +692,7 @@ class StoriesTable(DataTable[Any]):
 
     def _request_download(self, stories: list[Story]) -> None:
         if not stories:
-            self._warn("nothing to download here: look up a @user first, then pick a story")
+            self._warn(self.nothing_here("download"))
             return
         gated = [s for s in stories if s.age_gated]
         if gated:
@@ -661,14 +725,16 @@ class StoriesTable(DataTable[Any]):
         key = self._cursor_key()
         group = self._row_group(key) if key else None
         if group is None or not group.story_ids:
-            self._warn("no stories listed for this creator")
+            self._warn(self.nothing_here("download"))
             return
         self._request_download([self.stories[sid] for sid in group.story_ids])
 
     def action_note(self) -> None:
         targets = [s.id for s in self._target_stories()]
         if not targets:
-            self._warn("pick a story (or select some with space) to add a note to")
+            key = self._cursor_key()
+            self._warn(self.nothing_here("add a note to") if key and self._row_group(key)
+                       else "pick a story (or select some with space) to add a note to")
             return
         self.post_message(self.NoteRequested(targets))
 
