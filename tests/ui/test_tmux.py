@@ -250,13 +250,17 @@ def test_over_ssh_lookup_download_resize_copy_open_quit_and_restart(
         term.send("q")  # nothing runs: quits at once
         term.wait_for(lambda s: "FIRST-EXIT=0" in s, "tikget to quit with status 0")
 
-        # ssh in again: the queue is restored (Alt+3 over ssh: Escape and 3 together)
+        # ssh in again: what was saved is there (Alt+5 over ssh: Escape and 5 together);
+        # the queue starts without the earlier run's finished rows (drop_finished_at_start)
         term.send("Enter")
         term.wait_for(lambda s: "1 Input" in s and "demo service" in s, "the app again")
+        term.send("M-5")
+        screen = term.wait_for(lambda s: s.count("✓ ok") >= 7 and "Tram 28" in s,
+                               "the library after the restart")
+        assert "5 Library" in screen
         term.send("M-3")
-        screen = term.wait_for(lambda s: s.count(" done ") >= 7 and "Tram 28" in s,
-                               "the restored queue")
-        assert "Download queue" in screen
+        screen = term.wait_for(lambda s: "p Pause" in s and "Tram 28" not in s,
+                               "the queue, without the earlier run's finished rows")
         term.send("q")
         term.wait_for(lambda s: "SECOND-EXIT=0" in s, "tikget to quit again")
     finally:
