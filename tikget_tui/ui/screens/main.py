@@ -478,6 +478,15 @@ class MainScreen(Screen[None]):
             return
         self.task_failed(event.worker.name or "a task", event.worker.error)
 
+    def _manager_or_say(self) -> Any:
+        """The download manager, or None after saying on the message line that it is still
+        starting (a key pressed right after the first frame)."""
+        manager = self.tikget.manager
+        if manager is None:
+            self.notify("the download queue is still starting; try again in a moment",
+                        severity="warning", markup=False)
+        return manager
+
     def task_failed(self, what: str, error: BaseException | None) -> None:
         """A worker or background task failed: one line on the message line."""
         line = error_line(error) if error is not None else "something failed"
@@ -488,10 +497,8 @@ class MainScreen(Screen[None]):
     @on(StoriesTable.DownloadRequested)
     def _download(self, message: StoriesTable.DownloadRequested) -> None:
         message.stop()
-        manager = self.tikget.manager
+        manager = self._manager_or_say()
         if manager is None:
-            self.notify("the download queue is still starting; try again in a moment",
-                        severity="warning", markup=False)
             return
         audio = self.audio_only
         default_note = self.tikget.settings.default_note
@@ -564,10 +571,8 @@ class MainScreen(Screen[None]):
     @on(QueueTable.ClearFinished)
     def _clear_finished(self, message: QueueTable.ClearFinished) -> None:
         message.stop()
-        manager = self.tikget.manager
+        manager = self._manager_or_say()
         if manager is None:
-            self.notify("the download queue is still starting; try again in a moment",
-                        severity="warning", markup=False)
             return
         gone = manager.clear_finished()
         for job_id in gone:
@@ -578,10 +583,8 @@ class MainScreen(Screen[None]):
 
     def run_job_action(self, action: str, job_id: int) -> None:
         """Pause, resume, cancel, retry or verify again (the queue's keys; the library's v)."""
-        manager = self.tikget.manager
+        manager = self._manager_or_say()
         if manager is None:
-            self.notify("the download queue is still starting; try again in a moment",
-                        severity="warning", markup=False)
             return
         job = manager.job(job_id)
         if job is None:
