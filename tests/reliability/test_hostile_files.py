@@ -3,7 +3,7 @@ or too large beside good media, a config or database column nested a million lev
 picture bomb and a 120 Mpx photo, a video of giant dimensions, ffprobe/ffmpeg at their
 memory and CPU-time limits. Every case: no traceback, one line that says what happened,
 memory peaks measured (tracemalloc in this process, ``ru_maxrss`` of the ``tikget``
-process and its children through ``wait4``)."""
+process and its children through ``wait4`` in a small parent of theirs)."""
 
 from __future__ import annotations
 
@@ -35,18 +35,31 @@ from tikget_tui.verify.probe import Deadline, run_tool
 MB = 1024 * 1024
 
 
+# A process's peak resident memory (ru_maxrss) starts at its parent's size when it is forked
+# (Linux keeps the high-water mark across exec), and pytest grows to hundreds of MB over a
+# whole run: measured straight from here, a 30 MB tikget showed as 362 MB. So a small Python
+# forks tikget and reports what wait4 says of it and its children.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "tikget_tui", *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+sys.stdout.flush()
+print(f"\\nTIKGET-PEAK-KB {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_tikget(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, int]:
     """``tikget ARGS`` in a process of its own: exit status, output, and the peak resident
-    memory of it and its children (``wait4``), in bytes."""
-    proc = subprocess.Popen([sys.executable, "-m", "tikget_tui", *args],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode("utf-8", "replace")
-    proc.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out, usage.ru_maxrss * 1024
+    memory of it and its children (``wait4`` in a small parent: ``_MEASURE``), in bytes."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *args], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env={**os.environ, **(env or {})}, check=False)
+    out = proc.stdout.decode("utf-8", "replace")
+    out, _, peak = out.rpartition("\nTIKGET-PEAK-KB ")
+    return proc.returncode, out, int(peak.strip()) * 1024
 
 
 def no_traceback(out: str) -> None:
