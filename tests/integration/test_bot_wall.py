@@ -21,7 +21,7 @@ from tests.plugins.batch import CliResult, realtime_clock
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings, load
 from tikget_tui.demo import DemoServerThread, MediaCatalog, Scenario
-from tikget_tui.demo.scenario import DEMO_CREATOR
+from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_SHORT_POST
 from tikget_tui.demo.strict import header_refusal
 from tikget_tui.downloads import DownloadManager
 from tikget_tui.tiktok import BotWall, TikTokClient
@@ -173,8 +173,15 @@ def test_cli_against_the_wall(strict: DemoServerThread, tmp_path: Path,
     assert saved.rc == 0, saved.err
     assert len([p for p in downloads.iterdir() if p.suffix == ".mp4"]) >= 5
 
+    # a short link: its redirect answers link-preview bots, then the post page is walled
+    short = f"{strict.origin}/t/{DEMO_SHORT_POST}/"
+    linked = run_cli("save", short, "--dir", str(tmp_path / "linked"))
+    assert linked.rc == 0, linked.out + linked.err
+    assert [p.suffix for p in (tmp_path / "linked").iterdir()].count(".mp4") == 1
+
     monkeypatch.setenv("TIKGET_IMPERSONATE", "off")
-    for argv in (("stories", "@" + DEMO_CREATOR), ("save", "@" + DEMO_CREATOR, "--again")):
+    for argv in (("stories", "@" + DEMO_CREATOR), ("save", "@" + DEMO_CREATOR, "--again"),
+                 ("save", short, "--dir", str(tmp_path / "refused"))):
         refused = run_cli(*argv)
         assert refused.rc == 1, (argv, refused.out, refused.err)
         text = refused.out + refused.err

@@ -1,7 +1,8 @@
 """The stand-in's bot wall: TLS on loopback, and a 403 for clients that are not the
 browser they claim to be (../shared/tiktok-web-protocol.md, section 6).
 
-Two checks, on pages and ``/api/`` calls (the media CDN is not walled, as on the site):
+Two checks, on pages and ``/api/`` calls (the media CDN and short links' redirects are not
+walled, as on the site):
 
 - **The handshake.** The ClientHello is read as it arrives (OpenSSL's message callback),
   before any header: a current browser offers GREASE values among its cipher suites and
@@ -33,6 +34,10 @@ WALL_PAGE = (
     "<h1>Access Denied</h1><p>Your request was blocked. Reference #18.bot-wall</p>"
     "</body></html>"
 )
+
+# Short links answer link-preview bots (the client resolves them as one, protocol notes
+# section 2): their redirects are not behind the wall, whatever the connection.
+SHORT_LINK_PATHS = ("/t/", "/vm/", "/vt/")
 
 _CLIENT_HELLO = 1
 _EXT_ALPN = 16
@@ -154,7 +159,7 @@ class Wall:
 
     def refusal(self, request: Any, kind: str) -> str | None:
         """Why this request meets the wall (``None``: let it through)."""
-        if kind not in ("page", "api"):
+        if kind not in ("page", "api") or request.path.startswith(SHORT_LINK_PATHS):
             return None
         ssl_object = request.transport.get_extra_info("ssl_object") \
             if request.transport is not None else None
