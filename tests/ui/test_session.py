@@ -412,6 +412,9 @@ async def test_headers_use_the_whole_width_new_results_come_into_view_and_delete
         await pilot.press("delete")
         assert "no.such.person" not in table.groups
         assert "removed @no.such.person" in notifications(app)[-1]
+        # the cursor stays where it was: on the creator that followed, never back at the top
+        # (a second Delete once took the first creator off the pane)
+        assert table.cursor_row == table.get_row_index(f"@{DEMO_PHOTO_CREATOR}")
         # the status of an empty creator does not repeat the name
         await look_up(pilot, app, "@" + DEMO_EMPTY_CREATOR)
         await wait_until(pilot, lambda: "no active story" in screen.input_pane.status_text,

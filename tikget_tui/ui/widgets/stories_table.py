@@ -321,6 +321,10 @@ class StoriesTable(DataTable[Any]):
         group = self.groups.pop(key, None)
         if group is None:
             return
+        try:  # the cursor stays at this position: on what followed the creator's rows
+            position: int | None = self.get_row_index(f"@{key}")
+        except Exception:  # not drawn yet
+            position = None
         for sid in group.story_ids:
             self.stories.pop(sid, None)
             self._shown.pop(sid, None)
@@ -328,6 +332,8 @@ class StoriesTable(DataTable[Any]):
             self.notes.pop(sid, None)
         self._header_shown.pop(key, None)
         self._rebuild()
+        if position is not None and self.row_count:
+            self.move_cursor(row=min(position, self.row_count - 1))
 
     def reveal(self, key: str) -> None:
         """Bring a creator's rows into view: the cursor on their first story (or header)."""
