@@ -1283,7 +1283,8 @@ class DownloadManager:
                 "the partial file was removed",
                 JobState.EXPIRED,
             )
-        self._set(job_id, story=fresh, reason="fresh links after the old ones were refused")
+        self._set(job_id, story=fresh,
+                  reason="looked up again for fresh links (the old ones expired or were refused)")
 
     # -- after the transfer ------------------------------------------------------------------
 

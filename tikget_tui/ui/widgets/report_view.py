@@ -214,8 +214,15 @@ class ReportView(VerticalScroll):
         out.extend(self._sound_rights(story))
         if getattr(job, "audio", False):
             out.append(self._row("saved as", "MP3 (audio only)"))
-        if job.final_path is not None:
-            out.append(self._row("saved to", safe_line(str(job.final_path))))
+        if job.final_path is not None:  # the name it gets once complete (a .part until then)
+            state = getattr(job.state, "value", job.state)
+            where = safe_line(str(job.final_path))
+            if job.files or state == "done":
+                out.append(self._row("saved to", where))
+            elif state in ("queued", "downloading", "converting", "verifying"):
+                out.append(self._row("saving to", where))
+            else:
+                out.append(self._row("not saved", f"(it would have been {where})"))
         folders = getattr(self.item, "folders", ()) if self.item is not None else ()
         if len(folders) > 1:  # the same story in several folders: which copy this is
             from tikget_tui.units import folder_for_people
