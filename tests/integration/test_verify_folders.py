@@ -100,3 +100,25 @@ def test_r_says_why_it_skipped_a_cache_folder(run_cli, saved: Path) -> None:
     assert "first.jpg" not in deep.out
     shallow = run_cli("verify", str(saved))
     assert "1 sub-folder (-r looks inside)" in shallow.out
+
+
+def test_a_file_gone_from_beside_its_sidecar_fails_the_folder(run_cli, saved: Path) -> None:
+    """A saved story whose media was deleted leaves only its sidecar, which verify skips: it
+    must not pass the folder (found by a new-user tryout: '1 ok' and exit 0)."""
+    video = next(p for p in saved.iterdir() if p.suffix == ".mp4")
+    video.unlink()
+    result = run_cli("verify", str(saved))
+    assert result.rc == 1, result
+    assert f"FAIL  {video}  (missing)" in result.out
+    assert "3 files: 3 ok, 0 warn, 0 fail; 1 missing (listed by a sidecar)" in result.out
+    as_json = run_cli("verify", str(saved), "--json")
+    assert as_json.rc == 1
+    [gone] = [i for i in json.loads(as_json.out) if i.get("missing")]
+    assert gone["path"] == str(video) and gone["verdict"] == "fail"
+    # a sidecar naming something that is not a plain file name beside it is ignored
+    sidecar = next(p for p in saved.iterdir() if p.name.endswith(".info.json")
+                   and "azulejos" not in p.name)
+    data = json.loads(sidecar.read_text())
+    data["files"] = [{"name": "../../etc/passwd"}, {"name": ".."}]
+    sidecar.write_text(json.dumps(data))
+    assert run_cli("verify", str(saved)).rc == 0

@@ -26,7 +26,7 @@ from pathlib import Path
 from tikget_tui.config import Settings
 from tikget_tui.mediatools import MediaTools, ToolNotFound
 from tikget_tui.verify import Report, Verdict, verify
-from tikget_tui.verify.files import collect, compare, expected_from, sidecar_of
+from tikget_tui.verify.files import collect, compare, expected_from, missing_listed, sidecar_of
 from tikget_tui.verify.frames import export
 from tikget_tui.verify.report import Frame
 
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     found = collect(list(args.files), recursive=bool(getattr(args, "recursive", False)))
     skipped = found.skipped_line()
-    if not found.files:
+    missing = missing_listed(found.sidecar_paths)
+    if not found.files and not missing:
         print(f"tikget: nothing to verify ({skipped or 'no file named'}); name media files "
               "or folders that hold them", file=sys.stderr)
         return EXIT_USAGE
@@ -67,12 +68,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             item = report.to_dict()
             item["changed"] = report.path in changed
             items.append(item)
+        items.extend({"path": str(media), "verdict": "fail", "missing": True,
+                      "sidecar": str(side)} for side, media in missing)
         print(json.dumps(items, indent=2))
         if skipped:
             print(f"tikget: {skipped}", file=sys.stderr)
     else:
-        print(render_table(reports, changed=changed, skipped=skipped))
-    return EXIT_FAIL if any(r.verdict is Verdict.FAIL for r in reports) else EXIT_OK
+        print(render_table(reports, changed=changed, skipped=skipped, missing=missing))
+    failed = missing or any(r.verdict is Verdict.FAIL for r in reports)
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 async def _verify_all(files: list[Path], expect: float | None, tools: MediaTools,
@@ -112,9 +116,14 @@ def _clean(text: str) -> str:
 
 
 def render_table(reports: list[Report], *, changed: set[Path] | None = None,
-                 skipped: str = "") -> str:
+                 skipped: str = "", missing: list[tuple[Path, Path]] | None = None) -> str:
     lines: list[str] = []
     changed = changed or set()
+    missing = missing or []
+    for side, media in missing:
+        lines.append(f"FAIL  {_clean(str(media))}  (missing)")
+        lines.append(f"      missing: {_clean(side.name)} lists it, and it is not there")
+        lines.append("")
     for report in reports:
         streams = ", ".join(s.describe() for s in report.streams) or "-"
         duration = f"{report.duration:.2f} s" if report.duration is not None else "-"
@@ -133,5 +142,6 @@ def render_table(reports: list[Report], *, changed: set[Path] | None = None,
                  f"{counts[Verdict.OK]} ok, {counts[Verdict.WARN]} warn, "
                  f"{counts[Verdict.FAIL]} fail"
                  + (f" ({len(changed)} changed since saved)" if changed else "")
+                 + (f"; {len(missing)} missing (listed by a sidecar)" if missing else "")
                  + (f"; {skipped}" if skipped else ""))
     return "\n".join(lines)

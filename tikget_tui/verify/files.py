@@ -39,6 +39,8 @@ class Collected:
     other: int = 0  # files in a folder that are not media
     folders: int = 0  # sub-folders not searched (no -r)
     caches: int = 0  # sub-folders not searched: tagged caches (our preview frames), even with -r
+    sidecar_paths: list[Path] = field(default_factory=list)  # the sidecars skipped, to ask
+    # which of the files they list are gone (missing_listed)
 
     def skipped_line(self) -> str:
         """'skipped 7 sidecars (.info.json), 1 partial download (.part)' or ''."""
@@ -107,6 +109,7 @@ def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
             kind = _kind_of_name(entry.name)
             if kind == "sidecar":
                 out.sidecars += 1
+                out.sidecar_paths.append(path)
             elif kind == "partial":
                 out.partial += 1
             elif path.suffix.lower() not in MEDIA_SUFFIXES:
@@ -121,10 +124,33 @@ def collect(paths: list[Path], *, recursive: bool = False) -> Collected:
         kind = _kind_of_name(path.name)
         if kind == "sidecar":
             out.sidecars += 1
+            out.sidecar_paths.append(path)
         elif kind == "partial":
             out.partial += 1
         else:
             add(path)
+    return out
+
+
+def missing_listed(sidecars: list[Path]) -> list[tuple[Path, Path]]:
+    """(sidecar, file) for each file a sidecar lists that is not beside it any more: a
+    saved story whose media is gone leaves only its sidecar, which ``verify`` skips, so it
+    would otherwise pass a folder that lost a file. A name that is not a plain file name
+    (a path, ``..``) is nobody's file here and is ignored."""
+    out: list[tuple[Path, Path]] = []
+    for side in sidecars:
+        data = _read_json(side)
+        if not isinstance(data, dict):
+            continue
+        files = data.get("files")
+        for f in files if isinstance(files, list) else []:
+            name = f.get("name") if isinstance(f, dict) else None
+            if (not isinstance(name, str) or not name or name in (".", "..")
+                    or "/" in name or "\\" in name or "\0" in name):
+                continue
+            media = side.with_name(name)
+            if not os.path.lexists(media):
+                out.append((side, media))
     return out
 
 
