@@ -274,6 +274,15 @@ async def test_several_lookups_end_with_one_summary(
         await pilot.press(*("@" + DEMO_CREATOR), "enter")
         await wait_until(pilot, lambda: "7 active stories" in screen.input_pane.status_text,
                          "the single result")
+        # words that are neither links nor @handles are said again in the last word (the
+        # summary once replaced the line that said so: a new-user tryout lost 'baz qux')
+        screen.input_pane.input.focus()
+        await pilot.press(*f"@{DEMO_EMPTY_CREATOR} baz qux", "enter")
+        await wait_until(pilot, lambda: screen.input_pane.status_text.startswith("1 looked up"),
+                         "the summary with the note")
+        assert screen.input_pane.status_text.endswith(
+            "ignored 2 words that are not links or @handles ('baz', 'qux'); "
+            "write @name to look one up"), screen.input_pane.status_text
 
 
 # -- 9. after a restart a watched creator shows its last known stories at once

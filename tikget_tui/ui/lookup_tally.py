@@ -20,6 +20,9 @@ class LookupTally:
     outcomes: list[tuple[str, int]] = field(default_factory=list)
     """(kind, stories) per finished look-up."""
     first_error: str = ""
+    notes: tuple[str, ...] = ()
+    """What the input's parsing left out ('ignored 2 words…'): said again at the end, as
+    the summary replaces the line that first said it."""
 
     def add(self, kind: str, stories: int = 0, error: str = "") -> None:
         self.outcomes.append((kind, stories))
@@ -50,8 +53,9 @@ class LookupTally:
                                                   if self.first_error else ""))
             else:
                 parts.append(f"{count} {kind}")
-        return f"{len(self.outcomes)} looked up: " + ", ".join(parts)
+        return (f"{len(self.outcomes)} looked up: " + ", ".join(parts)
+                + "".join(f"; {note}" for note in self.notes))
 
     @property
     def any_problem(self) -> bool:
-        return any(kind == "failed" for kind, _ in self.outcomes)
+        return bool(self.notes) or any(kind == "failed" for kind, _ in self.outcomes)

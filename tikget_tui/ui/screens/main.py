@@ -353,7 +353,8 @@ class MainScreen(Screen[None]):
 
         # several at once: one summary when the last one ends (each result alone would
         # leave only the last on the message line)
-        tally = LookupTally(len(targets)) if len(targets) > 1 else None
+        tally = (LookupTally(len(targets), notes=tuple(notes))
+                 if len(targets) > 1 or notes else None)
         for target in targets:
             self._start_lookup(target, target.display, reveal=True, tally=tally)
         if self.active_pane == "input":
