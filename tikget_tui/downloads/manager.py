@@ -283,15 +283,17 @@ class DownloadManager:
 
     def known_stories(self, username: str) -> list[Story]:
         """The stories of ``username`` its jobs hold (cleared ones too), each once (the
-        newest job's copy), in the order they were first queued: what a watched creator
-        last showed, before its next poll lists it afresh."""
+        newest job's copy), oldest post first as a listing has them: what a watched
+        creator last showed, before its next poll lists it afresh."""
         name = username.lstrip("@").lower()
         by_id: dict[str, Story] = {}
         for job_id in sorted(self._jobs):
             story = self._jobs[job_id].story
             if story.creator.unique_id.lower() == name:
                 by_id[story.id] = story
-        return list(by_id.values())
+        # in the order a listing has them (queued order is expiring-first, and a restart
+        # showed them shuffled)
+        return sorted(by_id.values(), key=lambda s: (s.created_at, s.id))
 
     def clear_finished(self) -> list[int]:
         """Take the done, cancelled and expired jobs out of the queue; their ids.
