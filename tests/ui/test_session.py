@@ -555,8 +555,11 @@ async def test_pausing_the_last_unfinished_job_gives_the_batch_summary(
         await pilot.press("3")
         screen.queue.move_cursor(row=screen.queue.get_row_index(str(running.id)))
         await pilot.press("p")
-        await wait_until(pilot, lambda: "1 saved and verified" in notifications(app),
+        await wait_until(pilot, lambda: any(m.startswith("1 saved and verified")
+                                            for m in notifications(app)),
                          "the summary once the last unfinished job is paused")
+        # and it says what is parked (a new-user tryout missed the paused one in it)
+        assert "1 saved and verified; 1 paused (u resumes)" in notifications(app)
 
 
 async def test_a_locked_state_database_is_one_line_in_the_app(

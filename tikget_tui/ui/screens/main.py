@@ -806,14 +806,20 @@ class MainScreen(Screen[None]):
         # else paused: parked, not waited for (pausing the last one ends the batch too)
         waiting = [jid for jid, outcome in self._batch.items()
                    if outcome is None and self._job_states.get(jid) != "paused"]
+        paused = sum(1 for jid, outcome in self._batch.items()
+                     if outcome is None and self._job_states.get(jid) == "paused")
         outcomes = [o for o in self._batch.values() if o is not None]
         if not outcomes:
             return
+        parked = f", {paused} paused" if paused else ""
         if waiting:
             self.input_pane.set_status(
-                f"{len(outcomes)} of {len(outcomes) + len(waiting)} finished…")
+                f"{len(outcomes)} of {len(outcomes) + len(waiting) + paused} finished"
+                f"{parked}…")
             return
         line, bad = batch_summary(outcomes)
+        if paused:  # parked, not forgotten: they are in the next summary
+            line += f"; {paused} paused (u resumes)"
         if self._download_folder_missing():
             folder = self.tikget.settings.download_dir
             line += f"; the download folder {folder} is missing: press o to choose one"
