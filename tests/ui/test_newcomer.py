@@ -49,6 +49,14 @@ async def test_palette_ranks_a_name_match_first_and_shows_keys(
         assert "  p" in texts[0].splitlines()[0], texts[0]
         watch = next(t for t in texts if t.startswith("Watch"))
         assert "  w" in watch.splitlines()[0]
+        # the same name in two panes says which pane each acts in (a tryout picked the
+        # queue's Verify from the library)
+        await pilot.press(*["backspace"] * 5, *"verify")
+        await wait_until(pilot, lambda: sum(t.startswith("Verify")
+                                            for t in option_texts(palette)) == 2, "two Verify")
+        verifies = sorted(t.splitlines()[0] for t in option_texts(palette)
+                          if t.startswith("Verify"))
+        assert verifies == ["Verify  v · in the download queue", "Verify  v · in the library"]
 
 
 def screen_text(app: TikGetApp) -> str:

@@ -10,6 +10,9 @@ from textual.content import Content
 
 from tikget_tui.ui import keymap
 
+PANE_NAMES = {"stories": "active stories", "queue": "download queue", "library": "library"}
+"""The pane a pane-scoped command acts in, as the palette names it."""
+
 
 class ActionCommands(Provider):
     """Every action of :data:`tikget_tui.ui.keymap.ACTIONS`, by its description.
@@ -29,7 +32,11 @@ class ActionCommands(Provider):
                           for key in keymap.keys_for(spec, user_keymap))
 
     def _display(self, spec: keymap.ActionSpec, name: Content) -> Content:
-        return Content.assemble(name, "  ", (self.key_label(spec), "$text-muted"))
+        """The name, its key(s) and, for a pane's key, the pane it acts in (the queue's
+        and the library's Verify are two commands on two different rows)."""
+        pane = PANE_NAMES.get(spec.scope)
+        where = f" · in the {pane}" if pane else ""
+        return Content.assemble(name, "  ", (self.key_label(spec) + where, "$text-muted"))
 
     async def _run(self, spec: keymap.ActionSpec) -> None:
         run = getattr(self.screen, "run_spec", None)
