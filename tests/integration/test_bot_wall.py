@@ -303,12 +303,14 @@ async def test_the_watch_list_counts_a_refusal_but_never_pauses_for_it(
 
 async def test_the_app_shows_the_refusal_where_the_look_up_was(
     strict: DemoServerThread, tmp_path: Path, demo_clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The honest line on the message line and in the stories pane's row for the creator
     (not "looking up…" left behind); the default connection then lists the stories."""
     from tests.ui.test_app import look_up, main_screen
     from tikget_tui.ui.app import TikGetApp
 
+    caplog.set_level(logging.INFO, logger="tikget_tui.ui")
     app = TikGetApp(_settings(strict, tmp_path, "off"), clock=demo_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await look_up(pilot, app, "@" + DEMO_CREATOR)
@@ -319,6 +321,10 @@ async def test_the_app_shows_the_refusal_where_the_look_up_was(
         assert table.row_text(f"!{DEMO_CREATOR}").replace("\n", " ") == group.reason
         status = str(main_screen(app).input_pane.query_one("#input-status").render())
         assert 'impersonate = "off"' in status.replace("\n", " ")
+        # the whole line is in the log too (the message line shows at most three lines)
+        assert any(r.name == "tikget_tui.ui" and "message: TikTok refused this client"
+                   in r.getMessage() and r.getMessage().endswith("or later")
+                   for r in caplog.records), [r.getMessage() for r in caplog.records]
     app = TikGetApp(_settings(strict, tmp_path, "chrome"), clock=demo_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await look_up(pilot, app, "@" + DEMO_CREATOR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -60,6 +61,8 @@ class InputPane(Vertical):
         """Show a message under the input (it wraps when long); errors and warnings in the
         theme's colours. Plain text: never parsed as markup."""
         line = " ".join(text.split())
+        # the whole line in the log file, even when the message line shows three lines of it
+        logging.getLogger("tikget_tui.ui").info("message: %s", line)
         status = self.query_one("#input-status", Static)
         style = "$text-error" if error else "$text-warning" if warning else "$text-muted"
         status.update(Content.styled(line, style))
