@@ -628,6 +628,21 @@ def test_progress_rate_limiter_and_speed() -> None:
     assert speed == pytest.approx(500_000, rel=0.05)
 
 
+def test_a_new_attempt_measures_its_own_bytes() -> None:
+    """An attempt that failed at once (stale links after a restart), then the .part resumed at
+    50 MB: the jump from 0 to 50 MB is no download speed (it showed 531 MB/s)."""
+    from tikget_tui.downloads.transfer import RateLimiter
+
+    now = [100.0]
+    limiter = RateLimiter(10.0, clock=lambda: now[0])
+    limiter.speed(0)  # the failed attempt's last word
+    limiter.restart()  # as the manager does before every attempt
+    now[0] += 0.1
+    limiter.speed(50_000_000 + 300_000)
+    now[0] += 1.0
+    assert limiter.speed(50_000_000 + 3_300_000) == pytest.approx(3_000_000, rel=0.01)
+
+
 # -- which source a .part came from -------------------------------------------------------------
 
 TWIN_STORY = "7440000000000000051"

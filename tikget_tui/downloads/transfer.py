@@ -695,6 +695,11 @@ class RateLimiter:
         self._last = -1e18
         self._samples: collections.deque[tuple[float, int]] = collections.deque(maxlen=64)
 
+    def restart(self) -> None:
+        """Forget the samples: a new attempt starts (say, at the resumed offset of a .part
+        after fresh links), and its first bytes must not count the jump from the last one."""
+        self._samples.clear()
+
     def speed(self, done: int) -> float:
         now = self._clock()
         self._samples.append((now, done))
