@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.command import CommandList, CommandPalette
 
 from tests.plugins.ui import notifications, wait_until
+from tests.ui.test_app import look_up
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer, MediaCatalog
@@ -192,10 +193,7 @@ async def test_note_dialog_names_the_stories(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.main_screen
         assert screen is not None
-        screen.input_pane.input.focus()
-        await pilot.press(*("@" + DEMO_CREATOR), "enter")
-        await wait_until(pilot, lambda: DEMO_CREATOR in screen.stories.groups, "the stories")
-        await app.workers.wait_for_complete()
+        await look_up(pilot, app, "@" + DEMO_CREATOR)
         await pilot.press("tab")
         ids = screen.stories.groups[DEMO_CREATOR].story_ids
         story = screen.stories.stories[ids[1]]
@@ -396,13 +394,7 @@ async def test_creator_header_keeps_wide_characters_together(
         async with app.run_test(size=size) as pilot:
             screen = app.main_screen
             assert screen is not None
-            screen.input_pane.input.focus()
-            await pilot.press(*("@" + DEMO_CREATOR), "enter")
-            await wait_until(pilot, lambda s=screen: bool(  # type: ignore[misc]
-                s.stories.groups.get(DEMO_CREATOR) and s.stories.groups[DEMO_CREATOR].creator),
-                "the listing")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await look_up(pilot, app, "@" + DEMO_CREATOR)
             nickname = screen.stories.groups[DEMO_CREATOR].creator.nickname
             assert "旅行日記" in nickname
             shown = screen_text(app)
