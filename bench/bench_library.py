@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tikget_tui import library
+from tikget_tui.archive import library
 from tikget_tui.models import Creator, Kind, Story
 from tikget_tui.store import Store
 

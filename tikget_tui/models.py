@@ -82,6 +82,28 @@ class Music:
     original: bool | None = None  # None: the item did not say
 
 
+MUSIC_REMINDER = "a track, not the creator's own sound: check the music rights before reposting"
+"""Said beside a track (the sidecar, the report pane): it may be licensed for in-app use only."""
+
+
+def sound_line(music: Music | None) -> str:
+    """'original sound', 'track: Title — Artist (Album)', or '' when unknown."""
+    if music is None:
+        return ""
+    if music.original is True or (music.original is None and not music.album
+                                   and music.title.lower().startswith("original sound")):
+        return "original sound"
+    if music.original is None and not music.title:
+        return ""
+    who = f" — {music.author}" if music.author else ""
+    album = f" ({music.album})" if music.album else ""
+    return f"track: {music.title or 'untitled'}{who}{album}"
+
+
+def is_track(music: Music | None) -> bool:
+    return sound_line(music).startswith("track:")
+
+
 @dataclass(frozen=True)
 class Story:
     """A story (expires) or an ordinary post (``expires_at`` None): the same shape."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tikget_tui.audit import Problem, audit
+from tikget_tui.archive.audit import Problem, audit
 from tikget_tui.downloads import DownloadManager, JobState
 from tikget_tui.downloads.events import CHANGED_REASON, MISSING_REASON
 from tikget_tui.verify import verify
@@ -262,7 +262,7 @@ async def test_retry_after_v_found_it_changed_downloads_again_never_launders(
 async def test_audit_requeue_puts_a_changed_file_back_under_its_own_name(
     manager, find_story, dl_client, demo_clock,
 ) -> None:
-    from tikget_tui.audit import requeue
+    from tikget_tui.archive.audit import requeue
 
     job = await save(manager, await find_story(VIDEO))
     media, side = job.files[0], sidecar_of_job(job)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.batch import realtime_clock, trim_stories
+from tikget_tui.archive.export import FIELDS, read_csv
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import load
 from tikget_tui.demo import DemoServerThread, Scenario
 from tikget_tui.demo.scenario import DEMO_CREATOR, DEMO_PHOTO_CREATOR
-from tikget_tui.export import FIELDS, read_csv
 from tikget_tui.store import Store
 
 VIDEO = "7440000000000000002"  # mika.travels, h264_b

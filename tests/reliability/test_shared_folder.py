@@ -145,7 +145,7 @@ async def test_a_final_name_planted_before_the_start_is_never_replaced(
     demo_settings: Settings, demo_clock: FakeClock, client: TikTokClient, outside: Path,
 ) -> None:
     s = await story(client, STORY_B)
-    from tikget_tui.downloads.naming import build_stem
+    from tikget_tui.files.naming import build_stem
 
     stem = build_stem(s, demo_settings.filename_template, kind="video")
     folder = demo_settings.download_dir
@@ -208,7 +208,7 @@ async def test_a_fifo_planted_at_the_part_name_does_not_hang(
     demo_settings: Settings, demo_clock: FakeClock, client: TikTokClient,
 ) -> None:
     s = await story(client, STORY_B)
-    from tikget_tui.downloads.naming import build_stem
+    from tikget_tui.files.naming import build_stem
 
     folder = demo_settings.download_dir
     folder.mkdir()
@@ -264,7 +264,7 @@ async def test_a_sidecar_of_another_story_under_the_usual_name_is_not_taken_over
     demo_settings: Settings, demo_clock: FakeClock, client: TikTokClient,
 ) -> None:
     s = await story(client, STORY_B)
-    from tikget_tui.downloads.naming import build_stem
+    from tikget_tui.files.naming import build_stem
 
     stem = build_stem(s, demo_settings.filename_template, kind="video")
     folder = demo_settings.download_dir

@@ -270,7 +270,7 @@ async def test_library_enter_and_the_delete_question_in_the_middle_of_a_burst(
     """5, a filter, Down, Delete: the question opens; n keeps the file and Enter (in the
     list again) shows the report; then Delete y deletes it and 3 goes to the queue. The
     archive is slow to list (a big library, a slow disk): the keys after 5 wait for it."""
-    from tikget_tui import library
+    from tikget_tui.archive import library
 
     real_load = library.load
 

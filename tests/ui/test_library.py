@@ -140,7 +140,7 @@ async def test_sort_keys_and_every_row_action(
         async def fake_open(path: Path, platform: str) -> None:
             opened.append(path)
 
-        monkeypatch.setattr("tikget_tui.library.open_in_viewer", fake_open)
+        monkeypatch.setattr("tikget_tui.archive.library.open_in_viewer", fake_open)
         monkeypatch.setenv("DISPLAY", ":0")
         await pilot.press("o")
         await app.workers.wait_for_complete()

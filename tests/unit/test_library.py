@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tikget_tui import library
-from tikget_tui.downloads import sidecar
-from tikget_tui.models import Creator, Kind, Music, Story
+from tikget_tui.archive import library, sidecar
+from tikget_tui.models import MUSIC_REMINDER, Creator, Kind, Music, Story, is_track, sound_line
 from tikget_tui.store import ArchiveEntry, JobState, Store
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -69,7 +68,7 @@ def test_one_query_lists_every_copy_newest_first_with_missing_files_marked(
     assert (first.creator, first.kind, first.size) == ("mika.travels", "video", 300)
     assert first.posted_at == NOW - timedelta(hours=5)
     assert items[1].sound == "track: Guitarra — Ana (Fados)"
-    assert library.is_track(items[1].story.music if items[1].story else None)
+    assert is_track(items[1].story.music if items[1].story else None)
 
 
 @pytest.mark.parametrize(("text", "ids"), [
@@ -139,14 +138,14 @@ def test_where_a_file_can_be_opened() -> None:
 
 
 def test_sound_lines() -> None:
-    assert library.sound_line(None) == ""
-    assert library.sound_line(Music(title="original sound - mika", original=True)) == \
+    assert sound_line(None) == ""
+    assert sound_line(Music(title="original sound - mika", original=True)) == \
         "original sound"
-    assert library.sound_line(Music(title="original sound - x")) == "original sound"
-    assert library.sound_line(Music(title="Song", author="Band")) == "track: Song — Band"
+    assert sound_line(Music(title="original sound - x")) == "original sound"
+    assert sound_line(Music(title="Song", author="Band")) == "track: Song — Band"
     data = sidecar.music_rights(Story(id="1", creator=Creator("a"), created_at=NOW,
                                       expires_at=None, music=Music("Song", "Band", "", False)))
-    assert data is not None and data["reminder"] == library.MUSIC_REMINDER
+    assert data is not None and data["reminder"] == MUSIC_REMINDER
 
 
 def test_rows_show_the_disk_and_the_latest_check(archive: Store, tmp_path: Path) -> None:

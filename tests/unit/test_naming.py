@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tikget_tui.downloads.naming import (
+from tikget_tui.files.naming import (
     NAME_MAX_BYTES,
     build_stem,
     choose_stem,
@@ -109,7 +109,7 @@ def test_uniqueness_appends_the_id(tmp_path: Path) -> None:
 
 
 def test_inside_refuses_escapes(tmp_path: Path) -> None:
-    from tikget_tui.downloads.naming import UnsafePath
+    from tikget_tui.files.naming import UnsafePath
 
     for bad in ("..", "../x", "a/b", "", "x\0y"):
         with pytest.raises(UnsafePath):
@@ -136,7 +136,7 @@ def test_property_any_text_gives_a_safe_name(caption: str, username: str, nickna
 def test_a_storys_audio_and_video_share_a_name_another_story_gets_the_id(
     tmp_path: Path,
 ) -> None:
-    from tikget_tui.downloads import sidecar
+    from tikget_tui.archive import sidecar
 
     def owners(stem: str) -> set[str]:
         return sidecar.owners(tmp_path, stem)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tikget_tui.downloads import safefile
-from tikget_tui.downloads.safefile import Claim, ForeignFile, open_own, place
+from tikget_tui.files import safefile
+from tikget_tui.files.safefile import Claim, ForeignFile, open_own, place
 
 
 def test_place_never_replaces_anything(tmp_path: Path) -> None:

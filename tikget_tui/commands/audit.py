@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
-from tikget_tui.audit import Finding, audit, record, requeue, resolved
+from tikget_tui.archive.audit import Finding, audit, record, requeue, resolved
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.commands import already_running, demo_service
 from tikget_tui.commands.stories import visible

@@ -11,8 +11,8 @@ import io
 import sys
 from typing import TextIO
 
+from tikget_tui.archive.export import rows, write_csv, write_json
 from tikget_tui.config import Settings
-from tikget_tui.export import rows, write_csv, write_json
 from tikget_tui.store import Store, StoreError
 
 EXIT_OK, EXIT_FAIL = 0, 1

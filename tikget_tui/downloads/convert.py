@@ -18,8 +18,8 @@ from pathlib import Path
 
 import ffmpeg  # ffmpeg-python
 
-from tikget_tui.downloads import safefile
-from tikget_tui.downloads.safefile import open_own, place, private_dir, remove_private
+from tikget_tui.files import safefile
+from tikget_tui.files.safefile import open_own, place, private_dir, remove_private
 from tikget_tui.mediatools import ChildLimits, MediaTools, read_bounded
 
 TIMEOUT = 300.0

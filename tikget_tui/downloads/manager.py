@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tikget_tui.archive import copies, sidecar
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
-from tikget_tui.downloads import convert, copies, naming, safefile, sidecar
+from tikget_tui.downloads import convert
 from tikget_tui.downloads.events import (
     CHANGED_REASON,
     MISSING_REASON,
@@ -50,6 +51,7 @@ from tikget_tui.downloads.transfer import (
     open_part,
     video_identity,
 )
+from tikget_tui.files import naming, safefile
 from tikget_tui.mediatools import MediaTools, ToolNotFound
 from tikget_tui.models import AGE_GATED, Codec, Kind, MediaSource, Story
 from tikget_tui.store import (
@@ -510,7 +512,7 @@ class DownloadManager:
     async def _add_note(self, entry: ArchiveEntry, note: str) -> bool:
         """The note into the copy's sidecar and archive entry: both, or neither (True: the
         sidecar was there to update; the archive entry is updated either way)."""
-        from tikget_tui.audit import sidecar_for
+        from tikget_tui.archive.audit import sidecar_for
 
         job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         side_path = sidecar_for(entry, job)
@@ -529,7 +531,7 @@ class DownloadManager:
         """A verified copy of ``entry`` in ``target`` as a DONE job. Raises ``CopyError``
         (e.g. the saved files no longer match their sha256) and ``DownloadError`` (the
         folder cannot be used); nothing is left behind then."""
-        from tikget_tui.audit import sidecar_for
+        from tikget_tui.archive.audit import sidecar_for
 
         old_job = self.store.get_job(entry.job_id) if entry.job_id is not None else None
         directory = self._download_dir(target)
@@ -1394,7 +1396,7 @@ class DownloadManager:
         """``v``: the verifier on each file, plus the check ``recorded`` against the sha256,
         size and duration recorded at save time; the result goes to the job (state, verdict,
         reason) and to the copy's check (with the fresh report), nothing else."""
-        from tikget_tui.audit import change_of, read_sidecar, recorded_of, sidecar_for
+        from tikget_tui.archive.audit import change_of, read_sidecar, recorded_of, sidecar_for
         from tikget_tui.store import CopyCheck
         from tikget_tui.verify import verify
         from tikget_tui.verify.frames import frames_dir

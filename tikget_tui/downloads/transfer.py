@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from tikget_tui.downloads.safefile import (
+from tikget_tui.files.safefile import (
     ForeignFile,
     Stamp,
     create_new,

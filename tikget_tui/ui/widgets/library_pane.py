@@ -108,7 +108,7 @@ class LibraryPane(Vertical):
 
     def on_library_table_sort_requested(self, message: LibraryTable.SortRequested) -> None:
         message.stop()
-        from tikget_tui.library import next_sort
+        from tikget_tui.archive.library import next_sort
 
         self.sort_key = next_sort(self.sort_key)  # type: ignore[arg-type]
         self.apply_view()
@@ -144,7 +144,7 @@ class LibraryPane(Vertical):
     async def _load(self, store: Any) -> None:
         import asyncio
 
-        from tikget_tui.library import load
+        from tikget_tui.archive.library import load
 
         items = await asyncio.to_thread(load, store)
         self.all_items = items
@@ -174,7 +174,7 @@ class LibraryPane(Vertical):
     async def _restat(self) -> None:
         import asyncio
 
-        from tikget_tui.library import restat
+        from tikget_tui.archive.library import restat
 
         before = self.all_items
         items = await asyncio.to_thread(restat, before)
@@ -184,7 +184,7 @@ class LibraryPane(Vertical):
             self.apply_view()
 
     def apply_view(self) -> None:
-        from tikget_tui.library import view
+        from tikget_tui.archive.library import view
 
         text = self.filter.value
         shown = view(self.all_items, text, self.sort_key,  # type: ignore[arg-type]
@@ -241,7 +241,7 @@ class LibraryPane(Vertical):
         import os
         import sys
 
-        from tikget_tui.library import can_open_here
+        from tikget_tui.archive.library import can_open_here
 
         if not item.path.exists():
             self._app.notify(f"{item.path} is missing from disk: r downloads it again while "
@@ -256,7 +256,7 @@ class LibraryPane(Vertical):
                         name="open the file", exit_on_error=False)
 
     async def _open(self, path: Any, platform: str) -> None:
-        from tikget_tui.library import open_in_viewer
+        from tikget_tui.archive.library import open_in_viewer
 
         await open_in_viewer(path, platform)
         self._app.notify(f"opened {path.name} with the system viewer")
@@ -281,7 +281,7 @@ class LibraryPane(Vertical):
     async def _set_note(self, store: Any, item: Any, note: str) -> None:
         import asyncio
 
-        from tikget_tui.library import set_note
+        from tikget_tui.archive.library import set_note
 
         beside = await asyncio.to_thread(set_note, store, item, note)
         where = "its .info.json and the archive" if beside else \
@@ -328,7 +328,7 @@ class LibraryPane(Vertical):
                         exit_on_error=False)
 
     def do_delete(self, item: Any) -> None:
-        from tikget_tui.library import files_of
+        from tikget_tui.archive.library import files_of
         from tikget_tui.ui.screens.confirm import ConfirmScreen
         from tikget_tui.ui.text import safe_line
 
@@ -353,7 +353,7 @@ class LibraryPane(Vertical):
     async def _delete(self, store: Any, item: Any) -> None:
         import asyncio
 
-        from tikget_tui.library import delete
+        from tikget_tui.archive.library import delete
 
         removed = await asyncio.to_thread(delete, store, item)
         names = ", ".join(p.name for p in removed[:3]) + (" …" if len(removed) > 3 else "")

@@ -1,7 +1,7 @@
 """Pane 5: the library, every saved copy, one line each (a line-API widget).
 
 Only the lines on screen are rendered (``render_line``), so 10,000 items cost what 20
-do; the filter and the order are computed by :mod:`tikget_tui.library` over a list
+do; the filter and the order are computed by :mod:`tikget_tui.archive.library` over a list
 built once. Keys act on the item under the cursor and post :class:`LibraryTable.ItemAction`.
 """
 

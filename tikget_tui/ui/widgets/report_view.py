@@ -183,7 +183,7 @@ class ReportView(VerticalScroll):
         return Content("\n").join(lines)
 
     def _sound_rights(self, story: Any) -> list[Content]:
-        from tikget_tui.library import MUSIC_REMINDER, is_track, sound_line
+        from tikget_tui.models import MUSIC_REMINDER, is_track, sound_line
 
         music = getattr(story, "music", None)
         line = sound_line(music)

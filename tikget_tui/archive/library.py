@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tikget_tui import jsonfile
-from tikget_tui.models import Music, Story
+from tikget_tui.models import Story, sound_line
 
 if TYPE_CHECKING:
     from tikget_tui.store import Store
@@ -41,7 +41,6 @@ VERDICT_WORDS = {"ok": "ok", "warn": "warn", "warning": "warn", "fail": "fail",
 MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
     start=1)}
-MUSIC_REMINDER = "a track, not the creator's own sound: check the music rights before reposting"
 
 
 @dataclass(eq=False)
@@ -113,24 +112,6 @@ class LibraryItem:
         """Whether its story can still be fetched (not expired)."""
         story = self.story
         return story is not None and (story.expires_at is None or story.expires_at > now)
-
-
-def sound_line(music: Music | None) -> str:
-    """'original sound', 'track: Title — Artist (Album)', or '' when unknown."""
-    if music is None:
-        return ""
-    if music.original is True or (music.original is None and not music.album
-                                   and music.title.lower().startswith("original sound")):
-        return "original sound"
-    if music.original is None and not music.title:
-        return ""
-    who = f" — {music.author}" if music.author else ""
-    album = f" ({music.album})" if music.album else ""
-    return f"track: {music.title or 'untitled'}{who}{album}"
-
-
-def is_track(music: Music | None) -> bool:
-    return sound_line(music).startswith("track:")
 
 
 def _dt(value: float | None) -> datetime | None:
@@ -343,8 +324,8 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
     """Replace the note of a saved copy in its sidecar and its archive entry: both or
     neither (the sidecar is put back when the archive cannot be written). True when
     there was a sidecar to update."""
-    from tikget_tui.audit import sidecar_for
-    from tikget_tui.downloads import copies, sidecar
+    from tikget_tui.archive import copies, sidecar
+    from tikget_tui.archive.audit import sidecar_for
     from tikget_tui.store import ArchiveEntry
 
     job = store.get_job(item.job_id) if item.job_id is not None else None
@@ -366,7 +347,7 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
 
 def files_of(store: Store, item: LibraryItem) -> list[Path]:
     """Every file of a saved copy that exists: the media and its sidecar."""
-    from tikget_tui.audit import sidecar_for
+    from tikget_tui.archive.audit import sidecar_for
     from tikget_tui.store import ArchiveEntry
 
     job = store.get_job(item.job_id) if item.job_id is not None else None

@@ -115,7 +115,7 @@ def sidecar_for(entry: ArchiveEntry, job: Job | None) -> Path:
 
 
 def read_sidecar(path: Path) -> dict[str, Any] | None:
-    from tikget_tui.downloads import sidecar
+    from tikget_tui.archive import sidecar
 
     return sidecar.read(path)
 

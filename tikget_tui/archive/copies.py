@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tikget_tui.downloads import naming, sidecar
+from tikget_tui.archive import sidecar
 from tikget_tui.downloads.transfer import finalize
+from tikget_tui.files import naming
 from tikget_tui.store import ArchiveEntry
 from tikget_tui.verify.verifier import sha256_file
 

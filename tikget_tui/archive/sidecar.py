@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui import __version__
-from tikget_tui.downloads.safefile import replace_own, temp_prefix, write_new
-from tikget_tui.models import Story
+from tikget_tui.files.safefile import replace_own, temp_prefix, write_new
+from tikget_tui.models import MUSIC_REMINDER, Story, is_track, sound_line
 
 SCHEMA = 1
 SUFFIX = ".info.json"
@@ -105,8 +105,6 @@ def history_of(earlier: dict[str, Any] | None, new: dict[str, Any]) -> list[dict
 def music_rights(story: Story) -> dict[str, Any] | None:
     """Whose sound it is: the creator's original sound or a track (which may be licensed
     for in-app use only: the reminder says to check before reposting)."""
-    from tikget_tui.library import MUSIC_REMINDER, is_track, sound_line
-
     music = story.music
     if music is None:
         return None

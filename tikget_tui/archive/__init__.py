@@ -1,0 +1,2 @@
+"""The archive: what we saved, where, with which note.
+"""
