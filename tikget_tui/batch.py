@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.downloads.events import Enqueued
 from tikget_tui.links import (
@@ -301,7 +302,7 @@ class Batch:
             variant = "audio"
         else:
             variant = "photo" if story.kind == Kind.PHOTO else "video"
-        entry = self.manager.store.archive_get(story.id, variant,
+        entry = Records(self.manager.store).get(story.id, variant,
                                                directory=self.manager.settings.download_dir)
         if entry is None or entry.missing_files():
             return None

@@ -1,5 +1,6 @@
-"""Persistent state in SQLite: the download queue, the archive of saved ids,
-verification reports and the watch list.
+"""Persistent state in SQLite: the connection, its migrations, the download queue (jobs),
+the watch list and its runs. The archive's own tables are read and written by
+:mod:`tikget_tui.archive.records`.
 
 One connection per :class:`Store`, used by one writer at a time (a lock guards
 it, so worker threads may share it); WAL so readers in other processes
@@ -101,11 +102,11 @@ def _ts(d: datetime | None) -> float | None:
     return d.timestamp() if d is not None else None
 
 
-def _dt(v: float | None) -> datetime | None:
+def dt_or_none(v: float | None) -> datetime | None:
     return datetime.fromtimestamp(v, UTC) if v is not None else None
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -135,8 +136,8 @@ class Job:
     part_source: str | None = None
     # the folder this job saves into (None: a row from before schema 4 → the download dir)
     directory: Path | None = None
-    created_at: datetime = field(default_factory=_now)
-    updated_at: datetime = field(default_factory=_now)
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
 
     @property
     def story_id(self) -> str:
@@ -153,53 +154,6 @@ class Job:
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
-
-
-@dataclass(frozen=True)
-class ArchiveEntry:
-    """One saved copy (location) of a story's variant: where, what it hashed to, how it
-    verified, the note kept with it. A story saved in several folders has one entry per
-    folder (``copied_from``: the file it was copied or hard-linked from, when it was)."""
-
-    story_id: str
-    variant: str
-    path: Path
-    sha256: str | None = None
-    size: int = 0
-    verdict: str | None = None
-    saved_at: datetime = field(default_factory=_now)
-    creator: str = ""
-    job_id: int | None = None
-    files: tuple[Path, ...] = ()
-    note: str = ""
-    copied_from: Path | None = None
-
-    @property
-    def directory(self) -> Path:
-        return self.path.parent
-
-    @property
-    def all_files(self) -> tuple[Path, ...]:
-        return self.files or (self.path,)
-
-    def missing_files(self) -> list[Path]:
-        return [p for p in self.all_files if not p.is_file()]
-
-
-@dataclass(frozen=True)
-class CopyCheck:
-    """The latest check of a saved copy (``v`` in the app, ``tikget audit``): ``status`` is
-    ``ok``, ``warn``, ``fail``, ``missing``, ``changed``, ``unverified`` or ``failing``;
-    ``detail`` says what was found (both values when it changed). It never replaces what
-    was recorded when the copy was saved."""
-
-    path: Path
-    story_id: str
-    variant: str
-    status: str
-    detail: str = ""
-    checked_at: datetime = field(default_factory=_now)
-    report: dict[str, Any] | None = None  # the fresh verification report (v), if one ran
 
 
 @dataclass(frozen=True)
@@ -476,7 +430,7 @@ class Store:
             raise
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._unlocked():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -488,7 +442,7 @@ class Store:
             else:
                 self._conn.execute("COMMIT")
 
-    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    def query(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self._lock, self._unlocked():
             cur = self._conn.execute(sql, tuple(args))
             cols = [d[0] for d in cur.description]
@@ -500,8 +454,8 @@ class Store:
         self, story: Story, *, variant: str, audio: bool = False, note: str = "",
         state: JobState = JobState.QUEUED, reason: str = "", directory: Path | None = None,
     ) -> Job:
-        now = _now().timestamp()
-        with self._tx() as c:
+        now = utc_now().timestamp()
+        with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO jobs (story_id, variant, state, reason, story_json, note, audio,"
                 " expires_at, created_at, updated_at, directory)"
@@ -516,22 +470,22 @@ class Store:
         return job
 
     def get_job(self, job_id: int) -> Job | None:
-        rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        rows = self.query("SELECT * FROM jobs WHERE id = ?", (job_id,))
         jobs = _readable_jobs(rows[:1])
         return jobs[0] if jobs else None
 
     def list_jobs(self, states: Iterable[JobState] | None = None) -> list[Job]:
         if states is None:
-            rows = self._query("SELECT * FROM jobs ORDER BY id")
+            rows = self.query("SELECT * FROM jobs ORDER BY id")
         else:
             wanted = [str(s) for s in states]
             marks = ",".join("?" * len(wanted))
-            rows = self._query(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id", wanted)
+            rows = self.query(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id", wanted)
         return _readable_jobs(rows)
 
     def active_job_for(self, story_id: str, variant: str) -> Job | None:
         marks = ",".join("?" * len(ACTIVE_STATES | {JobState.PAUSED}))
-        rows = self._query(
+        rows = self.query(
             f"SELECT * FROM jobs WHERE story_id = ? AND variant = ? AND state IN ({marks})"
             " ORDER BY id DESC LIMIT 1",
             [story_id, variant, *(str(s) for s in ACTIVE_STATES | {JobState.PAUSED})],
@@ -565,8 +519,8 @@ class Store:
             cols.append(key)
             vals.append(value)
         cols.append("updated_at")
-        vals.append(_now().timestamp())
-        with self._tx() as c:
+        vals.append(utc_now().timestamp())
+        with self.transaction() as c:
             c.execute(
                 f"UPDATE jobs SET {', '.join(c_ + ' = ?' for c_ in cols)} WHERE id = ?",
                 (*vals, job_id),
@@ -577,171 +531,14 @@ class Store:
         return job
 
     def delete_job(self, job_id: int) -> None:
-        with self._tx() as c:
+        with self.transaction() as c:
             c.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-
-    # -- archive -----------------------------------------------------------------------------
-
-    def archive_put(self, entry: ArchiveEntry) -> None:
-        """Record one saved copy; a copy at the same path replaces the old record, copies
-        elsewhere stay. A save starts afresh: an earlier check of that path is dropped."""
-        with self._tx() as c:
-            c.execute("DELETE FROM checks WHERE path = ?", (str(entry.path),))
-            c.execute(
-                "INSERT OR REPLACE INTO archive (story_id, variant, path, files_json, sha256, size,"
-                " verdict, saved_at, creator, job_id, note, copied_from)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (entry.story_id, entry.variant, str(entry.path),
-                 json.dumps([str(p) for p in entry.files]), entry.sha256, entry.size,
-                 entry.verdict, entry.saved_at.timestamp(), entry.creator, entry.job_id,
-                 entry.note,
-                 str(entry.copied_from) if entry.copied_from is not None else None),
-            )
-
-    def archive_locations(self, story_id: str, variant: str) -> list[ArchiveEntry]:
-        """Every saved copy of a story's variant, oldest first."""
-        rows = self._query(
-            "SELECT * FROM archive WHERE story_id = ? AND variant = ? ORDER BY saved_at, path",
-            (story_id, variant),
-        )
-        return [_archive_from_row(r) for r in rows]
-
-    def archive_get(self, story_id: str, variant: str,
-                    directory: Path | None = None) -> ArchiveEntry | None:
-        """The newest saved copy (in ``directory`` when given, else anywhere), or None."""
-        entries = self.archive_locations(story_id, variant)
-        if directory is not None:
-            entries = [e for e in entries if same_folder(e.directory, directory)]
-        return entries[-1] if entries else None
-
-    def archive_list(self) -> list[ArchiveEntry]:
-        """Every saved copy of every story, oldest first."""
-        rows = self._query("SELECT * FROM archive ORDER BY saved_at, path")
-        return [_archive_from_row(r) for r in rows]
-
-    def library_rows(self) -> list[dict[str, Any]]:
-        """Every saved copy, newest first, with the story it saved (the JSON of its job, or
-        of the newest job of the same story; caption, kind, posted date and nickname read
-        out of it by SQLite), its audit mark and its latest check: one query for the library
-        pane, however large the archive (no sidecar is read)."""
-        return self._query(
-            "SELECT x.*, json_extract(x.story_json, '$.caption') AS caption,"
-            " json_extract(x.story_json, '$.kind') AS kind,"
-            " json_extract(x.story_json, '$.created_at') AS posted_at,"
-            " json_extract(x.story_json, '$.creator.nickname') AS nickname"
-            " FROM (SELECT a.story_id, a.variant, a.path, a.files_json, a.size, a.verdict,"
-            "  a.saved_at, a.creator, a.job_id, a.note, a.sha256,"
-            "  COALESCE(j.story_json, (SELECT j2.story_json FROM jobs j2"
-            "   WHERE j2.story_id = a.story_id ORDER BY j2.id DESC LIMIT 1)) AS story_json,"
-            "  m.status AS audit, k.status AS checked, k.detail AS checked_detail,"
-            "  a.copied_from"
-            "  FROM archive a LEFT JOIN jobs j ON j.id = a.job_id"
-            "  LEFT JOIN audit_marks m ON m.story_id = a.story_id AND m.variant = a.variant"
-            "  LEFT JOIN checks k ON k.path = a.path) x"
-            " ORDER BY x.saved_at DESC, x.path"
-        )
-
-    def archive_delete(self, story_id: str, variant: str, path: Path | None = None) -> bool:
-        """Forget the copy at ``path`` (or, without it, every copy of the story's variant)."""
-        with self._tx() as c:
-            if path is None:
-                c.execute("DELETE FROM checks WHERE story_id = ? AND variant = ?",
-                          (story_id, variant))
-                cur = c.execute(
-                    "DELETE FROM archive WHERE story_id = ? AND variant = ?", (story_id, variant)
-                )
-            else:
-                c.execute("DELETE FROM checks WHERE path = ?", (str(path),))
-                cur = c.execute(
-                    "DELETE FROM archive WHERE story_id = ? AND variant = ? AND path = ?",
-                    (story_id, variant, str(path)),
-                )
-            return cur.rowcount > 0
-
-    def archive_set_note(self, story_id: str, variant: str, path: Path, note: str) -> None:
-        with self._tx() as c:
-            c.execute("UPDATE archive SET note = ? WHERE story_id = ? AND variant = ? AND path = ?",
-                      (note, story_id, variant, str(path)))
-
-    # -- verification reports ----------------------------------------------------------------
-
-    def save_report(self, path: Path, report: dict[str, Any], story_id: str | None = None) -> None:
-        with self._tx() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO reports (path, story_id, verdict, report, checked_at)"
-                " VALUES (?,?,?,?,?)",
-                (str(path), story_id, report.get("verdict"), json.dumps(report),
-                 _now().timestamp()),
-            )
-
-    def get_report(self, path: Path) -> dict[str, Any] | None:
-        rows = self._query("SELECT report FROM reports WHERE path = ?", (str(path),))
-        if not rows:
-            return None
-        try:
-            data = jsonfile.loads(rows[0]["report"], limit=_column_limit())
-        except ValueError:
-            return None  # a row over the bounds (or not JSON) is no report: verify again
-        return data if isinstance(data, dict) else None
-
-    # -- checks of saved copies (v, tikget audit) ---------------------------------------------
-
-    def check_put(self, check: CopyCheck) -> None:
-        """Record the latest check of a saved copy (replaces the one before)."""
-        with self._tx() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO checks (path, story_id, variant, status, detail,"
-                " report, checked_at) VALUES (?,?,?,?,?,?,?)",
-                (str(check.path), check.story_id, check.variant, check.status, check.detail,
-                 json.dumps(check.report) if check.report is not None else None,
-                 check.checked_at.timestamp()),
-            )
-
-    def check_get(self, path: Path) -> CopyCheck | None:
-        rows = self._query("SELECT * FROM checks WHERE path = ?", (str(path),))
-        if not rows:
-            return None
-        r = rows[0]
-        return CopyCheck(path=Path(r["path"]), story_id=r["story_id"], variant=r["variant"],
-                         status=r["status"], detail=r["detail"],
-                         checked_at=datetime.fromtimestamp(r["checked_at"], UTC),
-                         report=_bounded_report(r["report"]))
 
     def data_version(self) -> int:
         """SQLite's ``PRAGMA data_version``: it changes when another connection (e.g.
         ``tikget audit`` in another terminal) commits; this connection's own writes leave
         it alone."""
-        return int(self._query("PRAGMA data_version")[0]["data_version"])
-
-    def latest_report(self, path: Path) -> dict[str, Any] | None:
-        """The newest verification report of a file: the one of its latest check (``v``)
-        when there is one, else the one recorded when it was saved."""
-        check = self.check_get(path)
-        if check is not None and check.report is not None:
-            return check.report
-        return self.get_report(path)
-
-    # -- audit marks (tikget audit --requeue) ------------------------------------------------
-
-    def audit_mark(self, story_id: str, variant: str, status: str, reason: str = "") -> None:
-        """Record that an archived story is e.g. ``unrecoverable``, and why (replaces)."""
-        with self._tx() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO audit_marks (story_id, variant, status, reason, marked_at)"
-                " VALUES (?,?,?,?,?)",
-                (story_id, variant, status, reason, _now().timestamp()),
-            )
-
-    def audit_marks(self) -> dict[tuple[str, str], tuple[str, str]]:
-        """``(story_id, variant) -> (status, reason)`` for every marked entry."""
-        rows = self._query("SELECT story_id, variant, status, reason FROM audit_marks")
-        return {(r["story_id"], r["variant"]): (r["status"], r["reason"]) for r in rows}
-
-    def audit_unmark(self, story_id: str, variant: str) -> bool:
-        with self._tx() as c:
-            return c.execute(
-                "DELETE FROM audit_marks WHERE story_id = ? AND variant = ?", (story_id, variant)
-            ).rowcount > 0
+        return int(self.query("PRAGMA data_version")[0]["data_version"])
 
     # -- watch list --------------------------------------------------------------------------
 
@@ -756,30 +553,30 @@ class Store:
         """Watch ``username`` (idempotent). Adding an account again resumes it: its failure
         count is reset and, when it was paused, it is due at once."""
         name = self._username(username)
-        with self._tx() as c:
+        with self.transaction() as c:
             c.execute(
                 "INSERT INTO watch (username, added_at, note) VALUES (?,?,?)"
                 " ON CONFLICT (username) DO UPDATE SET note = CASE WHEN excluded.note != ''"
                 " THEN excluded.note ELSE watch.note END, failures = 0, paused = 0,"
                 " next_poll_at = CASE WHEN watch.paused THEN NULL ELSE watch.next_poll_at END",
-                (name, _now().timestamp(), note),
+                (name, utc_now().timestamp(), note),
             )
         entry = self.watch_get(name)
         assert entry is not None
         return entry
 
     def watch_remove(self, username: str) -> bool:
-        with self._tx() as c:
+        with self.transaction() as c:
             return c.execute(
                 "DELETE FROM watch WHERE username = ?", (self._username(username),)
             ).rowcount > 0
 
     def watch_get(self, username: str) -> WatchEntry | None:
-        rows = self._query("SELECT * FROM watch WHERE username = ?", (self._username(username),))
+        rows = self.query("SELECT * FROM watch WHERE username = ?", (self._username(username),))
         return _watch_from_row(rows[0]) if rows else None
 
     def watch_list(self) -> list[WatchEntry]:
-        return [_watch_from_row(r) for r in self._query("SELECT * FROM watch ORDER BY username")]
+        return [_watch_from_row(r) for r in self.query("SELECT * FROM watch ORDER BY username")]
 
     def watch_update(
         self, username: str, *, last_poll_at: datetime | None = None,
@@ -813,7 +610,7 @@ class Store:
         if note is not None:
             changes["note"] = note
         if changes:
-            with self._tx() as c:
+            with self.transaction() as c:
                 c.execute(
                     f"UPDATE watch SET {', '.join(k + ' = ?' for k in changes)} WHERE username = ?",
                     (*changes.values(), name),
@@ -828,19 +625,11 @@ class Store:
         return [w for w in self.watch_list()
                 if not w.paused and (w.next_poll_at is None or w.next_poll_at <= now)]
 
-    def saved_since(self, since: datetime) -> dict[str, int]:
-        """Creator (``unique_id``, lower case) → stories saved since ``since`` (each story
-        once, however many copies or variants)."""
-        rows = self._query(
-            "SELECT lower(creator) AS creator, COUNT(DISTINCT story_id) AS n FROM archive"
-            " WHERE saved_at >= ? GROUP BY lower(creator)", (since.timestamp(),))
-        return {r["creator"]: int(r["n"]) for r in rows}
-
     # -- watch runs --------------------------------------------------------------------------
 
     def watch_run_start(self, started_at: datetime, *, every: float | None = None,
                         pid: int | None = None) -> WatchRun:
-        with self._tx() as c:
+        with self.transaction() as c:
             cur = c.execute("INSERT INTO watch_runs (started_at, pid, every) VALUES (?,?,?)",
                             (started_at.timestamp(), os.getpid() if pid is None else pid, every))
             run_id = int(cur.lastrowid or 0)
@@ -851,7 +640,7 @@ class Store:
     def watch_run_finish(self, run_id: int, finished_at: datetime, *, polled: int = 0,
                          failed: int = 0, left: int = 0, saved: int = 0,
                          download_failed: int = 0, status: int, outcome: str) -> WatchRun:
-        with self._tx() as c:
+        with self.transaction() as c:
             c.execute(
                 "UPDATE watch_runs SET finished_at = ?, polled = ?, failed = ?, left_over = ?,"
                 " saved = ?, download_failed = ?, status = ?, outcome = ? WHERE id = ?",
@@ -864,12 +653,12 @@ class Store:
         return run
 
     def watch_run(self, run_id: int) -> WatchRun | None:
-        rows = self._query("SELECT * FROM watch_runs WHERE id = ?", (run_id,))
+        rows = self.query("SELECT * FROM watch_runs WHERE id = ?", (run_id,))
         return _watch_run_from_row(rows[0]) if rows else None
 
     def watch_runs(self, limit: int = 10) -> list[WatchRun]:
         """The most recent runs, newest first."""
-        rows = self._query("SELECT * FROM watch_runs ORDER BY id DESC LIMIT ?", (int(limit),))
+        rows = self.query("SELECT * FROM watch_runs ORDER BY id DESC LIMIT ?", (int(limit),))
         return [_watch_run_from_row(r) for r in rows]
 
 
@@ -887,22 +676,10 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def _column_limit() -> int:
+def column_limit() -> int:
     """JSON columns hold what we wrote from answers bounded by max_page_bytes, so they get
     more room than a file beside the media (four times ``max_json_bytes``)."""
     return 4 * jsonfile.max_bytes()
-
-
-def _bounded_report(text: str | None) -> dict[str, Any] | None:
-    """A ``report`` column (bounded: :mod:`tikget_tui.jsonfile`); None when absent or
-    unreadable (the copy is then verified again)."""
-    if not text:
-        return None
-    try:
-        data = jsonfile.loads(text, limit=_column_limit())
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _readable_jobs(rows: Iterable[Any]) -> list[Job]:
@@ -917,10 +694,10 @@ def _readable_jobs(rows: Iterable[Any]) -> list[Job]:
     return out
 
 
-def _paths(files_json: str | None) -> tuple[Path, ...]:
+def paths_column(files_json: str | None) -> tuple[Path, ...]:
     """A ``files_json`` column (bounded: :mod:`tikget_tui.jsonfile`); () when unreadable."""
     try:
-        value = jsonfile.loads(files_json or "[]", limit=_column_limit())
+        value = jsonfile.loads(files_json or "[]", limit=column_limit())
     except ValueError:
         return ()
     return tuple(Path(p) for p in value if isinstance(p, str)) if isinstance(value, list) else ()
@@ -929,53 +706,36 @@ def _paths(files_json: str | None) -> tuple[Path, ...]:
 def _job_from_row(r: Any) -> Job:
     return Job(
         id=int(r["id"]),
-        story=Story.from_dict(jsonfile.loads(r["story_json"], limit=_column_limit())),
+        story=Story.from_dict(jsonfile.loads(r["story_json"], limit=column_limit())),
         variant=r["variant"],
         state=JobState(r["state"]),
         reason=r["reason"],
         note=r["note"],
         audio=bool(r["audio"]),
-        expires_at=_dt(r["expires_at"]),
+        expires_at=dt_or_none(r["expires_at"]),
         bytes_done=int(r["bytes_done"]),
         bytes_total=r["bytes_total"],
         retries=int(r["retries"]),
         part_path=Path(r["part_path"]) if r["part_path"] else None,
         final_path=Path(r["final_path"]) if r["final_path"] else None,
-        files=_paths(r["files_json"]),
+        files=paths_column(r["files_json"]),
         verdict=r["verdict"],
         sha256=r["sha256"],
         stem=r["stem"],
         part_source=r.get("part_source"),
         directory=Path(r["directory"]) if r.get("directory") else None,
-        created_at=_dt(r["created_at"]) or _now(),
-        updated_at=_dt(r["updated_at"]) or _now(),
-    )
-
-
-def _archive_from_row(r: Any) -> ArchiveEntry:
-    return ArchiveEntry(
-        story_id=r["story_id"],
-        variant=r["variant"],
-        path=Path(r["path"]),
-        files=_paths(r["files_json"]),
-        sha256=r["sha256"],
-        size=int(r["size"]),
-        verdict=r["verdict"],
-        saved_at=_dt(r["saved_at"]) or _now(),
-        creator=r["creator"],
-        job_id=r["job_id"],
-        note=r.get("note") or "",
-        copied_from=Path(r["copied_from"]) if r.get("copied_from") else None,
+        created_at=dt_or_none(r["created_at"]) or utc_now(),
+        updated_at=dt_or_none(r["updated_at"]) or utc_now(),
     )
 
 
 def _watch_from_row(r: Any) -> WatchEntry:
     return WatchEntry(
         username=r["username"],
-        added_at=_dt(r["added_at"]) or _now(),
+        added_at=dt_or_none(r["added_at"]) or utc_now(),
         note=r["note"],
-        last_poll_at=_dt(r["last_poll_at"]),
-        next_poll_at=_dt(r["next_poll_at"]),
+        last_poll_at=dt_or_none(r["last_poll_at"]),
+        next_poll_at=dt_or_none(r["next_poll_at"]),
         last_result=r["last_result"],
         failures=int(r.get("failures") or 0),
         paused=bool(r.get("paused")),
@@ -989,10 +749,10 @@ def _watch_from_row(r: Any) -> WatchEntry:
 def _watch_run_from_row(r: Any) -> WatchRun:
     return WatchRun(
         id=int(r["id"]),
-        started_at=_dt(r["started_at"]) or _now(),
+        started_at=dt_or_none(r["started_at"]) or utc_now(),
         pid=int(r["pid"]),
         every=r["every"],
-        finished_at=_dt(r["finished_at"]),
+        finished_at=dt_or_none(r["finished_at"]),
         polled=int(r["polled"]),
         failed=int(r["failed"]),
         left=int(r["left_over"]),

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.models import AGE_GATED, Creator, Kind, Story
 from tikget_tui.store import Store, WatchEntry, WatchRun
@@ -219,7 +220,7 @@ class Watcher:
 
     def _known(self, story: Story) -> bool:
         variant = self._variant(story)
-        entry = self.store.archive_get(story.id, variant)
+        entry = Records(self.store).get(story.id, variant)
         if entry is not None and not entry.missing_files():
             return True
         return self.store.active_job_for(story.id, variant) is not None

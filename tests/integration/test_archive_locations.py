@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.batch import realtime_clock, trim_stories
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import load
 from tikget_tui.demo import DemoServerThread, Scenario
@@ -107,7 +108,7 @@ def test_saving_into_a_second_folder_copies_verified_and_export_lists_both(
         assert item["outcome"] == "already saved"
     assert _sidecar(originals[STORY_B])["note"] == "trip log; second look"
     with Store.open(load().state_db) as store:
-        notes = {(e.story_id, e.path.parent.name): e.note for e in store.archive_list()}
+        notes = {(e.story_id, e.path.parent.name): e.note for e in Records(store).entries()}
     assert notes[(STORY_B, "first")] == "trip log; second look"
     assert notes[(STORY_B, "second")] == "trip log; for the zine"
     # the same note twice is not added twice; the summary says nothing was saved this time

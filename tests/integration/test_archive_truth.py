@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tikget_tui.archive.audit import Problem, audit
+from tikget_tui.archive.records import Records
 from tikget_tui.downloads import DownloadManager, JobState
 from tikget_tui.downloads.events import CHANGED_REASON, MISSING_REASON
 from tikget_tui.verify import verify
@@ -35,7 +36,7 @@ async def test_verify_again_keeps_the_evidence_of_an_edited_file(manager, find_s
     assert job.state == JobState.DONE, job.reason
     media, side = job.files[0], sidecar_of_job(job)
     recorded_side = side.read_bytes()
-    recorded = manager.store.archive_get(VIDEO, "video")
+    recorded = Records(manager.store).get(VIDEO, "video")
     assert recorded is not None
     saved_size = media.stat().st_size
     with media.open("ab") as f:
@@ -51,17 +52,17 @@ async def test_verify_again_keeps_the_evidence_of_an_edited_file(manager, find_s
     assert f"{saved_size + 8} bytes, {saved_size} were saved" in again.reason
     assert "was recorded" in again.reason  # both sha256s, shortened
     assert again.sha256 == recorded.sha256
-    check = manager.store.check_get(media)
+    check = Records(manager.store).check_get(media)
     assert check is not None and check.status == "changed"
-    report = manager.store.latest_report(media)
+    report = Records(manager.store).latest_report(media)
     assert report is not None and report["verdict"] == "fail"
     assert report["checks"][0]["name"] == "recorded"
     assert report["checks"][0]["detail"].startswith("changed: ")
     assert report["size"] == saved_size + 8
     # the evidence is untouched
     assert side.read_bytes() == recorded_side
-    assert manager.store.archive_get(VIDEO, "video") == recorded
-    assert manager.store.get_report(media)["verdict"] == "ok"  # type: ignore[index]
+    assert Records(manager.store).get(VIDEO, "video") == recorded
+    assert Records(manager.store).get_report(media)["verdict"] == "ok"  # type: ignore[index]
     [finding] = audit(manager.store)
     assert finding.problems == (Problem.CHANGED,), finding
     assert f"is {saved_size + 8} bytes, {saved_size} were saved" in finding.details[0]
@@ -75,7 +76,7 @@ async def test_verify_again_keeps_the_evidence_of_an_edited_file(manager, find_s
 async def test_verify_again_on_a_deleted_file_says_missing(manager, find_story) -> None:
     job = await save(manager, await find_story(VIDEO))
     media = job.files[0]
-    recorded = manager.store.archive_get(VIDEO, "video")
+    recorded = Records(manager.store).get(VIDEO, "video")
     side_bytes = sidecar_of_job(job).read_bytes()
     media.unlink()
 
@@ -83,18 +84,18 @@ async def test_verify_again_on_a_deleted_file_says_missing(manager, find_story) 
 
     assert again.state == JobState.FAILED
     assert again.reason.startswith(MISSING_REASON + f"{media.name} is gone from "), again.reason
-    check = manager.store.check_get(media)
+    check = Records(manager.store).check_get(media)
     assert check is not None and check.status == "missing"
-    report = manager.store.latest_report(media)
+    report = Records(manager.store).latest_report(media)
     assert report is not None and report["verdict"] == "fail"
     assert report["checks"][0]["detail"].startswith(f"missing: {media.name} is gone")
-    assert manager.store.archive_get(VIDEO, "video") == recorded
+    assert Records(manager.store).get(VIDEO, "video") == recorded
     assert sidecar_of_job(job).read_bytes() == side_bytes
 
 
 async def test_verify_again_on_an_intact_file_changes_no_record(manager, find_story) -> None:
     job = await save(manager, await find_story(VIDEO))
-    recorded = manager.store.archive_get(VIDEO, "video")
+    recorded = Records(manager.store).get(VIDEO, "video")
     side = sidecar_of_job(job)
     side_bytes = side.read_bytes()
 
@@ -102,9 +103,9 @@ async def test_verify_again_on_an_intact_file_changes_no_record(manager, find_st
 
     assert again.state == JobState.DONE and again.verdict == "ok"
     assert again.reason.startswith("verified again: ok"), again.reason
-    assert manager.store.archive_get(VIDEO, "video") == recorded  # saved_at kept
+    assert Records(manager.store).get(VIDEO, "video") == recorded  # saved_at kept
     assert side.read_bytes() == side_bytes
-    report = manager.store.latest_report(job.files[0])
+    report = Records(manager.store).latest_report(job.files[0])
     assert report is not None
     first = report["checks"][0]
     assert first["name"] == "recorded" and first["status"] == "ok"
@@ -134,9 +135,9 @@ async def test_saving_a_missing_file_again_takes_its_own_name_back(manager, find
     assert now["file"] == media.name and now["saved_at"] != first["saved_at"]
     assert [h["saved_at"] for h in now["history"]] == [first["saved_at"]]
     assert now["history"][0]["files"] == first["files"]
-    entry = manager.store.archive_get(VIDEO, "video")
+    entry = Records(manager.store).get(VIDEO, "video")
     assert entry is not None and entry.path == media and entry.job_id == again.id
-    assert manager.store.check_get(media) is None  # the new save starts afresh
+    assert Records(manager.store).check_get(media) is None  # the new save starts afresh
 
 
 async def test_audio_and_video_of_one_story_are_told_apart_by_extension(
@@ -219,7 +220,7 @@ async def test_saving_a_failing_file_again_replaces_it_under_its_own_name(
     now = json.loads(side.read_text())
     assert [h["saved_at"] for h in now["history"]] == [first["saved_at"]]
     assert now["history"][0]["files"][0]["sha256"] == first["sha256"]
-    [entry] = manager.store.archive_locations(VIDEO, "video")
+    [entry] = Records(manager.store).locations(VIDEO, "video")
     assert entry.path == media and entry.job_id == again.id
     assert [f.status for f in audit(manager.store)] == ["ok"]
 
@@ -244,7 +245,7 @@ async def test_retry_after_v_found_it_changed_downloads_again_never_launders(
     job = await save(manager, await find_story(VIDEO))
     media = job.files[0]
     good = media.read_bytes()
-    recorded = manager.store.archive_get(VIDEO, "video")
+    recorded = Records(manager.store).get(VIDEO, "video")
     with media.open("ab") as f:
         f.write(b"\0" * 8)
     assert (await manager.reverify(job.id)).state == JobState.FAILED
@@ -253,7 +254,7 @@ async def test_retry_after_v_found_it_changed_downloads_again_never_launders(
     again = manager.job(job.id)
     assert again is not None and again.state == JobState.DONE, again.reason
     assert media.read_bytes() == good  # the served bytes again, not the edited ones
-    entry = manager.store.archive_get(VIDEO, "video")
+    entry = Records(manager.store).get(VIDEO, "video")
     assert entry is not None and entry.sha256 == recorded.sha256  # type: ignore[union-attr]
     assert entry.size == len(good)
     assert [f.status for f in audit(manager.store)] == ["ok"]

@@ -12,6 +12,7 @@ import pytest
 
 from tests.plugins.batch import realtime_clock, trim_stories
 from tikget_tui.archive.export import FIELDS, read_csv
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import load
 from tikget_tui.demo import DemoServerThread, Scenario
@@ -41,7 +42,7 @@ def saved(run_cli, cli_env: Path, demo_thread: DemoServerThread, demo_scenario: 
 
 def _entries() -> dict[str, object]:
     with Store.open(load().state_db) as store:
-        return {e.story_id: e for e in store.archive_list()}
+        return {e.story_id: e for e in Records(store).entries()}
 
 
 def test_audit_finds_missing_changed_unverified_and_requeue_repairs_or_marks(
@@ -59,7 +60,7 @@ def test_audit_finds_missing_changed_unverified_and_requeue_repairs_or_marks(
     data[200:206] = bytes(b ^ 0xFF for b in data[200:206])
     first_image.write_bytes(bytes(data))  # edited in place: same size, another sha256
     with Store.open(load().state_db) as store:  # never verified
-        store.archive_put(replace(entries[PHOTOS_B], verdict=None))  # type: ignore[type-var]
+        Records(store).put(replace(entries[PHOTOS_B], verdict=None))  # type: ignore[type-var]
 
     report = run_cli("audit")
     assert report.rc == 1
@@ -101,7 +102,7 @@ def test_audit_finds_missing_changed_unverified_and_requeue_repairs_or_marks(
 def test_audit_flags_a_failing_verdict(run_cli, saved: Path) -> None:
     entries = _entries()
     with Store.open(load().state_db) as store:
-        store.archive_put(replace(entries[VIDEO], verdict="fail"))  # type: ignore[type-var]
+        Records(store).put(replace(entries[VIDEO], verdict="fail"))  # type: ignore[type-var]
     result = json.loads(run_cli("audit", "--json").out)
     (failing,) = [e for e in result["entries"] if e["problems"]]
     assert failing["story_id"] == VIDEO and failing["problems"] == ["failing"]

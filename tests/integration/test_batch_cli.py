@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.batch import realtime_clock, trim_stories
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import load
 from tikget_tui.demo import DemoServerThread, Scenario
@@ -89,7 +90,7 @@ def test_mixed_batch_saves_what_it_may_and_explains_the_rest(
     assert side["verification"]["verdict"] == "ok"
     # the same names and archive the UI writes: the store knows both saved stories
     with Store.open(load().state_db) as store:
-        saved = {(e.story_id, e.variant) for e in store.archive_list()}
+        saved = {(e.story_id, e.variant) for e in Records(store).entries()}
     assert saved == {(STORY_B, "video"), (DEMO_PHOTO_STORY, "photo")}
 
 

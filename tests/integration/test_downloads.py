@@ -12,6 +12,7 @@ from typing import BinaryIO
 import pytest
 
 from tests.plugins.downloads import RecordingRetry, leftovers, sha256_of
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
@@ -85,7 +86,7 @@ async def test_video_story_saved_tagged_verified_with_sidecar(
     # the metadata travels with the file (stream copy: same duration, tags added)
     assert final.read_bytes() != demo_server.media["h264_b"].path.read_bytes()
     assert b"offline reference" in final.read_bytes()
-    assert manager.store.archive_get(STORY_B, "video").sha256 == sha256_of(final)
+    assert Records(manager.store).get(STORY_B, "video").sha256 == sha256_of(final)
 
 
 async def test_drops_mid_body_resume_with_range(plain, find_story, demo_server) -> None:
@@ -526,7 +527,7 @@ async def test_video_only_rendition_falls_back_to_one_with_sound(
     assert leftovers(demo_settings.download_dir) == []
     assert sorted(p.name for p in demo_settings.download_dir.iterdir()) == sorted(
         [saved.name, job.stem + ".info.json"])
-    assert m.store.archive_get(DEMO_SILENT_HEVC_STORY, "video").verdict == "ok"
+    assert Records(m.store).get(DEMO_SILENT_HEVC_STORY, "video").verdict == "ok"
     assert job.part_source is None and job.part_path is None
 
 
@@ -548,7 +549,7 @@ async def test_every_rendition_video_only_fails_labelled(
     assert kept.is_file() and job.verdict == "fail"
     side = json.loads((kept.parent / (job.stem + ".info.json")).read_text())
     assert side["verification"]["verdict"] == "fail"
-    assert m.store.archive_get(DEMO_SILENT_HEVC_STORY, "video").verdict == "fail"
+    assert Records(m.store).get(DEMO_SILENT_HEVC_STORY, "video").verdict == "fail"
     # bounded: each rendition fetched exactly once; only the last file is kept
     assert [r.status for r in media_requests(demo_server)] == [200] * (1 + len(gears))
     for gear in range(1 + len(gears)):
@@ -578,7 +579,7 @@ async def test_verification_fail_keeps_the_file_labelled(plain, find_story, demo
     assert job.verdict == "fail" and job.files[0].is_file()
     side = json.loads((job.files[0].parent / (job.stem + ".info.json")).read_text())
     assert side["verification"]["verdict"] == "fail"
-    assert plain.store.archive_get(STORY_B, "video").verdict == "fail"
+    assert Records(plain.store).get(STORY_B, "video").verdict == "fail"
     again = await plain.reverify(job.id)  # the verifier runs again: same verdict
     assert again.state == JobState.FAILED and again.verdict == "fail"
     good = await save(plain, story, again=True)

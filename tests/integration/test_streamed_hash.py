@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.downloads import RecordingRetry, sha256_of
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
@@ -93,8 +94,8 @@ async def test_verification_takes_the_streamed_hash(
         job = m.job(job.id)
         assert job is not None and job.state == JobState.DONE, job.reason
         assert job.sha256 == sha256_of(job.files[0])
-        assert m.store.archive_get(STORY_B, "video").sha256 == job.sha256
-        report = m.store.get_report(job.files[0])
+        assert Records(m.store).get(STORY_B, "video").sha256 == job.sha256
+        report = Records(m.store).get_report(job.files[0])
         assert report is not None and report["sha256"] == job.sha256
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.plugins.batch import realtime_clock
 from tests.plugins.downloads import RecordingRetry
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings, load
 from tikget_tui.demo import DemoServer, DemoServerThread, Scenario
@@ -103,7 +104,7 @@ async def test_story_posted_between_polls_is_saved_before_expiry_and_nothing_twi
         await again.wait_idle()
         assert third.found == 3 and third.known == 3 and third.new_jobs == ()
         assert len(again.store.list_jobs()) == jobs_before
-        assert len(again.store.archive_list()) == 3
+        assert len(Records(again.store).entries()) == 3
     assert len(_media(demo_settings.download_dir)) == len(saved_first) + 1
 
 
@@ -155,7 +156,7 @@ async def test_run_loop_in_fake_time_with_budget_pause_and_failures(
     new_job = manager.job(photo_polls[1].new_jobs[0])
     assert new_job is not None and new_job.story_id == NEW_STORY
     assert new_job.state == JobState.DONE, new_job.reason
-    saved = {e.story_id for e in store.archive_list()}
+    saved = {e.story_id for e in Records(store).entries()}
     assert len(saved) == 3 and NEW_STORY in saved
     ids = [j.story_id for j in store.list_jobs()]
     assert len(ids) == len(set(ids))  # nothing queued twice

@@ -28,6 +28,7 @@ import pytest
 
 from tests.plugins.batch import CliResult, realtime_clock
 from tikget_tui import scheduler
+from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import load
 from tikget_tui.demo import DemoServerThread, Scenario
@@ -603,7 +604,6 @@ def test_status_snapshot(fakes: Fakes, isolated_home: Path,
     monkeypatch.setenv("FAKE_NEXT_ELAPSE", str(int((NOW + timedelta(hours=3, minutes=25))
                                                    .timestamp())))
     from tikget_tui.commands import watch_service
-    from tikget_tui.store import ArchiveEntry
 
     settings = load()
     with Store.open(settings.state_db) as store:
@@ -620,7 +620,7 @@ def test_status_snapshot(fakes: Fakes, isolated_home: Path,
                            last_found=0, last_new=0, last_saved=0, last_error="",
                            last_result="no active story")
         for i, when in enumerate((NOW - timedelta(hours=1), NOW - timedelta(hours=30))):
-            store.archive_put(ArchiveEntry(story_id=f"74400000000000001{i}", variant="video",
+            Records(store).put(ArchiveEntry(story_id=f"74400000000000001{i}", variant="video",
                                            path=isolated_home / f"m{i}.mp4", saved_at=when,
                                            creator="mika.travels"))
         run = store.watch_run_start(NOW - timedelta(hours=1), every=4 * 3600.0)

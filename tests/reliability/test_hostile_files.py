@@ -27,6 +27,7 @@ from tests.plugins.hostile_files import (
 )
 from tests.plugins.media import MediaFiles
 from tikget_tui import jsonfile
+from tikget_tui.archive.records import Records
 from tikget_tui.mediatools import ChildLimits, MediaTools
 from tikget_tui.verify import Verdict, verify
 from tikget_tui.verify.files import sidecar_of
@@ -171,7 +172,7 @@ def test_database_json_columns_are_bounded(tmp_path: Path) -> None:
     with Store.open(path) as store:
         good = store.add_job(story("7440000000000000001"), variant="video")
         bad = store.add_job(story("7440000000000000002"), variant="video")
-        store.save_report(tmp_path / "a.mp4", {"verdict": "ok", "checks": []},
+        Records(store).save_report(tmp_path / "a.mp4", {"verdict": "ok", "checks": []},
                           story_id="7440000000000000001")
     deep = "[" * 1_000_000 + "]" * 1_000_000
     with sqlite3.connect(path) as conn:
@@ -182,7 +183,7 @@ def test_database_json_columns_are_bounded(tmp_path: Path) -> None:
         assert [j.id for j in store.list_jobs()] == [good.id]  # the unreadable row skipped
         assert store.get_job(bad.id) is None
         assert store.get_job(good.id).files == ()  # type: ignore[union-attr]
-        assert store.get_report(tmp_path / "a.mp4") is None
+        assert Records(store).get_report(tmp_path / "a.mp4") is None
 
 
 # -- media children under limits ------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tikget_tui.archive.records import Records
 from tikget_tui.config import load
 from tikget_tui.private import write_private
 
@@ -77,7 +78,7 @@ def test_the_database_and_its_wal_are_private_while_open(isolated_home: Path) ->
 
     settings = load()
     with Store.open(settings.state_db) as store:
-        store.save_report(isolated_home / "a.mp4", {"verdict": "ok"}, story_id="1")
+        Records(store).save_report(isolated_home / "a.mp4", {"verdict": "ok"}, story_id="1")
         for suffix in ("", "-wal", "-shm"):
             path = settings.state_db.with_name(settings.state_db.name + suffix)
             assert path.exists() and mode(path) == 0o600, suffix

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.ui import notifications, wait_until
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings, load
 from tikget_tui.demo import DemoServer, MediaFaults
@@ -123,7 +124,7 @@ async def test_a_whole_session_then_a_restart(
 
     # every saved file is there and verifies
     with Store.open(settings.state_db) as store:
-        entries = store.archive_list() if hasattr(store, "archive_list") else None
+        entries = Records(store).entries() if hasattr(store, "archive_list") else None
         finished = store.list_jobs()
     keys = [(j.story_id, j.variant) for j in finished]
     assert len(keys) == len(set(keys)) == 8  # seven videos/photos and one MP3, once each

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.plugins.ui import notifications, wait_until
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
@@ -158,7 +159,7 @@ async def test_sort_keys_and_every_row_action(
         await wait_until(pilot, lambda: any(i.note == "for the book" for i in table.items),
                          "the list with the note")
         assert app.manager is not None
-        assert app.manager.store.archive_get(item.story_id, item.variant).note == "for the book"
+        assert Records(app.manager.store).get(item.story_id, item.variant).note == "for the book"
 
         # r on a good file: nothing to do
         await pilot.press("r")

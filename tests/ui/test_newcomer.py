@@ -9,6 +9,7 @@ from textual.command import CommandList, CommandPalette
 
 from tests.plugins.ui import notifications, wait_until
 from tests.ui.test_app import look_up
+from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer, MediaCatalog
@@ -347,7 +348,6 @@ async def test_library_filter_ignores_accents_and_case(
 
     from tests.ui.test_library import open_library
     from tikget_tui.models import Creator, Story
-    from tikget_tui.store import ArchiveEntry
 
     now = demo_clock.now()
     captions = {"7440000000000000101": "Temple walk in Kyōto",
@@ -360,7 +360,7 @@ async def test_library_filter_ignores_accents_and_case(
                           expires_at=now + timedelta(hours=19))
             path = demo_settings.download_dir / f"{sid}.mp4"
             job = store.add_job(story, variant="video", state=JobState.DONE)
-            store.archive_put(ArchiveEntry(story_id=sid, variant="video", path=path, size=1,
+            Records(store).put(ArchiveEntry(story_id=sid, variant="video", path=path, size=1,
                                            verdict="ok", saved_at=now - timedelta(hours=i),
                                            creator="élodie.voyage", job_id=job.id))
     app = TikGetApp(demo_settings, clock=demo_clock)
@@ -466,7 +466,6 @@ async def test_library_hint_names_keys_that_work_from_the_filter(
 
     from tests.ui.test_library import open_library
     from tikget_tui.models import Creator, Story
-    from tikget_tui.store import ArchiveEntry
 
     now = demo_clock.now()
     with Store.open(demo_settings.state_db) as store:
@@ -474,7 +473,7 @@ async def test_library_hint_names_keys_that_work_from_the_filter(
                       created_at=now - timedelta(hours=2), expires_at=now + timedelta(hours=2),
                       caption="one saved story")
         job = store.add_job(story, variant="video", state=JobState.DONE)
-        store.archive_put(ArchiveEntry(story_id=story.id, variant="video",
+        Records(store).put(ArchiveEntry(story_id=story.id, variant="video",
                                        path=demo_settings.download_dir / "a.mp4", size=1,
                                        verdict="ok", saved_at=now, creator="ana",
                                        job_id=job.id))

@@ -15,6 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.plugins.ui import wait_until
+from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
 from tikget_tui.store import Store
@@ -138,7 +139,7 @@ def _library(settings: Settings, clock: FakeClock) -> None:
     from PIL import Image
 
     from tikget_tui.models import Creator, Kind, Music, Story
-    from tikget_tui.store import ArchiveEntry, JobState
+    from tikget_tui.store import JobState
 
     now = clock.now()
     frames = settings.cache_dir / "frames" / "snap"
@@ -175,11 +176,11 @@ def _library(settings: Settings, clock: FakeClock) -> None:
             # the job's path is what the report shows: never the temp folder on screen
             shown = Path("/home/you/Downloads") / path.name
             store.update_job(job.id, final_path=shown, files=(path,), verdict=verdict)
-            store.archive_put(ArchiveEntry(story_id=sid, variant=variant, path=path, size=size,
+            Records(store).put(ArchiveEntry(story_id=sid, variant=variant, path=path, size=size,
                                            verdict=verdict, saved_at=now - timedelta(hours=hours),
                                            creator=creator.unique_id, job_id=job.id))
             if sid.endswith("03"):  # the report of the tram video, with its two frames
-                store.save_report(path, {
+                Records(store).save_report(path, {
                     "file": "/home/you/Downloads/mika.travels-tram-28.mp4", "verdict": "ok",
                     "checks": [
                         {"name": "first_second", "status": "ok",

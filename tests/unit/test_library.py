@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tikget_tui.archive import library, sidecar
+from tikget_tui.archive.records import ArchiveEntry, CopyCheck, Records
 from tikget_tui.models import MUSIC_REMINDER, Creator, Kind, Music, Story, is_track, sound_line
-from tikget_tui.store import ArchiveEntry, JobState, Store
+from tikget_tui.store import JobState, Store
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ def save(store: Store, folder: Path, sid: str, creator: str, caption: str, *,
         path.write_bytes(b"x" * size)
         sidecar.write(sidecar.sidecar_path(folder, path.stem), sidecar.build(
             story, files=[{"name": path.name}], note="", saved_at=saved, variant=variant))
-    store.archive_put(ArchiveEntry(story_id=sid, variant=variant, path=path, size=size,
+    Records(store).put(ArchiveEntry(story_id=sid, variant=variant, path=path, size=size,
                                    verdict=verdict, saved_at=saved, creator=creator,
                                    job_id=job.id))
     return path
@@ -114,7 +115,7 @@ def test_a_note_changes_in_the_sidecar_and_the_archive_or_in_neither(
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(archive, "archive_set_note", broken)
+    monkeypatch.setattr(Records, "set_note", broken)
     with pytest.raises(OSError):
         library.set_note(archive, library.load(archive)[0], "other")
     assert json.loads(side.read_text())["note"] == "for the book"  # put back
@@ -152,7 +153,6 @@ def test_rows_show_the_disk_and_the_latest_check(archive: Store, tmp_path: Path)
     """A stat each: a file gone is `missing`, another size `changed`; a same-size edit is
     `changed` once a check (v, tikget audit) found it; a missing file that came back is
     no longer missing; a new save at that path forgets the old check."""
-    from tikget_tui.store import CopyCheck
 
     items = {i.story_id: i for i in library.load(archive)}
     assert items["1"].audit == "" and items["3"].audit == "missing"
@@ -161,19 +161,19 @@ def test_rows_show_the_disk_and_the_latest_check(archive: Store, tmp_path: Path)
     assert library.restat(list(items.values()))[0].audit == "changed"
     tram.write_bytes(b"y" * 300)  # the same size again, other bytes
     assert {i.story_id: i.audit for i in library.load(archive)}["1"] == ""
-    archive.check_put(CopyCheck(path=tram, story_id="1", variant="video", status="changed",
+    Records(archive).check_put(CopyCheck(path=tram, story_id="1", variant="video", status="changed",
                                 detail="tram.mp4 no longer matches its saved sha256"))
     items = {i.story_id: i for i in library.load(archive)}
     assert items["1"].audit == "changed" and items["1"].checked == "changed"
     assert [i.story_id for i in library.view(list(items.values()), "changed", "saved", NOW)
             ] == ["1"]
-    archive.check_put(CopyCheck(path=items["3"].path, story_id="3", variant="video",
+    Records(archive).check_put(CopyCheck(path=items["3"].path, story_id="3", variant="video",
                                 status="missing"))
     items["3"].path.parent.mkdir(parents=True, exist_ok=True)
     items["3"].path.write_bytes(b"z" * 50)  # put back
     assert {i.story_id: i.audit for i in library.load(archive)}["3"] == ""
-    entry = archive.archive_get("1", "video")
+    entry = Records(archive).get("1", "video")
     assert entry is not None
-    archive.archive_put(entry)  # saved again at that path: the old check is gone
-    assert archive.check_get(tram) is None
+    Records(archive).put(entry)  # saved again at that path: the old check is gone
+    assert Records(archive).check_get(tram) is None
     assert {i.story_id: i.audit for i in library.load(archive)}["1"] == ""

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.base import database_held_by_another_process
+from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.models import Codec, Creator, ImageSource, Kind, MediaSource, Sound, Story
 from tikget_tui.store import (
     SCHEMA_VERSION,
     AlreadyRunning,
-    ArchiveEntry,
     InstanceLock,
     JobState,
     Store,
@@ -92,21 +92,21 @@ def test_archive(store: Store, tmp_path: Path) -> None:
     job = store.add_job(story(), variant="video")
     entry = ArchiveEntry(story_id=job.story_id, variant="video", path=f, sha256="ab", size=1,
                          verdict="ok", saved_at=NOW, creator="mika.travels", job_id=job.id)
-    store.archive_put(entry)
-    assert store.archive_get(job.story_id, "video") == entry
-    assert store.archive_get(job.story_id, "audio") is None
-    assert store.archive_list() == [entry]
+    Records(store).put(entry)
+    assert Records(store).get(job.story_id, "video") == entry
+    assert Records(store).get(job.story_id, "audio") is None
+    assert Records(store).entries() == [entry]
     assert entry.missing_files() == []
     f.unlink()
     assert entry.missing_files() == [f]
-    assert store.archive_delete(job.story_id, "video")
-    assert store.archive_list() == []
+    assert Records(store).delete(job.story_id, "video")
+    assert Records(store).entries() == []
 
 
 def test_reports(store: Store) -> None:
-    store.save_report(Path("/d/x.mp4"), {"verdict": "warn", "checks": []}, story_id="1")
-    assert store.get_report(Path("/d/x.mp4")) == {"verdict": "warn", "checks": []}
-    assert store.get_report(Path("/d/y.mp4")) is None
+    Records(store).save_report(Path("/d/x.mp4"), {"verdict": "warn", "checks": []}, story_id="1")
+    assert Records(store).get_report(Path("/d/x.mp4")) == {"verdict": "warn", "checks": []}
+    assert Records(store).get_report(Path("/d/y.mp4")) is None
 
 
 def test_watch_list_crud(store: Store) -> None:
@@ -187,7 +187,7 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
         assert (job.bytes_done, job.bytes_total, job.part_path, job.stem) == (
             4096, 8192, Path("/d/x.mp4.part"), "x")
         assert job.part_source is None
-        entry = s.archive_get("7440000000000000002", "video")
+        entry = Records(s).get("7440000000000000002", "video")
         assert entry.job_id == job.id
         assert entry.note == "trip"  # schema 4: the note of the job that saved it
         assert job.directory is None  # saved into the download dir, as before schema 4
@@ -198,8 +198,8 @@ def test_migration_from_schema_2_keeps_rows(tmp_path: Path) -> None:
                 watched.last_error) == (None, None, None, "")
         assert s.watch_runs() == []
         # schema 6: no check of a saved copy yet (v, tikget audit)
-        assert s.check_get(Path("/d/x.mp4")) is None
-        assert s.audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
+        assert Records(s).check_get(Path("/d/x.mp4")) is None
+        assert Records(s).audit_marks() == {("7440000000000000002", "video"): ("unrecoverable", "")}
         assert s.update_job(job.id, part_source="sound").part_source == "sound"
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
@@ -233,7 +233,6 @@ def test_a_database_locked_by_another_program_is_one_line_with_its_pid(
 
 def test_archive_keeps_every_location_of_a_story(store: Store, tmp_path: Path) -> None:
     """One story saved in two folders is two archive entries; neither replaces the other."""
-    from tikget_tui.store import ArchiveEntry
 
     a, b = tmp_path / "a", tmp_path / "b"
     b.mkdir()
@@ -242,25 +241,25 @@ def test_archive_keeps_every_location_of_a_story(store: Store, tmp_path: Path) -
     second = ArchiveEntry("7440000000000000001", "video", b / "x.mp4", sha256="f" * 64, size=5,
                           verdict="ok", saved_at=NOW + timedelta(minutes=1),
                           copied_from=a / "x.mp4")
-    store.archive_put(first)
-    store.archive_put(second)
-    assert store.archive_locations("7440000000000000001", "video") == [first, second]
-    assert store.archive_list() == [first, second]
-    assert store.archive_get("7440000000000000001", "video") == second  # the newest
-    assert store.archive_get("7440000000000000001", "video", directory=a) == first
+    Records(store).put(first)
+    Records(store).put(second)
+    assert Records(store).locations("7440000000000000001", "video") == [first, second]
+    assert Records(store).entries() == [first, second]
+    assert Records(store).get("7440000000000000001", "video") == second  # the newest
+    assert Records(store).get("7440000000000000001", "video", directory=a) == first
     # a symlink to the folder is the same folder
     (tmp_path / "link").symlink_to(b)
-    assert store.archive_get("7440000000000000001", "video", directory=tmp_path / "link") == second
-    assert store.archive_get("7440000000000000001", "video", directory=tmp_path / "c") is None
+    assert Records(store).get("7440000000000000001", "video", directory=tmp_path / "link") == second
+    assert Records(store).get("7440000000000000001", "video", directory=tmp_path / "c") is None
     # saving again at the same path replaces that record only
-    store.archive_put(ArchiveEntry("7440000000000000001", "video", a / "x.mp4", verdict="warn",
+    Records(store).put(ArchiveEntry("7440000000000000001", "video", a / "x.mp4", verdict="warn",
                                    saved_at=NOW))
-    assert [e.verdict for e in store.archive_locations("7440000000000000001", "video")] == [
+    assert [e.verdict for e in Records(store).locations("7440000000000000001", "video")] == [
         "warn", "ok"]
-    store.archive_set_note("7440000000000000001", "video", b / "x.mp4", "second look")
-    assert store.archive_get("7440000000000000001", "video", directory=b).note == "second look"
-    assert store.archive_delete("7440000000000000001", "video", a / "x.mp4")
-    assert [e.path for e in store.archive_list()] == [b / "x.mp4"]
+    Records(store).set_note("7440000000000000001", "video", b / "x.mp4", "second look")
+    assert Records(store).get("7440000000000000001", "video", directory=b).note == "second look"
+    assert Records(store).delete("7440000000000000001", "video", a / "x.mp4")
+    assert [e.path for e in Records(store).entries()] == [b / "x.mp4"]
 
 
 def test_watch_failures_and_pause(store: Store) -> None:

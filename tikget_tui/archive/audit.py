@@ -25,8 +25,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from tikget_tui.archive.records import ArchiveEntry, CopyCheck, Records
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
-from tikget_tui.store import ArchiveEntry, Job, JobState, Store
+from tikget_tui.store import Job, JobState, Store
 from tikget_tui.verify.verifier import sha256_file
 
 UNRECOVERABLE = "unrecoverable"
@@ -223,7 +224,7 @@ def check_entry(store: Store, entry: ArchiveEntry,
             and Problem.CHANGED not in problems:
         add(Problem.CHANGED, f"the files hold {total} bytes, {entry.size} were saved")
 
-    report = store.get_report(entry.path)
+    report = Records(store).get_report(entry.path)
     verdict = entry.verdict or (report or {}).get("verdict")
     if side is None:
         add(Problem.UNVERIFIED, f"its sidecar {side_path.name} is missing or unreadable")
@@ -246,14 +247,13 @@ def check_entry(store: Store, entry: ArchiveEntry,
 
 def audit(store: Store, entries: Iterable[ArchiveEntry] | None = None) -> list[Finding]:
     """One :class:`Finding` per archive entry (oldest first); nothing is changed."""
-    marks = store.audit_marks()
-    return [check_entry(store, e, marks) for e in (entries or store.archive_list())]
+    marks = Records(store).audit_marks()
+    return [check_entry(store, e, marks) for e in (entries or Records(store).entries())]
 
 
 def record(store: Store, findings: Iterable[Finding], now: datetime) -> None:
     """Keep each finding as its copy's latest check (what the library shows: ``missing``,
     ``changed``…); the archive records and sidecars are left as they are."""
-    from tikget_tui.store import CopyCheck
 
     for f in findings:
         status = "ok"
@@ -262,7 +262,7 @@ def record(store: Store, findings: Iterable[Finding], now: datetime) -> None:
                 status = str(problem)
                 break
         detail = "; ".join(f.details) if f.details else "the files match what was saved"
-        store.check_put(CopyCheck(path=f.path, story_id=f.story_id, variant=f.variant,
+        Records(store).check_put(CopyCheck(path=f.path, story_id=f.story_id, variant=f.variant,
                                   status=status, detail=detail, checked_at=now))
 
 
@@ -310,7 +310,7 @@ async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
             out.append(_mark(store, f, f"the story expired ({who} no longer lists it); "
                                        "it cannot be saved again"))
             continue
-        entry = store.archive_get(f.story_id, f.variant, directory=f.path.parent)
+        entry = Records(store).get(f.story_id, f.variant, directory=f.path.parent)
         # downloaded again under the copy's own name, replacing exactly its failing or
         # changed files (a missing one is simply put back); the sidecar keeps the history
         new = await manager.enqueue(fresh, audio=f.variant == "audio",
@@ -324,7 +324,7 @@ async def requeue(findings: Sequence[Finding], manager: Any, client: Any, *,
 
 
 def _mark(store: Store, f: Finding, reason: str) -> Finding:
-    store.audit_mark(f.story_id, f.variant, UNRECOVERABLE, reason)
+    Records(store).audit_mark(f.story_id, f.variant, UNRECOVERABLE, reason)
     return replace(f, mark=UNRECOVERABLE, mark_reason=reason)
 
 
@@ -335,12 +335,12 @@ def _outcome(store: Store, manager: Any, f: Finding) -> Finding:
     if job is None:
         return f
     if job.state == JobState.DONE and job.verdict in ("ok", "warn"):
-        store.audit_unmark(f.story_id, f.variant)
+        Records(store).audit_unmark(f.story_id, f.variant)
         name = job.final_path.name if job.final_path else "?"
         action = f"re-queued and saved again as {name} ({job.verdict})"
         if job.final_path is not None and job.final_path != f.path:
             # the new copy replaces the broken one in the archive (its file stays on disk)
-            store.archive_delete(f.story_id, f.variant, f.path)
+            Records(store).delete(f.story_id, f.variant, f.path)
             if f.path.exists():
                 action += f"; {f.path.name} stays on disk but is no longer counted as a copy"
         return replace(f, action=action)

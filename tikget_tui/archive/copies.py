@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui.archive import sidecar
+from tikget_tui.archive.records import ArchiveEntry
 from tikget_tui.downloads.transfer import finalize
 from tikget_tui.files import naming
-from tikget_tui.store import ArchiveEntry
 from tikget_tui.verify.verifier import sha256_file
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from tikget_tui.archive.records import Records
 from tikget_tui.store import Store
 
 FIELDS = ("file", "creator", "url", "posted_at", "saved_at", "note", "verdict",
@@ -55,9 +56,9 @@ def rows(store: Store) -> list[ExportRow]:
     in two folders is two rows."""
     from tikget_tui.archive.audit import read_sidecar, sidecar_for
 
-    marks = store.audit_marks()
+    marks = Records(store).audit_marks()
     out: list[ExportRow] = []
-    for entry in store.archive_list():
+    for entry in Records(store).entries():
         job = store.get_job(entry.job_id) if entry.job_id is not None else None
         side = read_sidecar(sidecar_for(entry, job)) or {}
         if job is not None:

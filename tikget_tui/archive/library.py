@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tikget_tui import jsonfile
+from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.models import Story, sound_line
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def disk_state(item: LibraryItem) -> str:
 def load(store: Store, *, check_files: bool = True) -> list[LibraryItem]:
     """Every saved copy, newest first. ``check_files``: each copy's files are stat'ed
     (:func:`disk_state`): a file gone shows as ``missing``, another size as ``changed``."""
-    items = [item_from_row(r) for r in store.library_rows()]
+    items = [item_from_row(r) for r in Records(store).library_rows()]
     mark_copies(items)
     if check_files:
         items = restat(items)
@@ -326,7 +327,6 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
     there was a sidecar to update."""
     from tikget_tui.archive import copies, sidecar
     from tikget_tui.archive.audit import sidecar_for
-    from tikget_tui.store import ArchiveEntry
 
     job = store.get_job(item.job_id) if item.job_id is not None else None
     entry = ArchiveEntry(story_id=item.story_id, variant=item.variant, path=item.path,
@@ -336,7 +336,7 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
     try:
         if before is not None:
             sidecar.write(side_path, {**before, "note": note})
-        store.archive_set_note(item.story_id, item.variant, item.path, note)
+        Records(store).set_note(item.story_id, item.variant, item.path, note)
         if job is not None:
             store.update_job(job.id, note=note)
     except BaseException:
@@ -348,7 +348,6 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
 def files_of(store: Store, item: LibraryItem) -> list[Path]:
     """Every file of a saved copy that exists: the media and its sidecar."""
     from tikget_tui.archive.audit import sidecar_for
-    from tikget_tui.store import ArchiveEntry
 
     job = store.get_job(item.job_id) if item.job_id is not None else None
     entry = ArchiveEntry(story_id=item.story_id, variant=item.variant, path=item.path,
@@ -369,7 +368,7 @@ def delete(store: Store, item: LibraryItem) -> list[Path]:
         except FileNotFoundError:
             continue
         removed.append(path)
-    store.archive_delete(item.story_id, item.variant, item.path)
+    Records(store).delete(item.story_id, item.variant, item.path)
     return removed
 
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from tikget_tui import __version__
+from tikget_tui.archive.records import Records
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
@@ -223,7 +224,7 @@ def status(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTE
     with Store.open(settings.state_db) as store:
         entries = store.watch_list()
         runs = store.watch_runs(10)
-        saved_24h = store.saved_since(now - DAY)
+        saved_24h = Records(store).saved_since(now - DAY)
     host = _host()
     state = service_state(settings, host)
     timer_at = timer_next(state, runs, now)

@@ -7,10 +7,9 @@ Core code: no textual import. The TUI and the batch CLI both drive
 from tikget_tui.downloads.events import Event, JobChanged, Progress
 from tikget_tui.downloads.manager import DownloadError, DownloadManager
 from tikget_tui.downloads.transfer import RetryPolicy
-from tikget_tui.store import ArchiveEntry, Job, JobState, Store
+from tikget_tui.store import Job, JobState, Store
 
 __all__ = [
-    "ArchiveEntry",
     "DownloadError",
     "DownloadManager",
     "Event",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tikget_tui.archive import copies, sidecar
+from tikget_tui.archive.records import ArchiveEntry, CopyCheck, Records
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.config import Settings
 from tikget_tui.downloads import convert
@@ -58,7 +59,6 @@ from tikget_tui.store import (
     ACTIVE_STATES,
     FINAL_STATES,
     RUNNING_STATES,
-    ArchiveEntry,
     InstanceLock,
     Job,
     JobState,
@@ -388,7 +388,7 @@ class DownloadManager:
         if active is not None:
             self._enqueued[active.id] = Enqueued.ACTIVE
             return active
-        here = [e for e in self.store.archive_locations(story.id, variant)
+        here = [e for e in Records(self.store).locations(story.id, variant)
                 if same_folder(e.directory, target)]
         stamps: dict[Path, safefile.Stamp] = {}
         stem = None
@@ -435,14 +435,14 @@ class DownloadManager:
             if earlier:  # a failed (or cancelled) attempt: the same job again, never a 2nd row
                 self._set(earlier[-1].id, story=story)
                 return await self.retry(earlier[-1].id), Enqueued.QUEUED
-            locations = self.store.archive_locations(story.id, variant)
+            locations = Records(self.store).locations(story.id, variant)
             here = [e for e in locations if same_folder(e.directory, target)]
             intact_here = [e for e in here if not e.missing_files()]
             if intact_here:
                 return (await self._already_saved(story, variant, audio, note, intact_here[-1]),
                         Enqueued.ALREADY_SAVED)
             for entry in here:  # every file of these is gone: what follows replaces them
-                self.store.archive_delete(story.id, variant, entry.path)
+                Records(self.store).delete(story.id, variant, entry.path)
                 reason = f"{entry.missing_files()[0].name} was deleted from disk; saving it again"
             elsewhere = [e for e in locations if e not in here and not e.missing_files()]
             for entry in reversed(elsewhere):  # the newest intact copy first
@@ -520,7 +520,7 @@ class DownloadManager:
         combined = copies.combine_notes(entry.note, note)
         try:
             updated = await asyncio.to_thread(copies.add_note, side_path, note)
-            self.store.archive_set_note(entry.story_id, entry.variant, entry.path, combined)
+            Records(self.store).set_note(entry.story_id, entry.variant, entry.path, combined)
         except BaseException:
             await asyncio.to_thread(copies.restore_sidecar, side_path, before)
             raise
@@ -560,7 +560,7 @@ class DownloadManager:
         now = datetime.now(UTC)
         data = dict(placed.sidecar)
         if not data:  # the original sidecar is gone: describe the story afresh
-            report = self.store.get_report(entry.path)
+            report = Records(self.store).get_report(entry.path)
             data = sidecar.build(
                 story, files=[{"name": p.name, "sha256": entry.sha256 if i == 0 else None,
                                "size": p.stat().st_size, "verdict": entry.verdict}
@@ -573,16 +573,17 @@ class DownloadManager:
             data["history"] = replaced
         await asyncio.to_thread(sidecar.write, side_path, data)
         for src, dest in zip(entry.all_files, placed.files, strict=True):
-            report = self.store.get_report(src)
+            report = Records(self.store).get_report(src)
             if report is not None:
-                self.store.save_report(dest, {**report, "file": str(dest)}, story_id=story.id)
+                Records(self.store).save_report(dest, {**report, "file": str(dest)},
+                                                story_id=story.id)
         where = folder_for_people(entry.directory)
         reason = f"copied from {where} ({placed.how}, sha256 verified)"
         job = self.store.add_job(story, variant=variant, audio=audio, note=combined,
                                  state=JobState.DONE, reason=reason, directory=directory)
         job = self.store.update_job(job.id, final_path=placed.files[0], files=placed.files,
                                     verdict=entry.verdict, sha256=entry.sha256, stem=stem)
-        self.store.archive_put(ArchiveEntry(
+        Records(self.store).put(ArchiveEntry(
             story_id=story.id, variant=variant, path=placed.files[0], files=placed.files,
             sha256=entry.sha256, size=entry.size, verdict=entry.verdict, saved_at=now,
             creator=entry.creator or story.creator.unique_id, job_id=job.id, note=combined,
@@ -904,7 +905,7 @@ class DownloadManager:
         stem = saved.get("stem")
         if job.files or not isinstance(stem, str) or not stem:
             return False
-        if self.store.archive_get(job.story.id, job.variant) is not None:
+        if Records(self.store).get(job.story.id, job.variant) is not None:
             return False
         try:
             side = naming.inside(directory, sidecar.sidecar_path(directory, stem,
@@ -1344,7 +1345,7 @@ class DownloadManager:
                                   frames_dir=frames_dir(self.settings.cache_dir, path))
             d = report.to_dict()
             reports.append(d)
-            self.store.save_report(path, d, story_id=job.story.id)
+            Records(self.store).save_report(path, d, story_id=job.story.id)
             verdict = str(d.get("verdict", "fail"))
             if order.get(verdict, 2) > order[worst]:
                 worst = verdict
@@ -1364,9 +1365,9 @@ class DownloadManager:
             data["history"] = sidecar.history_of(earlier, data)
             await asyncio.to_thread(sidecar.write, side, data)
         main = entries[0]
-        prior = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+        prior = next((e for e in Records(self.store).locations(job.story.id, job.variant)
                       if e.path == job.files[0]), None)  # verified again: keep what it was
-        self.store.archive_put(ArchiveEntry(
+        Records(self.store).put(ArchiveEntry(
             story_id=job.story.id, variant=job.variant, path=job.files[0], files=job.files,
             sha256=main["sha256"], size=sum(e["size"] for e in entries), verdict=worst,
             saved_at=saved_at, creator=job.story.creator.unique_id, job_id=job_id,
@@ -1397,7 +1398,6 @@ class DownloadManager:
         size and duration recorded at save time; the result goes to the job (state, verdict,
         reason) and to the copy's check (with the fresh report), nothing else."""
         from tikget_tui.archive.audit import change_of, read_sidecar, recorded_of, sidecar_for
-        from tikget_tui.store import CopyCheck
         from tikget_tui.verify import verify
         from tikget_tui.verify.frames import frames_dir
         from tikget_tui.verify.report import Check, Verdict
@@ -1405,7 +1405,7 @@ class DownloadManager:
         before = self._jobs[job_id]
         job = self._set(job_id, state=JobState.VERIFYING)
         main_path = job.files[0]
-        entry = next((e for e in self.store.archive_locations(job.story.id, job.variant)
+        entry = next((e for e in Records(self.store).locations(job.story.id, job.variant)
                       if e.path == main_path), None)
         if entry is None:  # no archive row (e.g. forgotten): what the job recorded
             entry = ArchiveEntry(story_id=job.story.id, variant=job.variant, path=main_path,
@@ -1465,7 +1465,7 @@ class DownloadManager:
             detail = shown.summary
             reason = ("verified again: " + detail if worst != "fail" else
                       f"verified again: verification failed ({detail}); the file is kept")
-        self.store.check_put(CopyCheck(
+        Records(self.store).check_put(CopyCheck(
             path=main_path, story_id=job.story.id, variant=job.variant, status=status,
             detail=detail, checked_at=self.clock.now(), report=shown.to_dict()))
         log.info("job %s verified again: %s (%s)", job_id, status, detail)

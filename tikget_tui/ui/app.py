@@ -312,15 +312,16 @@ class TikGetApp(App[int]):
 
     def load_report(self, job: Any) -> Any | None:
         """The stored verification report of a finished job's file, if any."""
+        from tikget_tui.archive.records import Records
         from tikget_tui.verify.report import Report
 
         store = getattr(self.manager, "store", None)
         path = job.final_path or (job.files[0] if job.files else None)
         if store is None or path is None:
             return None
-        data = store.latest_report(path)
+        data = Records(store).latest_report(path)
         if data is None and job.files:
-            data = store.latest_report(job.files[0])
+            data = Records(store).latest_report(job.files[0])
         return Report.from_dict(data) if data else None
 
     # -- stop ----------------------------------------------------------------------

@@ -460,12 +460,13 @@ class MainScreen(Screen[None]):
         manager = self.tikget.manager
         if manager is None or not stories:
             return
+        from tikget_tui.archive.records import Records
         from tikget_tui.models import Kind
 
         saved: dict[str, Path] = {}
         for story in stories:
             for variant in ("photo" if story.kind == Kind.PHOTO else "video", "audio"):
-                entry = manager.store.archive_get(story.id, variant)
+                entry = Records(manager.store).get(story.id, variant)
                 if entry is not None and not entry.missing_files():
                     saved[story.id] = entry.path
                     break

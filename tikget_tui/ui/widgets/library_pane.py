@@ -218,9 +218,11 @@ class LibraryPane(Vertical):
             self._app.notify("no download record is kept for this item: tikget audit "
                              "checks it", severity="warning")
             return
-        store = self.store
-        data = store.latest_report(item.path) if store is not None else None
+        from tikget_tui.archive.records import Records
         from tikget_tui.verify.report import Report
+
+        store = self.store
+        data = Records(store).latest_report(item.path) if store is not None else None
 
         report = Report.from_dict(data) if data else self._app.load_report(job)
         self.screen.show_library_report(job, report, item)  # type: ignore[attr-defined]
