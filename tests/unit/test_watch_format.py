@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tikget_tui.commands.watch import ago, when
+from tikget_tui.commands.moments import ago, when
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

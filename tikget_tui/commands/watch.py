@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 from tikget_tui.clock import SYSTEM_CLOCK, Clock
 from tikget_tui.commands import already_running, demo_service
+from tikget_tui.commands.moments import ago, when
 from tikget_tui.commands.stories import visible
 from tikget_tui.config import Settings
 from tikget_tui.links import ParseError, UserTarget, parse
@@ -59,30 +60,6 @@ def _usernames(texts: list[str], settings: Settings) -> list[str]:
             if name not in out:
                 out.append(name)
     return out
-
-
-def when(moment: datetime | None, now: datetime) -> str:
-    """'due now', 'in 3h 05m', 'in 12m', '5m ago'."""
-    if moment is None:
-        return "due now"
-    seconds = int((moment - now).total_seconds())
-    if seconds <= 0:
-        return "due now" if seconds > -60 else f"{_span(-seconds)} ago (due)"
-    return f"in {_span(seconds)}"
-
-
-def ago(moment: datetime, now: datetime) -> str:
-    """'just now', '12m ago', '3h 05m ago' (a past moment, e.g. the last poll)."""
-    seconds = int((now - moment).total_seconds())
-    return "just now" if seconds < 60 else f"{_span(seconds)} ago"
-
-
-def _span(seconds: int) -> str:
-    h, rem = divmod(seconds, 3600)
-    m = rem // 60
-    if h:
-        return f"{h}h {m:02d}m"
-    return f"{m}m" if m else f"{seconds}s"
 
 
 def _iso(d: datetime | None) -> str | None:

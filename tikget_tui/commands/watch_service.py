@@ -215,7 +215,7 @@ def attention(entries: list[WatchEntry]) -> list[str]:
 
 def status(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTEM_CLOCK,
            out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from tikget_tui.commands.watch import ago, when
+    from tikget_tui.commands.moments import ago, when
     from tikget_tui.scheduler import service_state
 
     out = out or sys.stdout
@@ -280,7 +280,7 @@ def status(args: argparse.Namespace, settings: Settings, *, clock: Clock = SYSTE
 
 
 def _service_line(state: ServiceState, timer_at: datetime | None, now: datetime) -> str:
-    from tikget_tui.commands.watch import when
+    from tikget_tui.commands.moments import when
 
     if state.kind is None:
         extra = f" ({state.detail})" if state.detail else ""
@@ -301,7 +301,7 @@ def _service_line(state: ServiceState, timer_at: datetime | None, now: datetime)
 
 
 def _run_line(run: WatchRun, now: datetime) -> str:
-    from tikget_tui.commands.watch import ago
+    from tikget_tui.commands.moments import ago
 
     by = f"every {every_text(run.every)}" if run.every else "by hand"
     if run.finished_at is None:
