@@ -63,7 +63,7 @@ def build(folder: Path, n: int) -> Store:
         verdict = "fail" if i % 97 == 0 else "ok"
         archive.append((story.id, variant, str(path), "[]", len(body), verdict,
                         now - i * 60, creator.unique_id, i + 1, ""))
-    with store._tx() as c:  # one transaction: building is not what is measured
+    with store.transaction() as c:  # one transaction: building is not what is measured
         c.executemany("INSERT INTO jobs (id, story_id, variant, state, story_json, created_at,"
                       " updated_at) VALUES (?,?,?,?,?,?,?)", jobs)
         c.executemany("INSERT INTO archive (story_id, variant, path, files_json, size, verdict,"

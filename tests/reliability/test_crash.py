@@ -65,7 +65,7 @@ _WRITER = textwrap.dedent("""
     for i in range(20):  # committed, one short transaction each
         store.add_job(story(i), variant="video")
         print("committed", i, flush=True)
-    with store._tx() as c:  # a batch in one transaction, killed half-way
+    with store.transaction() as c:  # a batch in one transaction, killed half-way
         for i in range(20, 400):
             c.execute("INSERT INTO jobs (story_id, variant, state, story_json, created_at,"
                       " updated_at) VALUES (?, 'video', 'queued', ?, 0, 0)",

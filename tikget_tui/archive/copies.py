@@ -24,8 +24,8 @@ from typing import Any
 
 from tikget_tui.archive import sidecar
 from tikget_tui.archive.records import ArchiveEntry
-from tikget_tui.downloads.transfer import finalize
 from tikget_tui.files import naming
+from tikget_tui.files.safefile import place
 from tikget_tui.verify.verifier import sha256_file
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _place_one(src: Path, dest: Path, want: str | None) -> str:
         try:
             with src.open("rb") as fin, part.open("wb") as fout:
                 shutil.copyfileobj(fin, fout, 1 << 20)
-            finalize(part, dest)
+            place(part, dest)  # fsync, then the name: never replacing anything
         except BaseException:
             part.unlink(missing_ok=True)
             raise

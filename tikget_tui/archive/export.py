@@ -54,7 +54,8 @@ class ExportRow:
 def rows(store: Store) -> list[ExportRow]:
     """One row per saved copy of a story (and variant), oldest save first: a story saved
     in two folders is two rows."""
-    from tikget_tui.archive.audit import read_sidecar, sidecar_for
+    from tikget_tui.archive.sidecar import read as read_sidecar
+    from tikget_tui.archive.sidecar import sidecar_for
 
     marks = Records(store).audit_marks()
     out: list[ExportRow] = []

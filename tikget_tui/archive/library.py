@@ -326,7 +326,7 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
     neither (the sidecar is put back when the archive cannot be written). True when
     there was a sidecar to update."""
     from tikget_tui.archive import copies, sidecar
-    from tikget_tui.archive.audit import sidecar_for
+    from tikget_tui.archive.sidecar import sidecar_for
 
     job = store.get_job(item.job_id) if item.job_id is not None else None
     entry = ArchiveEntry(story_id=item.story_id, variant=item.variant, path=item.path,
@@ -347,7 +347,7 @@ def set_note(store: Store, item: LibraryItem, note: str) -> bool:
 
 def files_of(store: Store, item: LibraryItem) -> list[Path]:
     """Every file of a saved copy that exists: the media and its sidecar."""
-    from tikget_tui.archive.audit import sidecar_for
+    from tikget_tui.archive.sidecar import sidecar_for
 
     job = store.get_job(item.job_id) if item.job_id is not None else None
     entry = ArchiveEntry(story_id=item.story_id, variant=item.variant, path=item.path,

@@ -9,6 +9,7 @@ are the archive's own. No other module writes these tables.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,9 +74,11 @@ class Records:
 
     # -- archive -----------------------------------------------------------------------------
 
-    def put(self, entry: ArchiveEntry) -> None:
-        """Record one saved copy; a copy at the same path replaces the old record, copies
-        elsewhere stay. A save starts afresh: an earlier check of that path is dropped."""
+    def put(self, entry: ArchiveEntry, reports: dict[Path, dict[str, Any]] | None = None) -> None:
+        """Record one saved copy, with the verification report of each of its files
+        (``reports``), in one transaction; a copy at the same path replaces the old record,
+        copies elsewhere stay. A save starts afresh: an earlier check of that path is
+        dropped."""
         with self._store.transaction() as c:
             c.execute("DELETE FROM checks WHERE path = ?", (str(entry.path),))
             c.execute(
@@ -88,6 +91,8 @@ class Records:
                  entry.note,
                  str(entry.copied_from) if entry.copied_from is not None else None),
             )
+            for path, report in (reports or {}).items():
+                _put_report(c, path, report, entry.story_id)
 
     def locations(self, story_id: str, variant: str) -> list[ArchiveEntry]:
         """Every saved copy of a story's variant, oldest first."""
@@ -158,12 +163,7 @@ class Records:
 
     def save_report(self, path: Path, report: dict[str, Any], story_id: str | None = None) -> None:
         with self._store.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO reports (path, story_id, verdict, report, checked_at)"
-                " VALUES (?,?,?,?,?)",
-                (str(path), story_id, report.get("verdict"), json.dumps(report),
-                 utc_now().timestamp()),
-            )
+            _put_report(c, path, report, story_id)
 
     def get_report(self, path: Path) -> dict[str, Any] | None:
         rows = self._store.query("SELECT report FROM reports WHERE path = ?", (str(path),))
@@ -264,3 +264,12 @@ def _bounded_report(text: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _put_report(c: sqlite3.Connection, path: Path, report: dict[str, Any],
+                story_id: str | None) -> None:
+    c.execute(
+        "INSERT OR REPLACE INTO reports (path, story_id, verdict, report, checked_at)"
+        " VALUES (?,?,?,?,?)",
+        (str(path), story_id, report.get("verdict"), json.dumps(report), utc_now().timestamp()),
+    )

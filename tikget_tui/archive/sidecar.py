@@ -9,14 +9,19 @@ own JSON, versioned with ``schema``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tikget_tui import __version__
 from tikget_tui.files.safefile import replace_own, temp_prefix, write_new
 from tikget_tui.models import MUSIC_REMINDER, Story, is_track, sound_line
+
+if TYPE_CHECKING:
+    from tikget_tui.archive.records import ArchiveEntry
+    from tikget_tui.store import Job
 
 SCHEMA = 1
 SUFFIX = ".info.json"
@@ -26,6 +31,24 @@ def sidecar_path(directory: Path, stem: str, variant: str | None = None) -> Path
     """``STEM.info.json``; an MP3's is ``STEM.mp3.info.json``, so a story's video and its
     audio can share a name, told apart by the extension."""
     return directory / (stem + (".mp3" if variant == "audio" else "") + SUFFIX)
+
+
+def sidecar_for(entry: ArchiveEntry, job: Job | None) -> Path:
+    """Where the entry's ``NAME.info.json`` lives (photos: beside ``NAME-01.ext``; an MP3's
+    is ``NAME.mp3.info.json``, or ``NAME.info.json`` when saved before that)."""
+    if job is not None and job.stem:
+        stem = job.stem
+    else:
+        stem = entry.path.stem
+        if entry.variant == "photo":
+            stem = re.sub(r"-\d{2}$", "", stem)
+    if entry.variant == "audio":
+        own = entry.path.parent / (stem + ".mp3" + SUFFIX)
+        older = entry.path.parent / (stem + SUFFIX)
+        if not own.exists() and older.exists():
+            return older
+        return own
+    return entry.path.parent / (stem + SUFFIX)
 
 
 def owners(directory: Path, stem: str) -> set[str]:

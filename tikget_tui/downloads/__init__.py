@@ -4,8 +4,9 @@ Core code: no textual import. The TUI and the batch CLI both drive
 :class:`DownloadManager`; see docs/contracts.md ("Downloads and store").
 """
 
+from tikget_tui.downloads.engine import DownloadError
 from tikget_tui.downloads.events import Event, JobChanged, Progress
-from tikget_tui.downloads.manager import DownloadError, DownloadManager
+from tikget_tui.downloads.manager import DownloadManager
 from tikget_tui.downloads.transfer import RetryPolicy
 from tikget_tui.store import Job, JobState, Store
 
