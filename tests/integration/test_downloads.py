@@ -615,7 +615,7 @@ async def test_unknown_job_and_not_started(demo_settings, plain) -> None:
 
 
 def test_progress_rate_limiter_and_speed() -> None:
-    from tikget_tui.downloads.transfer import RateLimiter
+    from tikget_tui.downloads.rate import RateLimiter
 
     now = [100.0]
     limiter = RateLimiter(10.0, clock=lambda: now[0])
@@ -632,7 +632,7 @@ def test_progress_rate_limiter_and_speed() -> None:
 def test_a_new_attempt_measures_its_own_bytes() -> None:
     """An attempt that failed at once (stale links after a restart), then the .part resumed at
     50 MB: the jump from 0 to 50 MB is no download speed (it showed 531 MB/s)."""
-    from tikget_tui.downloads.transfer import RateLimiter
+    from tikget_tui.downloads.rate import RateLimiter
 
     now = [100.0]
     limiter = RateLimiter(10.0, clock=lambda: now[0])

@@ -16,7 +16,7 @@ from tikget_tui.config import Settings
 from tikget_tui.demo import DemoServer
 from tikget_tui.demo.scenario import MediaFaults
 from tikget_tui.downloads import DownloadManager, JobState
-from tikget_tui.downloads import transfer as transfer_module
+from tikget_tui.downloads import streamhash as streamhash_module
 from tikget_tui.downloads.transfer import Transfer
 from tikget_tui.tiktok import TikTokClient
 from tikget_tui.verify import verifier
@@ -29,14 +29,14 @@ STORY_B = "7440000000000000002"  # h264_b, 60 kB
 def hashed_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """(position, length) of every read the sha256 thread makes of a .part."""
     reads: list[tuple[int, int]] = []
-    real = transfer_module._read_into
+    real = streamhash_module._read_into
 
     def counting(fd: int, view: memoryview, pos: int) -> int:
         got = real(fd, view, pos)
         reads.append((pos, got))
         return got
 
-    monkeypatch.setattr(transfer_module, "_read_into", counting)
+    monkeypatch.setattr(streamhash_module, "_read_into", counting)
     return reads
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from tikget_tui.downloads.engine import DownloadError, Engine
 from tikget_tui.downloads.events import Progress
+from tikget_tui.downloads.rate import RateLimiter
 from tikget_tui.downloads.relookup import Relookup
 from tikget_tui.downloads.transfer import (
     MediaLimits,
-    RateLimiter,
     Transfer,
     TransferError,
     TransferResult,

@@ -10,9 +10,9 @@ from pathlib import Path
 from tikget_tui.downloads import convert
 from tikget_tui.downloads.engine import DownloadError, Renditions
 from tikget_tui.downloads.fetching import Sources
+from tikget_tui.downloads.sniff import EXTENSIONS
 from tikget_tui.downloads.steps import JobSteps, finalize_in_thread, own_file
 from tikget_tui.downloads.transfer import (
-    EXTENSIONS,
     SOUND_IDENTITY,
     TransferResult,
     image_identity,

@@ -28,20 +28,19 @@ longer than :class:`MediaLimits` allows.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import errno
 import hashlib
 import logging
 import os
 import random
-import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from tikget_tui.downloads.sniff import WANTED, describe_bytes, sniff
+from tikget_tui.downloads.streamhash import StreamHash
 from tikget_tui.files.safefile import (
     ForeignFile,
     Stamp,
@@ -70,7 +69,6 @@ from tikget_tui.tiktok.errors import (
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 128 * 1024
-HASH_READ = 256 * 1024  # the sha256 thread reads the .part back this much at a time
 HASH_NOTIFY = 1 << 20  # and is woken after this many bytes written
 MIN_VIDEO_BYTES = 8 * 1024  # the aweme/v1/play placeholder is ~1 KiB; no real video is this small
 
@@ -183,129 +181,12 @@ class _BadBody(Exception):
         self.reason = reason
 
 
-# -- what the bytes are -------------------------------------------------------------------------
-
-
-def sniff(head: bytes) -> str | None:
-    """The media type from the first bytes: mp4, jpeg, png, webp, gif, heic, avif, mp3, webm.
-
-    ``None`` for anything else (an HTML error page, JSON, ...).
-    """
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
-            return "heic"
-        if brand in (b"avif", b"avis"):
-            return "avif"
-        if brand in (b"M4A ", b"M4B "):
-            return "m4a"
-        return "mp4"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
-    return None
-
-
-EXTENSIONS = {"mp4": ".mp4", "jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif",
-              "heic": ".heic", "avif": ".avif", "mp3": ".mp3", "m4a": ".m4a", "webm": ".webm"}
-WANTED = {
-    "video": {"mp4", "webm"},
-    "image": {"jpeg", "png", "webp", "gif", "heic", "avif"},
-    "audio": {"mp3", "m4a", "mp4"},
-}
-
-
-def describe_bytes(head: bytes) -> str:
-    text = head.lstrip()[:1]
-    if text == b"<":
-        return "an HTML page"
-    if text in (b"{", b"["):
-        return "a JSON document"
-    return "not a media file"
-
-
 # -- where the bytes go -------------------------------------------------------------------------
 
 
 def _flush_and_sync(f: BinaryIO) -> None:
     f.flush()
     os.fsync(f.fileno())
-
-
-def _read_into(fd: int, view: memoryview, pos: int) -> int:
-    if hasattr(os, "preadv"):
-        return os.preadv(fd, [view], pos)
-    block = os.pread(fd, len(view), pos)  # no preadv (older macOS): one copy more
-    view[: len(block)] = block
-    return len(block)
-
-
-class _StreamHash:
-    """The sha256 of the ``.part`` as it is written, computed in a thread of its own.
-
-    The thread reads what is already written back through the same file descriptor
-    (``os.preadv`` into one reused buffer, from the page cache): the bytes a resumed
-    ``.part`` holds first (once), then each MiB the transfer flushes. Nothing is copied
-    or queued on the way, so memory stays flat however far it lags; it wakes once per
-    MiB, and ``preadv`` and ``sha256.update`` release the GIL, so on a second core the
-    hash keeps up with the socket without taking the event loop's time. A read error
-    only loses the hash (the verifier then computes it).
-    """
-
-    def __init__(self, digest: Any, fd: int, hashed: int, written: int) -> None:
-        self.digest = digest
-        self._fd = fd
-        self._pos = hashed  # hashed up to here
-        self._written = written  # written (and flushed) up to here
-        self._closing = False
-        self._failed = False
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="tikget-sha256", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        update, fd = self.digest.update, self._fd
-        view = memoryview(bytearray(HASH_READ))
-        try:
-            while True:
-                with self._cond:
-                    while self._pos >= self._written and not self._closing:
-                        self._cond.wait()
-                    target, closing = self._written, self._closing
-                while self._pos < target:
-                    got = _read_into(fd, view[: min(HASH_READ, target - self._pos)], self._pos)
-                    if not got:
-                        raise OSError(errno.EIO, "the partial file is shorter than written")
-                    update(view[:got])
-                    self._pos += got
-                if closing:
-                    return
-        except Exception as exc:  # the hash is lost, never the download
-            log.debug("sha256 of the partial file lost: %s", exc)
-            self._failed = True
-
-    def advance(self, written: int) -> None:
-        """``written`` bytes of the file are now with the OS (flushed)."""
-        with self._cond:
-            self._written = written
-            self._cond.notify()
-
-    async def close(self, written: int) -> Any | None:
-        """The digest of the first ``written`` bytes (still open for more), or None."""
-        with self._cond:
-            self._written, self._closing = written, True
-            self._cond.notify()
-        await asyncio.to_thread(self._thread.join)
-        return None if self._failed else self.digest
 
 
 # -- the transfer -------------------------------------------------------------------------------
@@ -473,7 +354,7 @@ class Transfer:
         self._sha = None
         self._set_source(None)
 
-    def _hasher(self, f: BinaryIO, have: int) -> _StreamHash | None:
+    def _hasher(self, f: BinaryIO, have: int) -> StreamHash | None:
         """The running sha256 for a .part opened at ``have``: the one this transfer kept
         when it covers exactly those bytes, else a new one that reads them first (once)."""
         carried, self._sha = self._sha, None  # until the bytes below are written and hashed
@@ -484,8 +365,8 @@ class Transfer:
         except (OSError, ValueError):  # an opener without a file descriptor: no hash
             return None
         if carried is not None and self._sha_len == have:
-            return _StreamHash(carried, fd, have, have)
-        return _StreamHash(hashlib.sha256(), fd, 0, have)
+            return StreamHash(carried, fd, have, have)
+        return StreamHash(hashlib.sha256(), fd, 0, have)
 
     def _identity(self, index: int) -> str | None:
         return self.identities[index] if index < len(self.identities) else None
@@ -681,37 +562,3 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
-
-
-class RateLimiter:
-    """At most ``per_second`` events, plus speed/ETA over a sliding window of ~3 s.
-
-    Call :meth:`due` for every chunk (cheap); :meth:`speed` only when it said yes.
-    """
-
-    def __init__(self, per_second: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self.interval = 1.0 / per_second
-        self._clock = clock
-        self._last = -1e18
-        self._samples: collections.deque[tuple[float, int]] = collections.deque(maxlen=64)
-
-    def restart(self) -> None:
-        """Forget the samples: a new attempt starts (say, at the resumed offset of a .part
-        after fresh links), and its first bytes must not count the jump from the last one."""
-        self._samples.clear()
-
-    def speed(self, done: int) -> float:
-        now = self._clock()
-        self._samples.append((now, done))
-        while len(self._samples) > 2 and now - self._samples[0][0] > 3.0:
-            self._samples.popleft()
-        t0, d0 = self._samples[0]
-        dt = now - t0
-        return (done - d0) / dt if dt > 0 else 0.0
-
-    def due(self) -> bool:
-        now = self._clock()
-        if now - self._last >= self.interval:
-            self._last = now
-            return True
-        return False
