@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from tikget_tui.clock import Clock
     from tikget_tui.config import Settings
+    from tikget_tui.downloads import DownloadManager
     from tikget_tui.tiktok import TikTokClient
     from tikget_tui.verify.report import Report
     from tikget_tui.watch import Watcher
@@ -41,7 +42,7 @@ class AppHost(Protocol):
         """The user's usable key remappings (the help screen lists the keys after them)."""
 
     @property
-    def manager(self) -> Any | None:
+    def manager(self) -> DownloadManager | None:
         """The download manager, once the queue has started (None before, and after quit)."""
 
     @property

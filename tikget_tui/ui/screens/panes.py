@@ -33,6 +33,7 @@ from tikget_tui.ui.widgets.report_view import ReportView
 from tikget_tui.ui.widgets.stories_table import StoriesTable
 
 if TYPE_CHECKING:  # models, the library and the tab bar load after the first frame
+    from tikget_tui.downloads import DownloadManager
     from tikget_tui.models import Story
     from tikget_tui.ui.host import AppHost
     from tikget_tui.ui.widgets.library_pane import LibraryPane
@@ -249,7 +250,7 @@ class PaneScreen(Screen[None]):
             return
         self.task_failed(event.worker.name or "a task", event.worker.error)
 
-    def _manager_or_say(self) -> Any:
+    def _manager_or_say(self) -> DownloadManager | None:
         """The download manager, or None after saying on the message line that it is still
         starting (a key pressed right after the first frame)."""
         manager = self.host.manager
