@@ -63,7 +63,7 @@ def test_summary_counts_saved_copied_already_saved_failed_and_not_saved_apart() 
 
 
 def test_the_apps_batch_summary_counts_each_outcome_apart() -> None:
-    from tikget_tui.ui.screens.main import batch_summary, enqueue_summary
+    from tikget_tui.ui.download_batch import batch_summary, enqueue_summary
 
     outcomes = ["done:ok", "done:ok", "done:warn", "failed:fail", "failed:", "expired:",
                 "cancelled:"]

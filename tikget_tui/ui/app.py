@@ -22,10 +22,13 @@ from tikget_tui.ui.commands import ActionCommands
 from tikget_tui.ui.key_order import KeyOrder
 from tikget_tui.ui.messages import CoreEvent, CoreFailed, CoreReady, WatchPolled
 from tikget_tui.ui.resources import stylesheet_paths
-from tikget_tui.ui.screens.main import MainScreen, error_line
+from tikget_tui.ui.screens.main import MainScreen
+from tikget_tui.ui.text import error_line
 
 if TYPE_CHECKING:  # httpx and the client load on first use, after the first frame
     from tikget_tui.tiktok import TikTokClient
+    from tikget_tui.verify.report import Report
+    from tikget_tui.watch import Watcher
 
 
 class ServiceUnavailable(Exception):
@@ -48,7 +51,10 @@ def _import_client(impersonate: str) -> None:
 
 
 class TikGetApp(App[int]):
-    """Save public TikTok stories before they expire."""
+    """Save public TikTok stories before they expire.
+
+    The app is the main screen's :class:`~tikget_tui.ui.host.AppHost` (it hands itself to
+    the screen it makes); what the core tells the UI goes to that screen as messages."""
 
     TITLE = "TikGet"
     SUB_TITLE = "save public stories before they expire"
@@ -80,7 +86,7 @@ class TikGetApp(App[int]):
         self._start_log = start_log
         self._service: Worker[None] | None = None
         self.manager: Any | None = None
-        self.watcher: Any | None = None
+        self.watcher: Watcher | None = None
         """The watch list's poller (a ``watch.Watcher``), once the queue has started."""
         self.watch_task: asyncio.Task[None] | None = None
         """The watcher's loop: an app-long task, not a worker (``workers.wait_for_complete``
@@ -156,7 +162,7 @@ class TikGetApp(App[int]):
                 yield command
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen()
+        return MainScreen(self)
 
     def on_mount(self) -> None:
         for problem in self._keymap_problems:
@@ -310,7 +316,7 @@ class TikGetApp(App[int]):
 
     # -- reports -------------------------------------------------------------------
 
-    def load_report(self, job: Any) -> Any | None:
+    def load_report(self, job: Any) -> Report | None:
         """The stored verification report of a finished job's file, if any."""
         from tikget_tui.archive.records import Records
         from tikget_tui.verify.report import Report

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from tikget_tui.units import format_size
 
-__all__ = ["format_duration", "format_posted", "format_size", "format_speed", "progress_bar",
-           "safe_line"]
+__all__ = ["error_line", "format_duration", "format_posted", "format_size", "format_speed",
+           "progress_bar", "safe_line"]
 
 _KEEP_FORMAT = {"\u200d"}  # zero-width joiner: emoji sequences need it
 # Variation selectors make terminals disagree on a character's width (✈ vs ✈️),
@@ -34,6 +34,13 @@ def safe_line(text: str, limit: int | None = None) -> str:
     if limit is not None and len(line) > limit:
         line = line[: max(0, limit - 1)] + "…"
     return line
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for the user from any failure (its ``reason`` when it has one)."""
+    reason = getattr(exc, "reason", None)
+    text = reason if isinstance(reason, str) and reason else str(exc) or type(exc).__name__
+    return safe_line(text, 300)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +12,9 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from tikget_tui.ui.widgets.library_table import LibraryTable
+
+if TYPE_CHECKING:
+    from tikget_tui.ui.host import AppHost
 
 PLACEHOLDER = "filter: creator, caption, note, #tag, today, nov 28, fail, missing"
 
@@ -35,8 +38,10 @@ class LibraryPane(Vertical):
     again after anything was saved or changed) and runs the row actions; the main
     screen only places it and shows reports."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, host: AppHost, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.host = host
+        """The app: its download manager (and archive), clock and stored reports."""
         self.all_items: list[Any] = []
         """Every saved copy, newest first (as loaded)."""
         self.sort_key: str = "saved"
@@ -120,12 +125,8 @@ class LibraryPane(Vertical):
     # -- loading -------------------------------------------------------------------
 
     @property
-    def _app(self) -> Any:
-        return self.app
-
-    @property
     def store(self) -> Any | None:
-        return getattr(self._app.manager, "store", None)
+        return getattr(self.host.manager, "store", None)
 
     def reload(self) -> None:
         """Load the archive again (in a worker), if the download queue has opened it."""
@@ -188,7 +189,7 @@ class LibraryPane(Vertical):
 
         text = self.filter.value
         shown = view(self.all_items, text, self.sort_key,  # type: ignore[arg-type]
-                     self._app.clock.now())
+                     self.host.clock.now())
         self.table.set_items(shown)
         total = len(self.all_items)
         if not total:
@@ -207,7 +208,7 @@ class LibraryPane(Vertical):
         getattr(self, f"do_{action}")(item)
 
     def _job(self, item: Any) -> Any | None:
-        manager = self._app.manager
+        manager = self.host.manager
         if manager is None or item.job_id is None:
             return None
         return manager.job(item.job_id) or manager.store.get_job(item.job_id)
@@ -215,7 +216,7 @@ class LibraryPane(Vertical):
     def do_report(self, item: Any) -> None:
         job = self._job(item)
         if job is None:
-            self._app.notify("no download record is kept for this item: tikget audit "
+            self.app.notify("no download record is kept for this item: tikget audit "
                              "checks it", severity="warning")
             return
         from tikget_tui.archive.records import Records
@@ -224,20 +225,20 @@ class LibraryPane(Vertical):
         store = self.store
         data = Records(store).latest_report(item.path) if store is not None else None
 
-        report = Report.from_dict(data) if data else self._app.load_report(job)
+        report = Report.from_dict(data) if data else self.host.load_report(job)
         self.screen.show_library_report(job, report, item)  # type: ignore[attr-defined]
 
     def do_verify(self, item: Any) -> None:
         job = self._job(item)
         if job is None:
-            self._app.notify("no download record is kept for this item: tikget verify "
+            self.app.notify("no download record is kept for this item: tikget verify "
                              f"{item.path} checks the file", severity="warning")
             return
         self.screen.run_job_action("reverify", job.id)  # type: ignore[attr-defined]
 
     def do_copy_path(self, item: Any) -> None:
-        self._app.copy_to_clipboard(str(item.path))
-        self._app.notify(f"path copied to the clipboard: {item.path}")
+        self.app.copy_to_clipboard(str(item.path))
+        self.app.notify(f"path copied to the clipboard: {item.path}")
 
     def do_open_file(self, item: Any) -> None:
         import os
@@ -246,12 +247,12 @@ class LibraryPane(Vertical):
         from tikget_tui.archive.library import can_open_here
 
         if not item.path.exists():
-            self._app.notify(f"{item.path} is missing from disk: r downloads it again while "
+            self.app.notify(f"{item.path} is missing from disk: r downloads it again while "
                              "the story is active", severity="warning")
             return
         why = can_open_here(dict(os.environ), sys.platform)
         if why:
-            self._app.notify(f"{item.path}: not opened, {why} (c copies the path)",
+            self.app.notify(f"{item.path}: not opened, {why} (c copies the path)",
                              severity="warning")
             return
         self.run_worker(self._open(item.path, sys.platform), group="library-open",
@@ -261,7 +262,7 @@ class LibraryPane(Vertical):
         from tikget_tui.archive.library import open_in_viewer
 
         await open_in_viewer(path, platform)
-        self._app.notify(f"opened {path.name} with the system viewer")
+        self.app.notify(f"opened {path.name} with the system viewer")
 
     def do_edit_note(self, item: Any) -> None:
         from tikget_tui.ui.screens.note import NoteScreen, story_line
@@ -276,7 +277,7 @@ class LibraryPane(Vertical):
             self.run_worker(self._set_note(store, item, note), group="library-note",
                             name="change the note", exit_on_error=False)
 
-        self._app.push_screen(NoteScreen(1, item.note, [
+        self.app.push_screen(NoteScreen(1, item.note, [
             story_line(f"@{item.creator}" if item.creator else "", item.caption,
                        item.posted_at)]), done)
 
@@ -288,26 +289,26 @@ class LibraryPane(Vertical):
         beside = await asyncio.to_thread(set_note, store, item, note)
         where = "its .info.json and the archive" if beside else \
             "the archive (its .info.json is missing)"
-        self._app.notify(("note cleared in " if not note else "note saved in ") + where)
+        self.app.notify(("note cleared in " if not note else "note saved in ") + where)
         self.reload()
 
     def do_redownload(self, item: Any) -> None:
         from tikget_tui.ui.text import safe_line
 
-        manager = self._app.manager
+        manager = self.host.manager
         if manager is None:
             return
         missing = item.audit == "missing" or not all(p.exists() for p in item.all_files)
         failing = item.verdict == "fail" or item.audit == "changed"
         if not (missing or failing):
-            self._app.notify("this file is saved and verified: nothing to download again "
+            self.app.notify("this file is saved and verified: nothing to download again "
                              "(v verifies it again)")
             return
-        now = self._app.clock.now()
+        now = self.host.clock.now()
         if item.story is None or not item.is_active(now):
             ended = (f" on {item.story.expires_at:%b %d %H:%M} UTC"
                      if item.story is not None and item.story.expires_at else "")
-            self._app.notify(f"the story expired{ended}: it can no longer be downloaded "
+            self.app.notify(f"the story expired{ended}: it can no longer be downloaded "
                              f"({safe_line(item.caption, 40) or item.story_id})",
                              severity="warning")
             return
@@ -319,10 +320,10 @@ class LibraryPane(Vertical):
             self.screen.queue.job_changed(job, [j.id for j in manager.jobs()])  # type: ignore[attr-defined]
             name = safe_line(item.caption, 40) or item.story_id
             if missing:
-                self._app.notify(f"downloading {name} again under its own name "
+                self.app.notify(f"downloading {name} again under its own name "
                                  "(see the queue, 3)")
             else:  # its record is kept in the .info.json's history
-                self._app.notify(f"downloading {name} again (see the queue, 3): it replaces "
+                self.app.notify(f"downloading {name} again (see the queue, 3): it replaces "
                                  f"{item.path.name} under the same name; the earlier save "
                                  "stays in its .info.json's history")
 
@@ -344,12 +345,12 @@ class LibraryPane(Vertical):
 
         def answered(yes: bool | None) -> None:
             if not yes:
-                self._app.notify("nothing deleted")
+                self.app.notify("nothing deleted")
                 return
             self.run_worker(self._delete(store, item), group="library-delete",
                             name="delete the saved files", exit_on_error=False)
 
-        self._app.push_screen(ConfirmScreen(question, [safe_line(str(p)) for p in files]),
+        self.app.push_screen(ConfirmScreen(question, [safe_line(str(p)) for p in files]),
                               answered)
 
     async def _delete(self, store: Any, item: Any) -> None:
@@ -359,7 +360,7 @@ class LibraryPane(Vertical):
 
         removed = await asyncio.to_thread(delete, store, item)
         names = ", ".join(p.name for p in removed[:3]) + (" …" if len(removed) > 3 else "")
-        self._app.notify(f"deleted {len(removed)} file(s) ({names}) and the library entry"
+        self.app.notify(f"deleted {len(removed)} file(s) ({names}) and the library entry"
                          if removed else "the library entry is gone (no file was left)")
         self.reload()
 
