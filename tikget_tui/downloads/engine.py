@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,6 @@ class Engine:
 
     def stamps_of(self, paths: tuple[Path, ...]) -> dict[Path, safefile.Stamp]:
         """(device, inode) of each of ``paths`` that is a regular file now."""
-        import stat
-
         out = {}
         for path in paths:
             st = safefile.lstat_or_none(path)

@@ -25,7 +25,7 @@ from tikget_tui.downloads import convert
 from tikget_tui.downloads.engine import DownloadError, Engine
 from tikget_tui.downloads.events import Enqueued, Event
 from tikget_tui.downloads.intake import Intake
-from tikget_tui.downloads.queue import FINISHED_STATES, Callback, JobQueue
+from tikget_tui.downloads.queue import Callback, JobQueue
 from tikget_tui.downloads.runner import JobRunner
 from tikget_tui.downloads.transfer import Opener, RetryPolicy, TransferError, disk_reason, open_part
 from tikget_tui.files import naming, safefile
@@ -35,7 +35,7 @@ from tikget_tui.store import ACTIVE_STATES, RUNNING_STATES, InstanceLock, Job, J
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FINISHED_STATES", "DownloadError", "DownloadManager"]
+__all__ = ["DownloadError", "DownloadManager"]
 
 
 class DownloadManager:
