@@ -1,4 +1,4 @@
-"""downloads/safefile.py: no link followed, no name replaced, claims between tikgets."""
+"""files/safefile.py: no link followed, no name replaced, claims between tikgets."""
 
 from __future__ import annotations
 

@@ -38,9 +38,7 @@ class Intake:
     async def enqueue(self, story: Story, *, audio: bool, note: str, again: bool,
                       directory: Path | None) -> tuple[Job, Enqueued]:
         e = self.engine
-        variant = variant_of(story, audio)
-        target = e.folder(directory)
-        active = e.queue.active_for(story.id, variant, target)
+        variant, target, active = self._asked(story, audio, directory)
         if active is not None:
             return active, Enqueued.ACTIVE
         reason = ""
@@ -76,9 +74,7 @@ class Intake:
         """Download the story again under its copy's own name in ``directory``, replacing
         exactly the files that are there now (by inode)."""
         e = self.engine
-        variant = variant_of(story, audio)
-        target = e.folder(directory)
-        active = e.queue.active_for(story.id, variant, target)
+        variant, target, active = self._asked(story, audio, directory)
         if active is not None:
             return active, Enqueued.ACTIVE
         here = e.archive.saved_in(story.id, variant, target)
@@ -94,6 +90,14 @@ class Intake:
         e.queue.publish(job)
         self._wake()
         return job, Enqueued.QUEUED
+
+    def _asked(self, story: Story, audio: bool,
+               directory: Path | None) -> tuple[str, Path, Job | None]:
+        """The variant and folder asked for, and the job already saving it there (queued,
+        running or paused), if any."""
+        variant = variant_of(story, audio)
+        target = self.engine.folder(directory)
+        return variant, target, self.engine.queue.active_for(story.id, variant, target)
 
     async def _already_saved(self, story: Story, variant: str, audio: bool, note: str,
                              entry: ArchiveEntry) -> Job:

@@ -196,7 +196,7 @@ def inside(directory: Path, name: str) -> Path:
     """``directory / name``, checked to be a direct child of ``directory``.
 
     The name itself is not resolved: whatever sits there (a link someone planted) is
-    never followed by the writers (downloads/safefile.py), so it need not be looked at.
+    never followed by the writers (files/safefile.py), so it need not be looked at.
     """
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise UnsafePath(f"refusing unsafe file name {name!r}")
