@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.plugins.ui import wait_until
+from tests.plugins.ui import burst_done, wait_until
 from tikget_tui.archive.records import ArchiveEntry, Records
 from tikget_tui.clock import FakeClock
 from tikget_tui.config import Settings
@@ -200,6 +200,10 @@ def _open_library(*keys: str) -> Any:
         await pilot.press("tab", "5")
         await wait_until(pilot, lambda: screen.library.loads > 0, "the library")
         await pilot.press(*keys)
+        # every key routed and its effects handled before the workers are awaited (under
+        # load the key gate could still hold "enter" here: a fresh-clone CI run once took
+        # the picture before the report had the focus and its frames)
+        await burst_done(pilot, app, "the keys")
         await app.workers.wait_for_complete()
         await pilot.pause()
 
