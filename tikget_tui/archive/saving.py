@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,8 +127,6 @@ class Saver:
     async def record_copy(self, copy: PendingCopy, job_id: int) -> ArchiveEntry:
         """Record a placed copy as saved by job ``job_id``; when that fails, the placed files
         go too (nothing half-recorded is left) and the error is raised."""
-        from dataclasses import replace
-
         entry = replace(copy.entry, job_id=job_id)
         try:
             await self._together(copy.side_path, copy.sidecar, entry, copy.reports)
@@ -181,7 +179,7 @@ class Saver:
                 elif not existed:
                     with contextlib.suppress(OSError):
                         side_path.unlink()
-            log.warning("%s not recorded; its sidecar was put back", entry.path.name)
+            log.warning("%s not recorded; its sidecar was put back as it was", entry.path.name)
             raise
 
 
