@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tikget_tui.archive import Records
-from tikget_tui.downloads import DownloadManager, JobState
+from tikget_tui.downloads import DownloadManager, Job, JobState
 
 VIDEO = "7440000000000000002"  # mika.travels, H.264
 OTHER = "7440000000000000003"
@@ -28,6 +28,19 @@ def _refuse_rows(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(Records, "put", refused)
     return tried
+
+
+async def _saved(manager: DownloadManager, story: Any, **kw: Any) -> Job:
+    """``story`` saved and verified (the job, done)."""
+    job = await manager.enqueue(story, **kw)
+    await manager.wait_idle()
+    saved = manager.job(job.id)
+    assert saved is not None and saved.state == JobState.DONE, saved
+    return saved
+
+
+def _sidecar_of(job: Job) -> Path:
+    return job.files[0].parent / f"{job.stem}.info.json"
 
 
 async def test_a_download_whose_row_fails_leaves_no_sidecar(
@@ -48,11 +61,8 @@ async def test_a_download_whose_row_fails_leaves_no_sidecar(
 async def test_a_save_again_whose_row_fails_puts_the_old_sidecar_back(
         manager: DownloadManager, find_story: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     story = await find_story(VIDEO)
-    first = await manager.enqueue(story, note="first")
-    await manager.wait_idle()
-    saved = manager.job(first.id)
-    assert saved is not None and saved.state == JobState.DONE, saved
-    side = saved.files[0].parent / f"{saved.stem}.info.json"
+    saved = await _saved(manager, story, note="first")
+    side = _sidecar_of(saved)
     before = side.read_bytes()
     row = Records(manager.store).get(VIDEO, "video")
 
@@ -73,10 +83,7 @@ async def test_a_copy_whose_row_fails_leaves_no_file_no_sidecar_no_job(
         manager: DownloadManager, find_story: Any, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
     story = await find_story(OTHER)
-    first = await manager.enqueue(story)
-    await manager.wait_idle()
-    saved = manager.job(first.id)
-    assert saved is not None and saved.state == JobState.DONE, saved
+    saved = await _saved(manager, story)
     jobs_before = [j.id for j in manager.store.list_jobs()]
 
     second = tmp_path / "second"
@@ -90,18 +97,15 @@ async def test_a_copy_whose_row_fails_leaves_no_file_no_sidecar_no_job(
     assert all(j.directory != second for j in manager.jobs())
     assert len(Records(manager.store).locations(OTHER, "video")) == 1
     # the original copy is untouched, and what its save recorded still describes it
-    side = json.loads((saved.files[0].parent / f"{saved.stem}.info.json").read_text())
+    side = json.loads(_sidecar_of(saved).read_text())
     assert side["files"][0]["name"] == saved.files[0].name and saved.files[0].is_file()
 
 
 async def test_a_note_whose_row_fails_leaves_the_sidecar_as_it_was(
         manager: DownloadManager, find_story: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     story = await find_story(VIDEO)
-    first = await manager.enqueue(story, note="kept")
-    await manager.wait_idle()
-    saved = manager.job(first.id)
-    assert saved is not None and saved.state == JobState.DONE, saved
-    side = saved.files[0].parent / f"{saved.stem}.info.json"
+    saved = await _saved(manager, story, note="kept")
+    side = _sidecar_of(saved)
     before = side.read_bytes()
 
     def refused(self: Records, *args: Any) -> None:
