@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import stat
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from tikget_tui.archive import copies, sidecar
 from tikget_tui.archive.records import ArchiveEntry, Records
+from tikget_tui.files.safefile import is_regular
 from tikget_tui.models import Story
 from tikget_tui.store import Job, Store
 
@@ -32,6 +31,7 @@ class PendingCopy:
     how: str  # "hard link" | "copy" | "hard link and copy"
     side_path: Path
     sidecar: dict[str, Any]
+    replaces: dict[str, Any] | None  # the sidecar under that name before (put back on failure)
     reports: dict[Path, dict[str, Any]]  # each placed file's report (the original's)
 
     @property
@@ -68,7 +68,8 @@ class Saver:
         )
         side = sidecar.sidecar_path(directory, job.stem, job.variant)
         write: dict[str, Any] | None = None
-        if not (keep_sidecar and _regular(side)):
+        earlier = None
+        if not (keep_sidecar and is_regular(side)):
             earlier = await asyncio.to_thread(sidecar.read, side)
             data["history"] = sidecar.history_of(earlier, data)
             write = data
@@ -82,7 +83,8 @@ class Saver:
             note=prior.note if prior is not None and prior.note else job.note,
             copied_from=prior.copied_from if prior is not None else None,
         )
-        await self._together(side, write, entry, dict(zip(job.files, reports, strict=True)))
+        await self._together(side, write, earlier, entry,
+                             dict(zip(job.files, reports, strict=True)))
         return entry
 
     # -- a copy from another folder ----------------------------------------------------------
@@ -108,7 +110,8 @@ class Saver:
                 note=combined, saved_at=entry.saved_at, variant=variant, verification=report)
         data.update(note=combined, copied_from=str(entry.path), copied_at=now.isoformat())
         side_path = sidecar.sidecar_path(directory, stem, variant)
-        replaced = sidecar.history_of(await asyncio.to_thread(sidecar.read, side_path), data)
+        there = await asyncio.to_thread(sidecar.read, side_path)
+        replaced = sidecar.history_of(there, data)
         if replaced:  # a copy put back where an earlier one was deleted: keep that one's save
             data["history"] = replaced
         reports = {}
@@ -122,14 +125,15 @@ class Saver:
             creator=entry.creator or story.creator.unique_id, note=combined,
             copied_from=entry.path,
         )
-        return PendingCopy(row, placed.how, side_path, data, reports)
+        return PendingCopy(row, placed.how, side_path, data, there, reports)
 
     async def record_copy(self, copy: PendingCopy, job_id: int) -> ArchiveEntry:
         """Record a placed copy as saved by job ``job_id``; when that fails, the placed files
         go too (nothing half-recorded is left) and the error is raised."""
         entry = replace(copy.entry, job_id=job_id)
         try:
-            await self._together(copy.side_path, copy.sidecar, entry, copy.reports)
+            await self._together(copy.side_path, copy.sidecar, copy.replaces, entry,
+                                 copy.reports)
         except BaseException:
             self.discard_copy(copy)
             raise
@@ -160,15 +164,14 @@ class Saver:
     # -- both or neither ---------------------------------------------------------------------
 
     async def _together(self, side_path: Path, data: dict[str, Any] | None,
-                        entry: ArchiveEntry, reports: dict[Path, dict[str, Any]]) -> None:
-        """Write the sidecar (unless ``data`` is None), then the row with its reports in one
-        transaction; when the row fails, the sidecar is put back as it was (or removed when
-        there was none)."""
-        before = None
-        existed = False
+                        before: dict[str, Any] | None, entry: ArchiveEntry,
+                        reports: dict[Path, dict[str, Any]]) -> None:
+        """Write the sidecar ``data`` (unless None) over ``before`` (the sidecar there now, as
+        the caller read it; None: there is none), then the row with its reports in one
+        transaction; when the row fails, the sidecar is put back as it was (or removed).
+        A sidecar there that could not be read is never replaced (``sidecar.write`` refuses
+        it), so ``before`` is all there is to put back."""
         if data is not None:
-            existed = _regular(side_path)
-            before = await asyncio.to_thread(sidecar.read, side_path) if existed else None
             await asyncio.to_thread(sidecar.write, side_path, data)
         try:
             self.records.put(entry, reports)
@@ -176,16 +179,8 @@ class Saver:
             if data is not None:
                 if before is not None:
                     await asyncio.to_thread(copies.restore_sidecar, side_path, before)
-                elif not existed:
+                else:
                     with contextlib.suppress(OSError):
                         side_path.unlink()
             log.warning("%s not recorded; its sidecar was put back as it was", entry.path.name)
             raise
-
-
-def _regular(path: Path) -> bool:
-    """A regular file under ``path`` itself (a link there does not count)."""
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ from tikget_tui.archive import read_sidecar, sidecar_path
 from tikget_tui.downloads.engine import DownloadError, Renditions
 from tikget_tui.downloads.events import CHANGED_REASON, MISSING_REASON
 from tikget_tui.downloads.kinds import KindJobs
-from tikget_tui.downloads.steps import regular_file
 from tikget_tui.files import naming, safefile
 from tikget_tui.models import AGE_GATED
 from tikget_tui.store import Job, JobState
@@ -85,7 +85,7 @@ class JobRunner(KindJobs):
         except naming.UnsafePath:
             return False
         st = safefile.lstat_or_none(side)
-        if st is None or not regular_file(side) or st.st_size > _MAX_SIDECAR:
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SIDECAR:
             return False
         data = read_sidecar(side) or {}
         if (data.get("story_id"), data.get("variant")) != (job.story.id, job.variant):
@@ -98,7 +98,7 @@ class JobRunner(KindJobs):
                      and n.startswith(stem)]
         except naming.UnsafePath:
             return False
-        if len(paths) != len(names) or not all(regular_file(p) for p in paths):
+        if len(paths) != len(names) or not all(safefile.is_regular(p) for p in paths):
             return False
         e.remove_parts(job)
         note = f"already saved by another tikget in this folder: {paths[0].name}"

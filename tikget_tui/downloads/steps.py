@@ -30,12 +30,6 @@ def own_file(path: Path) -> bool:
     return st is not None and safefile.is_own(st)
 
 
-def regular_file(path: Path) -> bool:
-    """A regular file under ``path`` itself (a link there does not count)."""
-    st = safefile.lstat_or_none(path)
-    return st is not None and stat.S_ISREG(st.st_mode)
-
-
 async def finalize_in_thread(part: Path, final: Path) -> None:
     await asyncio.to_thread(finalize, part, final)
 

@@ -122,6 +122,12 @@ def lstat_or_none(path: Path) -> os.stat_result | None:
         return None
 
 
+def is_regular(path: Path) -> bool:
+    """A regular file under ``path`` itself (a link there does not count)."""
+    st = lstat_or_none(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
+
+
 def fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
